@@ -1,0 +1,317 @@
+"""Corpus: stream a text file into a contiguous int32 token array plus sentence offsets.
+
+Does: read .txt / .gz of any size in blocks (text8 is one 100 MB line), tokenise (lowercased by
+default; word characters incl. Unicode letters, digits, underscores and inner apostrophes),
+split sentences at line ends and every `max_sentence` tokens, count words, build the Vocab and
+encode the corpus in a single pass (~4 bytes per token; no Python list per token is kept), and
+optionally write the encoding to `.npy` files that are memory-mapped for training.
+Does not: subsample (the kernels do that per epoch), detect phrases (phrases.py) or train.
+
+Layout: `tokens` (N,) int32 word ids of in-vocabulary tokens; `offsets` (S+1,) int64 with sentence
+s = tokens[offsets[s]:offsets[s+1]]. Out-of-vocabulary tokens are removed before sentences are
+cut from the sequence, as gensim and word2vec.c do.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .vocab import Vocab
+
+TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*")
+BLOCK_CHARS = 1 << 22  # ~4 MB of text per block: bounded memory, few Python calls
+
+
+class CorpusError(ValueError):
+    """A corpus that cannot be used; the message says why in one line."""
+
+
+@dataclass
+class ReadStats:
+    """What reading the file saw."""
+
+    chars: int = 0  # characters decoded
+    raw_tokens: int = 0  # tokens before the vocabulary cut
+    lines: int = 0  # newline-terminated lines (+1 for a last line without newline)
+    replaced: int = 0  # invalid UTF-8 sequences decoded as U+FFFD
+
+
+def _open_text(source: str | Path | io.TextIOBase) -> io.TextIOBase:
+    if isinstance(source, io.TextIOBase):
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such file")
+    with open(path, "rb") as raw:
+        head = raw.read(2)
+    if head == b"\x1f\x8b":
+        raw_stream = gzip.open(path, "rb")
+    else:
+        raw_stream = open(path, "rb")
+    try:
+        peek = raw_stream.peek(8192)[:8192] if hasattr(raw_stream, "peek") else b""
+    except (OSError, EOFError) as e:
+        raw_stream.close()
+        raise CorpusError(f"{path}: cannot read ({e})") from None
+    if b"\x00" in peek:
+        raw_stream.close()
+        raise CorpusError(f"{path}: looks like a binary file (NUL bytes), not text")
+    return io.TextIOWrapper(raw_stream, encoding="utf-8", errors="replace", newline=None)
+
+
+def iter_blocks(source: str | Path | io.TextIOBase, stats: ReadStats | None = None,
+                block_chars: int = BLOCK_CHARS) -> Iterator[str]:
+    """Yield blocks of text that end on whitespace (a token never spans two blocks)."""
+    stats = stats if stats is not None else ReadStats()
+    f = _open_text(source)
+    carry = ""
+    try:
+        while True:
+            try:
+                text = f.read(block_chars)
+            except (OSError, EOFError, gzip.BadGzipFile) as e:
+                raise CorpusError(f"cannot read corpus: {e}") from None
+            if not text:
+                break
+            stats.chars += len(text)
+            stats.replaced += text.count("\ufffd")
+            if stats.chars >= 65536 and stats.replaced > stats.chars // 4:
+                raise CorpusError("does not look like UTF-8 text (over 25% undecodable bytes)")
+            text = carry + text
+            cut = max(text.rfind(" "), text.rfind("\n"), text.rfind("\t"))
+            if cut < 0:
+                carry = text
+                if len(carry) > 64 * block_chars:
+                    raise CorpusError("no whitespace in 256 MB of text: not a text corpus")
+                continue
+            carry = text[cut + 1:]
+            yield text[: cut + 1]
+        if carry:
+            yield carry
+    finally:
+        if not isinstance(source, io.TextIOBase):
+            f.close()
+
+
+def iter_token_runs(source: str | Path | io.TextIOBase, lowercase: bool = True,
+                    stats: ReadStats | None = None) -> Iterator[tuple[list[str], bool]]:
+    """Yield (tokens, line_ends) runs in file order; `line_ends` marks the end of a line."""
+    stats = stats if stats is not None else ReadStats()
+    pending_line = False
+    for block in iter_blocks(source, stats):
+        if lowercase:
+            block = block.lower()
+        segments = block.split("\n")
+        for i, seg in enumerate(segments):
+            last = i == len(segments) - 1
+            toks = TOKEN_RE.findall(seg) if seg else []
+            stats.raw_tokens += len(toks)
+            if toks or not last:
+                pending_line = True
+                yield toks, not last
+                if not last:
+                    stats.lines += 1
+                    pending_line = False
+    if pending_line:
+        stats.lines += 1
+
+
+def iter_sentences(source: str | Path | io.TextIOBase, lowercase: bool = True,
+                   max_sentence: int = 10_000) -> Iterator[list[str]]:
+    """Yield sentences as token lists: one per line, long lines cut every `max_sentence` tokens."""
+    cur: list[str] = []
+    for toks, ends in iter_token_runs(source, lowercase):
+        pos = 0
+        while pos < len(toks):
+            take = min(max_sentence - len(cur), len(toks) - pos)
+            cur.extend(toks[pos: pos + take])
+            pos += take
+            if len(cur) >= max_sentence:
+                yield cur
+                cur = []
+        if ends and cur:
+            yield cur
+            cur = []
+    if cur:
+        yield cur
+
+
+class Corpus:
+    """An encoded corpus: `tokens` (N,) int32, `offsets` (S+1,) int64, its `vocab` and read stats."""
+
+    def __init__(self, tokens: np.ndarray, offsets: np.ndarray, vocab: Vocab,
+                 stats: ReadStats | None = None):
+        self.tokens = tokens
+        self.offsets = offsets
+        self.vocab = vocab
+        self.stats = stats or ReadStats()
+
+    def __len__(self) -> int:
+        return int(self.tokens.shape[0])
+
+    @property
+    def n_sentences(self) -> int:
+        return int(self.offsets.shape[0] - 1)
+
+    def sentence(self, s: int) -> list[str]:
+        w = self.vocab.words
+        return [w[i] for i in self.tokens[self.offsets[s]: self.offsets[s + 1]].tolist()]
+
+    def save(self, prefix: str | Path) -> None:
+        """Write `{prefix}.tokens.npy`, `{prefix}.offsets.npy` and `{prefix}.vocab.txt`."""
+        prefix = str(prefix)
+        np.save(prefix + ".tokens.npy", np.asarray(self.tokens, dtype=np.int32), allow_pickle=False)
+        np.save(prefix + ".offsets.npy", np.asarray(self.offsets, dtype=np.int64), allow_pickle=False)
+        self.vocab.save(prefix + ".vocab.txt")
+
+    @classmethod
+    def load(cls, prefix: str | Path, mmap: bool = True) -> Corpus:
+        """Open a saved corpus; with mmap the token array stays on disk (bounded memory)."""
+        prefix = str(prefix)
+        mode = "r" if mmap else None
+        tokens = np.load(prefix + ".tokens.npy", mmap_mode=mode, allow_pickle=False)
+        offsets = np.load(prefix + ".offsets.npy", allow_pickle=False)
+        vocab = Vocab.load(prefix + ".vocab.txt")
+        if tokens.dtype != np.int32 or tokens.ndim != 1 or offsets.dtype != np.int64:
+            raise CorpusError(f"{prefix}: wrong dtypes in saved corpus")
+        if offsets.size < 1 or offsets[0] != 0 or offsets[-1] != tokens.shape[0]:
+            raise CorpusError(f"{prefix}: offsets do not match tokens")
+        return cls(tokens, offsets, vocab)
+
+
+def read_corpus(
+    source: str | Path | io.TextIOBase,
+    min_count: int = 5,
+    max_vocab: int | None = None,
+    lowercase: bool = True,
+    max_sentence: int = 10_000,
+    out_prefix: str | Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Corpus:
+    """Read, count and encode a corpus in one pass over the text.
+
+    Words get provisional ids in first-seen order while the file streams; after the pass the
+    vocabulary is cut and sorted and the provisional ids are remapped block by block. With
+    `out_prefix`, the provisional ids go to a temporary file and the result is written to
+    `{out_prefix}.tokens.npy` (memory-mapped), so memory stays bounded by the vocabulary size.
+    `progress(chars_read, total_bytes_or_0)` is called once per block.
+    """
+    stats = ReadStats()
+    ids: dict[str, int] = {}
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []  # (provisional ids, sentence ends) per run
+    spill = tempfile.TemporaryFile() if out_prefix is not None else None
+    spill_sizes: list[int] = []
+    counts = np.zeros(0, dtype=np.int64)
+    total_bytes = os.path.getsize(source) if isinstance(source, str | Path) and Path(source).is_file() else 0
+    in_sentence = 0  # raw tokens in the current sentence so far
+    pos = 0  # raw tokens so far
+    ends_buf: list[int] = []
+    prov_buf: list[np.ndarray] = []
+    buffered = 0
+
+    def flush() -> None:
+        nonlocal prov_buf, ends_buf, buffered, counts
+        if not prov_buf and not ends_buf:
+            return
+        prov = np.concatenate(prov_buf) if prov_buf else np.zeros(0, np.int32)
+        ends = np.array(ends_buf, dtype=np.int64)
+        c = np.bincount(prov, minlength=len(ids)).astype(np.int64)
+        if c.shape[0] > counts.shape[0]:
+            c[: counts.shape[0]] += counts
+            counts = c
+        else:
+            counts[: c.shape[0]] += c
+        if spill is not None:
+            spill.write(prov.tobytes())
+            spill_sizes.append(prov.shape[0])
+            blocks.append((np.zeros(0, np.int32), ends))
+        else:
+            blocks.append((prov, ends))
+        prov_buf, ends_buf, buffered = [], [], 0
+
+    for toks, line_ends in iter_token_runs(source, lowercase, stats):
+        if toks:
+            setdefault = ids.setdefault
+            arr = np.array([setdefault(t, len(ids)) for t in toks], dtype=np.int32)
+            # subtle: cut long lines every max_sentence raw tokens, continuing across runs
+            start = pos
+            first_cut = max_sentence - in_sentence
+            if first_cut <= len(toks):
+                ends_buf.extend(range(start + first_cut, start + len(toks) + 1, max_sentence))
+                in_sentence = (len(toks) - first_cut) % max_sentence
+            else:
+                in_sentence += len(toks)
+            pos += len(toks)
+            prov_buf.append(arr)
+            buffered += len(toks)
+        if line_ends and in_sentence:
+            ends_buf.append(pos)
+            in_sentence = 0
+        if buffered >= 1 << 21:
+            flush()
+            if progress is not None:
+                progress(stats.chars, total_bytes)
+    if in_sentence:
+        ends_buf.append(pos)
+    flush()
+    if progress is not None:
+        progress(stats.chars, total_bytes)
+
+    if pos == 0:
+        raise CorpusError("the corpus has no words")
+    words = list(ids)
+    vocab = Vocab.from_counts(words, counts, min_count=min_count, max_vocab=max_vocab)
+    if len(vocab) == 0:
+        top = int(counts.argmax())
+        raise CorpusError(
+            f"no word occurs at least min_count={min_count} times "
+            f"(the most frequent, {words[top]!r}, occurs {int(counts[top])} times)"
+        )
+    remap = np.full(len(words), -1, dtype=np.int32)
+    remap[np.array([ids[w] for w in vocab.words], dtype=np.int64)] = np.arange(len(vocab), dtype=np.int32)
+    n_out = vocab.total
+    if out_prefix is not None:
+        tokens = np.lib.format.open_memmap(str(out_prefix) + ".tokens.npy", mode="w+",
+                                           dtype=np.int32, shape=(n_out,))
+        spill.seek(0)
+    else:
+        tokens = np.empty(n_out, dtype=np.int32)
+    offsets_parts = [np.zeros(1, np.int64)]
+    out_pos = 0
+    raw_pos = 0
+    for bi, (prov, ends) in enumerate(blocks):
+        if spill is not None:
+            prov = np.frombuffer(spill.read(spill_sizes[bi] * 4), dtype=np.int32)
+        fin = remap[prov]
+        keep = fin >= 0
+        kept = fin[keep]
+        tokens[out_pos: out_pos + kept.shape[0]] = kept
+        if ends.size:
+            before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+            offsets_parts.append(out_pos + before[ends - raw_pos])
+        out_pos += kept.shape[0]
+        raw_pos += prov.shape[0]
+    if spill is not None:
+        spill.close()
+    offsets = np.unique(np.concatenate(offsets_parts + [np.array([out_pos], np.int64)]))
+    corpus = Corpus(tokens, offsets, vocab, stats)
+    if out_prefix is not None:
+        tokens.flush()
+        np.save(str(out_prefix) + ".offsets.npy", offsets, allow_pickle=False)
+        vocab.save(str(out_prefix) + ".vocab.txt")
+        corpus.tokens = np.load(str(out_prefix) + ".tokens.npy", mmap_mode="r")
+    return corpus
+
+
+def read_corpus_text(text: str, **kwargs) -> Corpus:
+    """Convenience for tests and small inputs: encode a string."""
+    return read_corpus(io.StringIO(text), **kwargs)

@@ -1,0 +1,174 @@
+"""Vectors: a KeyedVectors-like read-only view of trained word vectors, and its queries.
+
+Does: word lookup, unit-normalised cache, cosine `most_similar` (query words excluded),
+`similarity`, analogies by 3CosAdd and 3CosMul (Levy & Goldberg 2014), `doesnt_match`.
+Does not: read or write files (vector_io.py does; `Vectors.load`/`save` delegate there) or train.
+Shapes: `vectors` (V, D) float32, row i is `words[i]`; words ordered most frequent first when known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+class UnknownWordError(KeyError):
+    """A query word that is not in the vocabulary; `str()` names it."""
+
+    def __init__(self, word: str):
+        super().__init__(word)
+        self.word = word
+
+    def __str__(self) -> str:
+        return f"word {self.word!r} is not in the vocabulary"
+
+
+class Vectors:
+    """Words and their vectors. `counts` (V,) int64 is optional (None when a file has none)."""
+
+    def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None = None):
+        vectors = np.asarray(vectors)
+        if vectors.ndim != 2 or vectors.shape[0] != len(words):
+            raise ValueError(f"expected ({len(words)}, D) vectors, got shape {vectors.shape}")
+        if vectors.dtype != np.float32:
+            vectors = vectors.astype(np.float32)
+        self.words: list[str] = list(words)
+        self.vectors = vectors
+        self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
+        self.index: dict[str, int] = {}
+        for i, w in enumerate(self.words):
+            self.index.setdefault(w, i)  # first (most frequent) wins on duplicates
+        self._unit: np.ndarray | None = None
+        self._lower: dict[str, int] | None = None
+
+    # -- lookup -----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.index
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        return self.vectors[self.id(word)]
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def id(self, word: str) -> int:
+        i = self.index.get(word)
+        if i is None:
+            raise UnknownWordError(word)
+        return i
+
+    def id_ci(self, word: str) -> int:
+        """Case-insensitive lookup: exact match first, else the most frequent casing."""
+        i = self.index.get(word)
+        if i is not None:
+            return i
+        if self._lower is None:
+            lower: dict[str, int] = {}
+            for j, w in enumerate(self.words):
+                lower.setdefault(w.lower(), j)
+            self._lower = lower
+        i = self._lower.get(word.lower())
+        if i is None:
+            raise UnknownWordError(word)
+        return i
+
+    @property
+    def unit(self) -> np.ndarray:
+        """(V, D) float32 rows scaled to unit length (zero rows stay zero). Computed once."""
+        if self._unit is None:
+            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            self._unit = (self.vectors / norms).astype(np.float32)
+        return self._unit
+
+    # -- queries ----------------------------------------------------------------------------
+    def _top(self, scores: np.ndarray, exclude: Sequence[int], topn: int) -> list[tuple[str, float]]:
+        scores = scores.copy()
+        scores[list(exclude)] = -np.inf
+        topn = max(0, min(topn, scores.shape[0] - len(set(exclude))))
+        if topn == 0:
+            return []
+        idx = np.argpartition(-scores, topn - 1)[:topn]
+        idx = idx[np.argsort(-scores[idx], kind="stable")]
+        return [(self.words[i], float(scores[i])) for i in idx]
+
+    def most_similar(self, positive: Sequence[str] | str = (), negative: Sequence[str] | str = (),
+                     topn: int = 10, restrict: int | None = None) -> list[tuple[str, float]]:
+        """Nearest words by cosine to mean(unit(positive)) - mean(unit(negative)) (gensim's rule),
+        the query words excluded. `restrict` searches only the first N (most frequent) words."""
+        positive = [positive] if isinstance(positive, str) else list(positive)
+        negative = [negative] if isinstance(negative, str) else list(negative)
+        if not positive and not negative:
+            raise ValueError("most_similar needs at least one word")
+        pos = [self.id(w) for w in positive]
+        neg = [self.id(w) for w in negative]
+        unit = self.unit if restrict is None else self.unit[:restrict]
+        q = np.zeros(self.dim, dtype=np.float32)
+        for i in pos:
+            q += self.unit[i]
+        for i in neg:
+            q -= self.unit[i]
+        n = np.linalg.norm(q)
+        if n > 0:
+            q /= n
+        exclude = [i for i in pos + neg if i < unit.shape[0]]
+        return self._top(unit @ q, exclude, topn)
+
+    def similar_by_vector(self, vector: np.ndarray, topn: int = 10,
+                          exclude: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """Nearest words by cosine to an arbitrary vector."""
+        v = np.asarray(vector, dtype=np.float32)
+        n = np.linalg.norm(v)
+        v = v / n if n > 0 else v
+        return self._top(self.unit @ v, [self.id(w) for w in exclude], topn)
+
+    def similarity(self, a: str, b: str) -> float:
+        return float(self.unit[self.id(a)] @ self.unit[self.id(b)])
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "add",
+                restrict: int | None = None) -> list[tuple[str, float]]:
+        """Solve a : b :: c : ?  (b - a + c), e.g. man : king :: woman : queen.
+
+        add: argmax cos(x, b) - cos(x, a) + cos(x, c)        (3CosAdd, paper section 3)
+        mul: argmax cos'(x, b) cos'(x, c) / (cos'(x, a) + 1e-3), cos' = (cos + 1) / 2  (3CosMul)
+        The three query words are never answers.
+        """
+        ia, ib, ic = self.id(a), self.id(b), self.id(c)
+        unit = self.unit if restrict is None else self.unit[:restrict]
+        if method == "add":
+            scores = unit @ (self.unit[ib] - self.unit[ia] + self.unit[ic])
+        elif method == "mul":
+            sa, sb, sc = ((unit @ self.unit[i] + 1.0) / 2.0 for i in (ia, ib, ic))
+            scores = sb * sc / (sa + 1e-3)
+        else:
+            raise ValueError(f"method must be 'add' or 'mul' (got {method!r})")
+        exclude = [i for i in (ia, ib, ic) if i < unit.shape[0]]
+        return self._top(scores, exclude, topn)
+
+    def doesnt_match(self, words: Sequence[str]) -> str:
+        """The word furthest (by cosine) from the mean of the others' unit vectors."""
+        known = [w for w in words if w in self.index]
+        if len(known) < 2:
+            raise ValueError("doesnt_match needs at least two known words")
+        m = self.unit[[self.index[w] for w in known]]
+        mean = m.mean(axis=0)
+        mean /= np.linalg.norm(mean) or 1.0
+        return known[int(np.argmin(m @ mean))]
+
+    # -- files (implemented in vector_io.py) --------------------------------------------------
+    def save(self, path: str | Path, fmt: str = "auto") -> None:
+        from . import vector_io
+
+        vector_io.save(self, path, fmt)
+
+    @classmethod
+    def load(cls, path: str | Path, fmt: str = "auto", limit: int | None = None) -> Vectors:
+        from . import vector_io
+
+        return vector_io.load(path, fmt, limit=limit)
