@@ -26,6 +26,7 @@ class TrainBegin:
     epochs: int
     threads: int
     config: object  # the resolved TrainConfig
+    snapshot: np.ndarray | None = None  # (N, D) float32 top-N input vectors before training, if asked
 
 
 @dataclass

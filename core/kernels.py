@@ -1,0 +1,207 @@
+"""The compiled training loops: one per architecture, over one chunk of sentences.
+
+Does: for sentences [s_begin, s_end) of the encoded corpus: subsample (counting seen/kept per
+word), draw each position's effective window uniformly in 1..window, form the hidden vector
+(skip-gram: one context row; CBOW: the mean of the context rows), call the loss step chosen by
+an integer code (losses.py) and scatter its gradient back to the input rows.
+Does not: decide epochs, chunking, threads, callbacks or stopping (trainer.py: Python owns
+time), read files, or allocate per example. Arrays and scalars in, numbers out.
+
+Skip-gram follows word2vec.c: for a centre word w and each context word c, the input is
+W_in[c] and the target is w (gensim does the same). CBOW adds the full gradient to every
+context row (word2vec.c and gensim with cbow_mean=1), not gradient / cw.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from . import _numba_setup  # noqa: F401
+from numba import njit
+
+from .config import Architecture
+from .losses import LOSS_NCE, LOSS_NS, LOSS_SOFTMAX, draw_targets, output_step, rng_below, rng_next, rng_uniform
+from .prefetch import prefetch_row
+
+ARCH_SG = int(Architecture.SKIPGRAM)
+ARCH_CBOW = int(Architecture.CBOW)
+
+# Scalars fixed for a whole run.
+Run = namedtuple("Run", "arch loss window negative shared want_loss alpha0 min_alpha")
+# Per-worker scratch buffers, allocated once per worker.
+Work = namedtuple("Work", "sen rows labels offsets ns ctx npairs neu1e h scores")
+
+
+def make_run(arch: int, loss: int, window: int, negative: int, shared: bool, want_loss: bool,
+             alpha0: float, min_alpha: float) -> Run:
+    return Run(np.int64(arch), np.int64(loss), np.int64(window), np.int64(negative), bool(shared),
+               bool(want_loss), np.float32(alpha0), np.float32(min_alpha))
+
+
+def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out: int, softmax: bool) -> Work:
+    """Scratch for one worker. rows/labels/offsets are (2, 2 window, T): two positions (the one
+    being trained and the next one being prefetched) x pairs x targets."""
+    pairs = 2 * window
+    return Work(
+        np.zeros(max_sentence, np.int32),
+        np.zeros((2, pairs, max_targets), np.int64),
+        np.zeros((2, pairs, max_targets), np.float32),
+        np.zeros((2, pairs, max_targets), np.float32),
+        np.zeros((2, pairs), np.int64),
+        np.zeros((2, pairs), np.int32),
+        np.zeros(2, np.int64),
+        np.zeros(dim, np.float32),
+        np.zeros(dim, np.float32),
+        np.zeros(n_out if softmax else 1, np.float32),
+    )
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _skipgram_prepare(run, tables, sen, n_sen, i, buf, W_in, W_out, rng, work, neg_counts):
+    """Draw position i's window and the targets of each of its pairs into buffer `buf`, and
+    prefetch the rows they will touch, one position ahead of their use."""
+    word = sen[i]
+    rng, r = rng_next(rng)
+    eff = run.window - rng_below(r, run.window)
+    lo = max(0, i - eff)
+    hi = min(n_sen, i + eff + 1)
+    # NS/NCE draw fresh noise words per pair (the paper's semantics) unless shared_negatives;
+    # HS and softmax targets depend only on the centre word, so slot 0 serves every pair.
+    per_pair = (run.loss == LOSS_NS or run.loss == LOSS_NCE) and not run.shared
+    m = 0
+    for c in range(lo, hi):
+        if c == i:
+            continue
+        work.ctx[buf, m] = sen[c]
+        prefetch_row(W_in, sen[c])
+        if m == 0 or per_pair:
+            n, rng = draw_targets(run.loss, word, run.negative, tables, rng, work.rows[buf, m],
+                                  work.labels[buf, m], work.offsets[buf, m], neg_counts)
+            work.ns[buf, m] = n
+            if run.loss != LOSS_SOFTMAX:
+                for j in range(n):
+                    prefetch_row(W_out, work.rows[buf, m, j])
+        m += 1
+    work.npairs[buf] = m
+    return rng
+
+
+@njit(nogil=True, fastmath=True)
+def _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts):
+    loss_sum = 0.0
+    examples = 0
+    neu1e = work.neu1e
+    dim = neu1e.shape[0]
+    per_pair = (run.loss == LOSS_NS or run.loss == LOSS_NCE) and not run.shared
+    if n_sen > 0:
+        rng = _skipgram_prepare(run, tables, sen, n_sen, 0, 0, W_in, W_out, rng, work, neg_counts)
+    for i in range(n_sen):
+        buf = i & 1
+        if i + 1 < n_sen:  # subtle: prepare the next position first so its rows load meanwhile
+            rng = _skipgram_prepare(run, tables, sen, n_sen, i + 1, 1 - buf, W_in, W_out, rng, work,
+                                    neg_counts)
+        word = sen[i]
+        for m in range(work.npairs[buf]):
+            slot = m if per_pair else 0
+            h = W_in[work.ctx[buf, m]]
+            for d in range(dim):
+                neu1e[d] = 0.0
+            loss_sum += output_step(run.loss, h, W_out, word, work.rows[buf, slot], work.labels[buf, slot],
+                                    work.offsets[buf, slot], work.ns[buf, slot], alpha, neu1e, work.scores,
+                                    run.want_loss)
+            for d in range(dim):
+                h[d] += neu1e[d]
+            examples += 1
+    return loss_sum, examples, rng
+
+
+@njit(nogil=True, fastmath=True)
+def _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts):
+    loss_sum = 0.0
+    examples = 0
+    neu1e = work.neu1e
+    h = work.h
+    dim = h.shape[0]
+    for i in range(n_sen):
+        word = sen[i]
+        rng, r = rng_next(rng)
+        eff = run.window - rng_below(r, run.window)
+        lo = max(0, i - eff)
+        hi = min(n_sen, i + eff + 1)
+        for d in range(dim):
+            h[d] = 0.0
+            neu1e[d] = 0.0
+        cw = 0
+        for c in range(lo, hi):
+            if c != i:
+                row = W_in[sen[c]]
+                for d in range(dim):
+                    h[d] += row[d]
+                cw += 1
+        if cw == 0:
+            continue
+        inv = np.float32(1.0) / np.float32(cw)
+        for d in range(dim):
+            h[d] *= inv
+        rows, labels, offsets = work.rows[0, 0], work.labels[0, 0], work.offsets[0, 0]
+        n, rng = draw_targets(run.loss, word, run.negative, tables, rng, rows, labels, offsets, neg_counts)
+        loss_sum += output_step(run.loss, h, W_out, word, rows, labels, offsets, n, alpha, neu1e, work.scores,
+                                run.want_loss)
+        for c in range(lo, hi):
+            if c != i:
+                row = W_in[sen[c]]
+                for d in range(dim):
+                    row[d] += neu1e[d]
+        examples += 1
+    return loss_sum, examples, rng
+
+
+@njit(nogil=True, fastmath=True, cache=True)
+def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_prob, base_words, inv_total,
+                rng_state, seen, kept, neg_counts, work, out):
+    """Train on sentences [s_begin, s_end). Returns nothing; accumulates into `out` (float64):
+    out[0] += loss, out[1] += examples, out[2] += corpus words read, out[3] = last alpha.
+
+    The learning rate is set before every sentence from the worker's exact progress,
+    alpha = alpha0 - (alpha0 - min_alpha) (base_words + words_read) inv_total, an integer count
+    times one constant, so it does not depend on how sentences are grouped into chunks (and a
+    seeded run is bit-identical whatever the chunk sizes). word2vec.c updates every 10k words.
+    """
+    rng = rng_state[0]
+    sen = work.sen
+    words = 0
+    loss_sum = 0.0
+    examples = 0
+    alpha = run.alpha0
+    for s in range(s_begin, s_end):
+        frac = (base_words + words) * inv_total
+        alpha = np.float32(run.alpha0 - (run.alpha0 - run.min_alpha) * frac)
+        if alpha < run.min_alpha:
+            alpha = run.min_alpha
+        n_sen = 0
+        for p in range(offsets[s], offsets[s + 1]):
+            w = tokens[p]
+            seen[w] += 1
+            kp = keep_prob[w]
+            if kp < 1.0:
+                rng, r = rng_next(rng)
+                if rng_uniform(r) >= kp:
+                    continue
+            kept[w] += 1
+            sen[n_sen] = w
+            n_sen += 1
+        words += offsets[s + 1] - offsets[s]
+        if run.arch == ARCH_SG:
+            ls, ex, rng = _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work,
+                                             neg_counts)
+        else:
+            ls, ex, rng = _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts)
+        loss_sum += ls
+        examples += ex
+    rng_state[0] = rng
+    out[0] += loss_sum
+    out[1] += examples
+    out[2] += words
+    out[3] = alpha

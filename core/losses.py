@@ -1,0 +1,207 @@
+"""Output layers as small @njit steps sharing one signature (fastText's loss.cc idea).
+
+Does: given a hidden vector h (D,) and a target word, pick the output rows to score
+(`draw_targets`), then score them, update those rows of W_out in place, accumulate the gradient
+with respect to h into `neu1e` (D,), and return the example's exact loss (`output_step`).
+Negative sampling, NCE and hierarchical softmax all reduce to one binary-logistic step over a
+few (row, label, logit offset) targets; the full softmax has its own step.
+Does not: touch W_in, loop over a corpus, or know the architecture (kernels.py does that).
+
+Objectives, with s(x) = 1 / (1 + e^-x), z_j = W_out[row_j] . h:
+  NS  (paper eq. 4):   -log s(z_pos) - sum_{i<=k, w_i ~ Pn} log s(-z_i)
+  NCE (Gutmann & Hyvarinen 2012, as in the paper's 2.2): the same with logits z_j - log(k Pn(w_j))
+  HS  (paper eq. 3):   -sum_d log s((1 - 2 code_d) z_{point_d})
+  SOFTMAX (eq. 2):     -z_target + log sum_w e^{z_w}
+Gradient steps use the sigmoid of the logit clipped to [-MAX_EXP, MAX_EXP] for every loss
+(fastText's choice: no update is ever skipped; word2vec.c skips HS updates outside the range
+and clips NS ones, gensim skips). The loss is computed from the unclipped logit in float64.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from . import _numba_setup  # noqa: F401
+from numba import njit
+
+from .config import Loss
+
+MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
+LOSS_NS = int(Loss.NS)
+LOSS_HS = int(Loss.HS)
+LOSS_SOFTMAX = int(Loss.SOFTMAX)
+LOSS_NCE = int(Loss.NCE)
+
+# Read-only tables of the output layers, grouped so kernels take one argument, not seven.
+Tables = namedtuple("Tables", "codes points lengths alias_prob alias_idx log_kpn")
+# codes (V, L) uint8, points (V, L) int32, lengths (V,) int32      Huffman tree (HS)
+# alias_prob (V,) float32, alias_idx (V,) int32                     Pn(w) sampler (NS, NCE)
+# log_kpn (V,) float32                                              log(k Pn(w)) (NCE offsets)
+
+U64_M = np.uint64(2685821657736338717)
+S12 = np.uint64(12)
+S25 = np.uint64(25)
+S27 = np.uint64(27)
+S32 = np.uint64(32)
+S40 = np.uint64(40)
+LOW32 = np.uint64(0xFFFFFFFF)
+INV24 = np.float32(1.0 / (1 << 24))
+INV32 = np.float32(1.0 / (1 << 32))
+
+
+@njit(inline="always", nogil=True)
+def rng_next(x):
+    """xorshift64* (Vigna 2016): returns (new state, 64 random bits). State is never 0."""
+    x ^= x >> S12
+    x ^= x << S25
+    x ^= x >> S27
+    return x, x * U64_M
+
+
+@njit(inline="always", nogil=True)
+def rng_uniform(r):
+    """A float32 in [0, 1) from the top 24 bits."""
+    return np.float32(r >> S40) * INV24
+
+
+@njit(inline="always", nogil=True)
+def rng_below(r, n):
+    """An integer in [0, n) from the top 32 bits (Lemire's multiply-shift), n < 2^32."""
+    return np.int64(((r >> S32) * np.uint64(n)) >> S32)
+
+
+@njit(inline="always", nogil=True)
+def draw_noise(tables, rng):
+    """One word from Pn by the alias method; returns (word, rng)."""
+    rng, r = rng_next(rng)
+    v = tables.alias_prob.shape[0]
+    i = rng_below(r, v)
+    if np.float32(r & LOW32) * INV32 < tables.alias_prob[i]:
+        return i, rng
+    return np.int64(tables.alias_idx[i]), rng
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def sigmoid_clipped(z):
+    zc = min(max(z, -MAX_EXP), MAX_EXP)
+    return np.float32(1.0) / (np.float32(1.0) + np.exp(-zc))
+
+
+@njit(nogil=True, fastmath=True)
+def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, neg_counts):
+    """Fill rows/labels/offsets with the output rows to score for `target`; returns (n, rng).
+
+    NS/NCE: the target (label 1) then k noise words (label 0) drawn from Pn; a noise word equal
+    to the target is skipped, as in word2vec.c. HS: the inner nodes on the target's path with
+    label 1 - code. SOFTMAX: just the target (the step scores every row).
+    """
+    if loss == LOSS_HS:
+        n = tables.lengths[target]
+        for d in range(n):
+            rows[d] = tables.points[target, d]
+            labels[d] = np.float32(1.0) - np.float32(tables.codes[target, d])
+            offsets[d] = np.float32(0.0)
+        return n, rng
+    rows[0] = target
+    labels[0] = np.float32(1.0)
+    offsets[0] = tables.log_kpn[target] if loss == LOSS_NCE else np.float32(0.0)
+    if loss == LOSS_SOFTMAX:
+        return 1, rng
+    n = 1
+    for _ in range(negative):
+        w, rng = draw_noise(tables, rng)
+        neg_counts[w] += 1
+        if w == target:
+            continue
+        rows[n] = w
+        labels[n] = np.float32(0.0)
+        offsets[n] = tables.log_kpn[w] if loss == LOSS_NCE else np.float32(0.0)
+        n += 1
+    return n, rng
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def logistic_step(h, W_out, rows, labels, offsets, n, alpha, neu1e, want_loss):
+    """Binary logistic regression of each target row: label 1 pushes s(z) up, label 0 down.
+
+    For each j: z = W_out[r] . h - offset; g = alpha (label - s(clip(z)));
+    neu1e += g W_out[r] (old row); W_out[r] += g h. Returns the float64 loss
+    sum_j log(1 + e^{-y z}) with y = +1 for label 1 and -1 for label 0.
+    """
+    dim = h.shape[0]
+    prod = 1.0  # subtle: one log of a product of (1 + e^t) terms instead of a log per term
+    total = 0.0
+    for j in range(n):
+        r = rows[j]
+        row = W_out[r]
+        z = np.float32(0.0)
+        for d in range(dim):
+            z += h[d] * row[d]
+        z -= offsets[j]
+        g = (labels[j] - sigmoid_clipped(z)) * alpha
+        for d in range(dim):
+            neu1e[d] += g * row[d]
+            row[d] += g * h[d]
+        if want_loss:
+            t = np.float64(-z) if labels[j] > 0 else np.float64(z)
+            if t < 30.0:
+                prod *= 1.0 + math.exp(t)
+                if prod > 1e250:
+                    total += math.log(prod)
+                    prod = 1.0
+            else:
+                total += t
+    return total + math.log(prod)
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def softmax_step(h, W_out, target, alpha, neu1e, scores, want_loss):
+    """Full softmax over all V rows (paper eq. 2): O(V D) per example, for teaching.
+
+    p = softmax(W_out h); dL/dz_w = p_w - [w = target]; W_out[w] -= alpha dL/dz_w h;
+    neu1e -= alpha sum_w dL/dz_w W_out[w] (old rows). Returns -log p_target.
+    """
+    v = W_out.shape[0]
+    dim = h.shape[0]
+    zmax = -np.inf
+    for w in range(v):
+        z = np.float32(0.0)
+        for d in range(dim):
+            z += h[d] * W_out[w, d]
+        scores[w] = z
+        zmax = max(zmax, z)
+    zsum = 0.0
+    for w in range(v):
+        zsum += math.exp(np.float64(scores[w]) - zmax)
+    loss = -(np.float64(scores[target]) - zmax - math.log(zsum))
+    for w in range(v):
+        p = np.float32(math.exp(np.float64(scores[w]) - zmax) / zsum)
+        g = ((np.float32(1.0) if w == target else np.float32(0.0)) - p) * alpha
+        for d in range(dim):
+            neu1e[d] += g * W_out[w, d]
+            W_out[w, d] += g * h[d]
+    return loss if want_loss else 0.0
+
+
+@njit(nogil=True, fastmath=True)
+def output_step(loss, h, W_out, target, rows, labels, offsets, n, alpha, neu1e, scores, want_loss):
+    """Score the targets chosen by draw_targets; update W_out and neu1e; return the loss."""
+    if loss == LOSS_SOFTMAX:
+        return softmax_step(h, W_out, target, alpha, neu1e, scores, want_loss)
+    return logistic_step(h, W_out, rows, labels, offsets, n, alpha, neu1e, want_loss)
+
+
+def make_tables(codes: np.ndarray, points: np.ndarray, lengths: np.ndarray, alias_prob: np.ndarray,
+                alias_idx: np.ndarray, log_kpn: np.ndarray) -> Tables:
+    """Pack the read-only tables with the dtypes the kernels are compiled for."""
+    return Tables(
+        np.ascontiguousarray(codes, dtype=np.uint8),
+        np.ascontiguousarray(points, dtype=np.int32),
+        np.ascontiguousarray(lengths, dtype=np.int32),
+        np.ascontiguousarray(alias_prob, dtype=np.float32),
+        np.ascontiguousarray(alias_idx, dtype=np.int32),
+        np.ascontiguousarray(log_kpn, dtype=np.float32),
+    )

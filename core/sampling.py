@@ -1,0 +1,104 @@
+"""Noise distribution for negative sampling / NCE, and subsampling of frequent words.
+
+Does: Pn(w) = U(w)^p / Z (paper section 2.2, p = 3/4), an alias table (Walker 1977, Vose 1991)
+so the kernels draw a noise word in O(1) with one random number and at most two memory reads,
+and the per-word keep probabilities of subsampling (paper section 2.3 and word2vec.c).
+Does not: draw anything itself (kernels do, with their own seeded generators).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _numba_setup  # noqa: F401
+from numba import njit
+
+from .config import SubsampleFormula
+
+
+def noise_distribution(counts: np.ndarray, exponent: float = 0.75) -> np.ndarray:
+    """Pn(w) = count(w)^p / sum_v count(v)^p, (V,) float64. p=0 is uniform, p=1 the unigram."""
+    c = np.asarray(counts, dtype=np.float64)
+    w = np.power(c, exponent)
+    return w / w.sum()
+
+
+@dataclass(frozen=True)
+class AliasTable:
+    """prob (V,) float32 acceptance thresholds and alias (V,) int32 fallbacks.
+
+    Draw: i uniform in [0, V); return i if u < prob[i] else alias[i]. Exact for float64 `prob`;
+    float32 thresholds bias each word by at most ~1e-7 relative (far below sampling noise).
+    """
+
+    prob: np.ndarray
+    alias: np.ndarray
+
+
+@njit(cache=True, nogil=True)
+def _vose(p: np.ndarray):
+    n = p.shape[0]
+    scaled = p * n
+    prob = np.ones(n, dtype=np.float64)
+    alias = np.arange(n).astype(np.int32)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    ns = 0
+    nl = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        nl -= 1
+        g = large[nl]
+        prob[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = (scaled[g] + scaled[s]) - 1.0
+        if scaled[g] < 1.0:
+            small[ns] = g
+            ns += 1
+        else:
+            large[nl] = g
+            nl += 1
+    # leftovers are 1 up to rounding
+    return prob, alias
+
+
+def alias_table(p: np.ndarray) -> AliasTable:
+    """Build the alias table of a probability vector in O(V)."""
+    p = np.ascontiguousarray(p, dtype=np.float64)
+    prob, alias = _vose(p)
+    return AliasTable(prob.astype(np.float32), alias)
+
+
+def alias_probabilities(table: AliasTable) -> np.ndarray:
+    """The distribution an alias table actually samples (V,) float64: for tests and the app."""
+    v = table.prob.shape[0]
+    p = table.prob.astype(np.float64) / v
+    np.add.at(p, table.alias, (1.0 - table.prob.astype(np.float64)) / v)
+    return p
+
+
+def keep_probabilities(counts: np.ndarray, sample: float,
+                       formula: SubsampleFormula = SubsampleFormula.C) -> np.ndarray:
+    """Probability of keeping each occurrence of word w, (V,) float64, clipped to [0, 1].
+
+    f(w) = count(w) / total. With t = `sample`:
+      PAPER: P_keep = sqrt(t / f)          (paper eq. 5 writes P_drop = 1 - sqrt(t / f))
+      C:     P_keep = sqrt(t / f) + t / f  (word2vec.c: (sqrt(cn / (t N)) + 1) (t N) / cn; gensim too)
+    sample = 0 keeps everything.
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    if sample <= 0 or c.size == 0:
+        return np.ones(c.shape[0], dtype=np.float64)
+    ratio = sample / (c / c.sum())
+    keep = np.sqrt(ratio) if SubsampleFormula(formula) == SubsampleFormula.PAPER else np.sqrt(ratio) + ratio
+    return np.minimum(keep, 1.0)

@@ -1,0 +1,265 @@
+"""The trainer: Python owns time; compiled kernels do one chunk of sentences at a time.
+
+Does: build the output-layer tables for a corpus and config, initialise W_in / W_out, run
+epochs over `threads` contiguous corpus parts with one Python worker thread each (Hogwild: the
+kernels release the GIL and update shared matrices without locks), adapt chunk sizes to ~0.1 s,
+emit the callback events of events.py, stop at the next chunk boundary on request, detect a
+diverging loss (keeping the last good epoch's vectors) and return the vectors.
+Does not: read files (corpus.py), or contain any per-example math (kernels.py, losses.py).
+
+Determinism: with a seed and threads=1 a run is bit-identical run to run: initialisation and
+every draw come from seeded generators, and the learning rate depends only on word counts, not
+on chunk sizes or timing. With threads > 1, Hogwild races make runs differ slightly.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import SOFTMAX_MAX_VOCAB, ConfigError, Loss, TrainConfig
+from .corpus import Corpus
+from .events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
+from .huffman import Huffman, build_huffman
+from .kernels import make_run, make_work, train_chunk
+from .losses import make_tables
+from .sampling import alias_table, keep_probabilities, noise_distribution
+from .vectors import Vectors
+
+CHUNK_SECONDS = 0.1  # target duration of one kernel call: stop latency and progress granularity
+
+
+class TrainingError(RuntimeError):
+    """Training could not go on (e.g. the loss diverged); the message says why."""
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or stopped) run hands back."""
+
+    vectors: Vectors  # the input vectors W_in with the vocabulary (shared, not copied)
+    epochs_completed: int
+    seconds: float
+    words_per_sec: float
+    stopped: bool
+    error: str | None
+    epochs: list[EpochEnd] = field(default_factory=list)  # per-epoch stats (arrays included)
+
+
+def _seed_state(seed: int, worker: int) -> np.ndarray:
+    """A non-zero xorshift state per worker from (seed, worker) via splitmix64."""
+    x = (seed * 0x9E3779B97F4A7C15 + (worker + 1) * 0xBF58476D1CE4E5B9) & (2**64 - 1)
+    x ^= x >> 31
+    x = (x * 0x94D049BB133111EB) & (2**64 - 1)
+    x ^= x >> 29
+    return np.array([x or 0x2545F4914F6CDD1D], dtype=np.uint64)
+
+
+class Trainer:
+    """Trains word vectors on an encoded corpus. Build once, call `train()` once.
+
+    Public, read-only for observers: `config` (resolved), `vocab`, `keep_prob` (V,) float64,
+    `noise_probs` (V,) float64 (Pn), `huffman` (HS only, else None), `W_in` (V, D) float32,
+    `W_out` ((V, D), or (V-1, D) for HS) float32.
+    """
+
+    def __init__(self, corpus: Corpus, config: TrainConfig | None = None):
+        cfg = (config or TrainConfig()).resolved()
+        self.config = cfg
+        self.corpus = corpus
+        self.vocab = corpus.vocab
+        v = len(self.vocab)
+        if v < 2:
+            raise ConfigError(f"the vocabulary has {v} word(s); training needs at least 2")
+        if cfg.loss == Loss.SOFTMAX and v > SOFTMAX_MAX_VOCAB:
+            raise ConfigError(
+                f"full softmax costs O(V) per example; vocabulary {v} > {SOFTMAX_MAX_VOCAB}: "
+                "raise min_count, set max_vocab, or use ns/hs"
+            )
+        counts = self.vocab.counts
+        self.keep_prob = keep_probabilities(counts, cfg.sample, cfg.subsample_formula)
+        self.noise_probs = noise_distribution(counts, cfg.ns_exponent)
+        self.huffman: Huffman | None = build_huffman(counts) if cfg.loss == Loss.HS else None
+        alias = alias_table(self.noise_probs)
+        k = max(cfg.negative, 1)
+        log_kpn = np.log(k * self.noise_probs).astype(np.float32)
+        if self.huffman is not None:
+            h = self.huffman
+            self.tables = make_tables(h.codes, h.points, h.lengths, alias.prob, alias.alias, log_kpn)
+        else:
+            z = np.zeros((1, 1))
+            self.tables = make_tables(z, z, np.zeros(1), alias.prob, alias.alias, log_kpn)
+        rng = np.random.default_rng(cfg.seed)
+        d = cfg.size
+        # word2vec.c: W_in uniform in [-0.5/D, 0.5/D), W_out zero.
+        self.W_in = ((rng.random((v, d), dtype=np.float32) - np.float32(0.5)) / np.float32(d))
+        self.W_out = np.zeros((v - 1 if cfg.loss == Loss.HS else v, d), dtype=np.float32)
+        self._keep32 = self.keep_prob.astype(np.float32)
+        self._stop = threading.Event()
+        self._trained = False
+        self.progress: Progress | None = None  # the latest tick, for pollers that prefer reading
+
+    # -- control ------------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask training to end at the next chunk boundary (thread-safe, returns at once)."""
+        self._stop.set()
+
+    @property
+    def vectors(self) -> Vectors:
+        return Vectors(self.vocab.words, self.W_in, self.vocab.counts)
+
+    def _parts(self, threads: int) -> list[tuple[int, int]]:
+        """`threads` contiguous sentence ranges with about equal token counts."""
+        off = self.corpus.offsets
+        n = int(off[-1])
+        cuts = [int(np.searchsorted(off, n * t // threads, side="left")) for t in range(threads)]
+        cuts.append(self.corpus.n_sentences)
+        return [(cuts[t], max(cuts[t], cuts[t + 1])) for t in range(threads)]
+
+    # -- the run ------------------------------------------------------------------------------
+    def train(self, callbacks: Sequence[Callback] = (), progress_interval: float = 0.25) -> TrainResult:
+        """Train for `config.epochs` epochs, calling the callbacks; returns the result.
+
+        Blocking: the app calls it from a background thread. Raises only for programming errors;
+        divergence and stops are reported in the result (and in on_train_end).
+        """
+        if self._trained:
+            raise RuntimeError("a Trainer trains once; build a new one")
+        self._trained = True
+        cfg = self.config
+        threads = cfg.threads
+        v, dim = self.W_in.shape
+        n_words = len(self.corpus)
+        total_words = n_words * cfg.epochs
+        max_targets = max(cfg.negative + 1, self.tables.points.shape[1], 1)
+        run = make_run(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
+                       cfg.compute_loss, cfg.alpha, cfg.min_alpha)
+        parts = self._parts(threads)
+        works = [make_work(cfg.max_sentence, cfg.window, max_targets, dim, self.W_out.shape[0], cfg.loss == Loss.SOFTMAX)
+                 for _ in range(threads)]
+        rngs = [_seed_state(cfg.seed, t) for t in range(threads)]
+        outs = [np.zeros(4, np.float64) for _ in range(threads)]
+        seen = [np.zeros(v, np.int64) for _ in range(threads)]
+        kept = [np.zeros(v, np.int64) for _ in range(threads)]
+        negs = [np.zeros(v, np.int64) for _ in range(threads)]
+        chunk_words = [20_000] * threads
+        diverged = threading.Event()
+        tokens, offsets = self.corpus.tokens, self.corpus.offsets
+
+        def work(t: int, epoch: int) -> None:
+            s0, s1 = parts[t]
+            part_words = int(offsets[s1] - offsets[s0])
+            if part_words == 0:
+                return
+            inv_total = 1.0 / (part_words * cfg.epochs)
+            s = s0
+            while s < s1 and not self._stop.is_set() and not diverged.is_set():
+                target = int(offsets[s]) + chunk_words[t]
+                e = min(s1, max(s + 1, int(np.searchsorted(offsets, target, side="left"))))
+                base = epoch * part_words + int(offsets[s] - offsets[s0])
+                t0 = time.perf_counter()
+                train_chunk(run, self.tables, tokens, offsets, s, e, self.W_in, self.W_out, self._keep32,
+                            base, inv_total, rngs[t], seen[t], kept[t], negs[t], works[t], outs[t])
+                dt = time.perf_counter() - t0
+                words = int(offsets[e] - offsets[s])
+                if dt > 0:
+                    chunk_words[t] = int(min(2_000_000, max(1_000, words * CHUNK_SECONDS / dt)))
+                if cfg.compute_loss and not math.isfinite(outs[t][0]):
+                    diverged.set()
+                s = e
+
+        def notify(method: str, event) -> None:
+            for cb in callbacks:
+                if getattr(cb, method)(event):
+                    self._stop.set()
+
+        good_in, good_out = self.W_in.copy(), self.W_out.copy()
+        snap_n = min(cfg.snapshot_topn, v)
+        start = time.perf_counter()
+        notify("on_train_begin", TrainBegin(v, n_words, cfg.epochs, threads, cfg,
+                                            self.W_in[:snap_n].copy() if snap_n else None))
+        epochs: list[EpochEnd] = []
+        error: str | None = None
+        last_tick = 0.0
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="w2v-worker") as pool:
+            for epoch in range(cfg.epochs):
+                if self._stop.is_set():
+                    break
+                for a in (*outs, *seen, *kept, *negs):
+                    a[:] = 0
+                outs_alpha = [float(cfg.alpha)] * threads
+                for o, a in zip(outs, outs_alpha, strict=True):
+                    o[3] = a
+                ep_start = time.perf_counter()
+                futures = [pool.submit(work, t, epoch) for t in range(threads)]
+                while True:
+                    done, pending = wait(futures, timeout=progress_interval, return_when=FIRST_EXCEPTION)
+                    now = time.perf_counter()
+                    if pending and now - last_tick >= progress_interval * 0.99:
+                        last_tick = now
+                        self.progress = self._tick(epoch, n_words, total_words, outs, start)
+                        notify("on_progress", self.progress)
+                    if not pending or any(f.exception() for f in done):
+                        break
+                for f in futures:
+                    f.result()  # re-raise a worker's exception (a bug), after all have stopped
+                ep_seconds = time.perf_counter() - ep_start
+                loss_sum = sum(o[0] for o in outs)
+                examples = int(sum(o[1] for o in outs))
+                words = int(sum(o[2] for o in outs))
+                finite = math.isfinite(loss_sum) if cfg.compute_loss else True
+                if diverged.is_set() or not finite or not np.isfinite(self.W_in).all():
+                    self.W_in[:] = good_in
+                    self.W_out[:] = good_out
+                    error = (
+                        f"training diverged in epoch {epoch + 1} (loss became {loss_sum:.3g}): "
+                        f"alpha={cfg.alpha} is too large; kept the vectors of epoch {epoch}"
+                    )
+                    break
+                if words < n_words:  # stopped inside this epoch: vectors are consistent, epoch partial
+                    break
+                good_in[:] = self.W_in
+                good_out[:] = self.W_out
+                mean_loss = loss_sum / examples if (cfg.compute_loss and examples) else float("nan")
+                ev = EpochEnd(
+                    epoch=epoch, loss=mean_loss, examples=examples, words=words,
+                    words_per_sec=words / ep_seconds if ep_seconds > 0 else 0.0, seconds=ep_seconds,
+                    alpha=min(o[3] for o in outs), seen=np.sum(seen, axis=0), kept=np.sum(kept, axis=0),
+                    negatives=np.sum(negs, axis=0),
+                    snapshot=self.W_in[:snap_n].copy() if snap_n else None,
+                )
+                epochs.append(ev)
+                notify("on_epoch_end", ev)
+        seconds = time.perf_counter() - start
+        done_words = sum(e.words for e in epochs)
+        result = TrainResult(
+            vectors=self.vectors, epochs_completed=len(epochs), seconds=seconds,
+            words_per_sec=done_words / seconds if seconds > 0 else 0.0,
+            stopped=self._stop.is_set() and error is None and len(epochs) < cfg.epochs,
+            error=error, epochs=epochs,
+        )
+        notify("on_train_end", TrainEnd(result.epochs_completed, seconds, result.words_per_sec,
+                                        result.stopped, error, [e.loss for e in epochs]))
+        return result
+
+    def _tick(self, epoch: int, n_words: int, total_words: int, outs: list[np.ndarray],
+              start: float) -> Progress:
+        words = int(sum(o[2] for o in outs))
+        examples = sum(o[1] for o in outs)
+        loss = sum(o[0] for o in outs) / examples if (self.config.compute_loss and examples) else float("nan")
+        done = epoch * n_words + words
+        elapsed = time.perf_counter() - start
+        return Progress(epoch=epoch, words_done=done, words_total=total_words,
+                        alpha=float(min(o[3] for o in outs)), loss=float(loss),
+                        words_per_sec=done / elapsed if elapsed > 0 else 0.0, seconds=elapsed)
+
+
+def train(corpus: Corpus, config: TrainConfig | None = None, callbacks: Sequence[Callback] = ()) -> TrainResult:
+    """Convenience: build a Trainer and train it."""
+    return Trainer(corpus, config).train(callbacks)
