@@ -54,7 +54,7 @@ def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out:
         np.zeros(2, np.int64),
         np.zeros(dim, np.float32),
         np.zeros(dim, np.float32),
-        np.zeros(n_out if softmax else 1, np.float32),
+        np.zeros(max(n_out, max_targets) if softmax else max_targets, np.float32),
     )
 
 
