@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-
-from . import _numba_setup  # noqa: F401
 from numba import njit
 
+from . import _numba_setup  # noqa: F401
 from .config import Architecture
 from .losses import LOSS_NCE, LOSS_NS, LOSS_SOFTMAX, draw_targets, output_step, rng_below, rng_next, rng_uniform
 from .prefetch import prefetch_row

@@ -23,10 +23,9 @@ import math
 from collections import namedtuple
 
 import numpy as np
-
-from . import _numba_setup  # noqa: F401
 from numba import njit
 
+from . import _numba_setup  # noqa: F401
 from .config import Loss
 
 MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
@@ -85,7 +84,7 @@ def draw_noise(tables, rng):
 
 
 SIGMOID_BINS = 1024  # table resolution over [-MAX_EXP, MAX_EXP] (word2vec.c: EXP_TABLE_SIZE 1000)
-_GRID = np.linspace(-6.0, 6.0, SIGMOID_BINS + 2)  # one extra entry so interpolation never reads past
+_GRID = -6.0 + np.arange(SIGMOID_BINS + 2) * (12.0 / SIGMOID_BINS)  # one entry past +6 for interpolation
 SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
 _SCALE = np.float32(SIGMOID_BINS / (2.0 * 6.0))
 

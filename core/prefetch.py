@@ -11,9 +11,8 @@ Does not: change any value; on a CPU without prefetch instructions it is a no-op
 from __future__ import annotations
 
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
-from numba import njit
 from numba.extending import intrinsic
 
 from . import _numba_setup  # noqa: F401

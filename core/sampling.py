@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from . import _numba_setup  # noqa: F401
 from numba import njit
 
+from . import _numba_setup  # noqa: F401
 from .config import SubsampleFormula
 
 

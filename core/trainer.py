@@ -141,7 +141,8 @@ class Trainer:
         run = make_run(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
                        cfg.compute_loss, cfg.alpha, cfg.min_alpha)
         parts = self._parts(threads)
-        works = [make_work(cfg.max_sentence, cfg.window, max_targets, dim, self.W_out.shape[0], cfg.loss == Loss.SOFTMAX)
+        softmax = cfg.loss == Loss.SOFTMAX
+        works = [make_work(cfg.max_sentence, cfg.window, max_targets, dim, self.W_out.shape[0], softmax)
                  for _ in range(threads)]
         rngs = [_seed_state(cfg.seed, t) for t in range(threads)]
         outs = [np.zeros(4, np.float64) for _ in range(threads)]

@@ -1,0 +1,232 @@
+"""Command-line interface: `python -m core <command> ...` (the contract benchmarks and scripts use).
+
+Commands: train, similar, analogy (the C tool's word2vec, distance and word-analogy), plus
+those registered by other modules (eval, phrases, download) when present.
+Bad input gives a one-line `error: ...` on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+
+from .config import FORMULA_NAMES, LOSS_NAMES, Architecture, ConfigError, TrainConfig
+from .corpus import CorpusError, read_corpus
+from .events import Callback, EpochEnd, Progress, TrainBegin
+
+EXTRA_COMMANDS = ("core.cli_eval", "core.cli_download")  # modules with register(subparsers)
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def _fmt_duration(seconds: float) -> str:
+    if seconds != seconds or seconds == float("inf"):
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
+
+
+class ProgressBar(Callback):
+    """A one-line progress bar on stderr: epoch, percent, words/s, loss, ETA."""
+
+    def __init__(self, stream=sys.stderr, enabled: bool = True):
+        self.stream = stream
+        self.enabled = enabled and stream is not None
+        self.epochs = 0
+
+    def on_train_begin(self, event: TrainBegin) -> None:
+        self.epochs = event.epochs
+        if self.enabled:
+            self.stream.write(f"training: {event.vocab_size:,} words in vocabulary, {event.corpus_words:,} tokens, "
+                              f"{event.epochs} epochs, {event.threads} threads\n")
+
+    def on_progress(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * p.fraction)
+        loss = f"loss {p.loss:.4f}" if p.loss == p.loss else "loss off"
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * p.fraction:5.1f}% "
+                          f"epoch {p.epoch + 1}/{self.epochs} {p.words_per_sec / 1e3:,.0f}k words/s "
+                          f"{loss} alpha {p.alpha:.5f} ETA {_fmt_duration(p.eta_seconds)}  ")
+        self.stream.flush()
+
+    def on_epoch_end(self, e: EpochEnd) -> None:
+        if self.enabled:
+            loss = f"{e.loss:.4f}" if e.loss == e.loss else "off"
+            self.stream.write(f"\repoch {e.epoch + 1}/{self.epochs}: loss {loss}, {e.words_per_sec / 1e3:,.0f}k "
+                              f"words/s, {e.seconds:.1f} s{' ' * 40}\n")
+            self.stream.flush()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    return v
+
+
+def add_train(sub) -> None:
+    p = sub.add_parser("train", help="train word vectors on a text corpus (.txt or .gz)")
+    p.add_argument("corpus")
+    p.add_argument("-o", "--output", required=True, help="vector file to write (word2vec format)")
+    p.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
+    p.add_argument("--loss", choices=sorted(LOSS_NAMES), default="ns")
+    p.add_argument("--size", type=_positive_int, default=100)
+    p.add_argument("--window", type=_positive_int, default=5)
+    p.add_argument("--negative", type=_positive_int, default=5)
+    p.add_argument("--ns-exponent", type=float, default=0.75)
+    p.add_argument("--sample", type=float, default=1e-3)
+    p.add_argument("--subsample-formula", choices=sorted(FORMULA_NAMES), default="c")
+    p.add_argument("--min-count", type=_positive_int, default=5)
+    p.add_argument("--max-vocab", type=_positive_int, default=None)
+    p.add_argument("--epochs", type=_positive_int, default=5)
+    p.add_argument("--alpha", type=float, default=None, help="default 0.025 skip-gram, 0.05 CBOW")
+    p.add_argument("--min-alpha", type=float, default=None, help="default alpha * 1e-4")
+    p.add_argument("--threads", type=_positive_int, default=None, help="default: all cores")
+    p.add_argument("--seed", type=_positive_int, default=1)
+    p.add_argument("--shared-negatives", action="store_true", help="skip-gram: one noise draw per window")
+    p.add_argument("--no-loss", action="store_true", help="do not compute the loss (a little faster)")
+    p.add_argument("--keep-case", action="store_true", help="do not lowercase the corpus")
+    p.add_argument("--save-vocab", default=None, help="also write 'word count' lines here")
+    p.add_argument("--binary", action="store_true", help="write the binary word2vec format")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+
+def cmd_train(args) -> int:
+    from .trainer import Trainer
+    from .vector_io import save
+
+    cfg = TrainConfig(
+        architecture=Architecture.CBOW if args.cbow else Architecture.SKIPGRAM,
+        loss=LOSS_NAMES[args.loss], size=args.size, window=args.window, negative=args.negative,
+        ns_exponent=args.ns_exponent, sample=args.sample, subsample_formula=FORMULA_NAMES[args.subsample_formula],
+        min_count=args.min_count, max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
+        min_alpha=args.min_alpha, threads=args.threads, seed=args.seed, shared_negatives=args.shared_negatives,
+        compute_loss=not args.no_loss,
+    )
+    cfg = cfg.resolved()  # validate before reading a large corpus
+    t0 = time.perf_counter()
+    show = not args.quiet
+
+    def progress(chars: int, total: int) -> None:
+        if show:
+            sys.stderr.write(f"\rreading corpus: {chars / 1e6:,.0f}M characters")
+            sys.stderr.flush()
+
+    corpus = read_corpus(args.corpus, min_count=cfg.min_count, max_vocab=cfg.max_vocab,
+                         lowercase=not args.keep_case, max_sentence=cfg.max_sentence, progress=progress)
+    if show:
+        sys.stderr.write("\n")
+    if corpus.stats.replaced:
+        sys.stderr.write(f"warning: {corpus.stats.replaced:,} invalid UTF-8 sequences were replaced by U+FFFD\n")
+    if args.save_vocab:
+        corpus.vocab.save(args.save_vocab)
+    trainer = Trainer(corpus, cfg)
+    result = trainer.train([ProgressBar(enabled=show)])
+    if result.error:
+        sys.stderr.write(f"error: {result.error}\n")
+    save(result.vectors, args.output, "bin" if args.binary else "txt")
+    seconds = time.perf_counter() - t0
+    if args.json:
+        train_seconds = result.seconds
+        words = len(corpus) * result.epochs_completed
+        print(json.dumps({
+            "words": len(corpus), "vocab_size": len(corpus.vocab), "seconds": round(seconds, 3),
+            "train_seconds": round(train_seconds, 3),
+            "words_per_sec": round(words / train_seconds, 1) if train_seconds > 0 else 0.0,
+            "epochs": [{"loss": e.loss if e.loss == e.loss else None, "seconds": round(e.seconds, 3),
+                        "words_per_sec": round(e.words_per_sec, 1)} for e in result.epochs],
+        }))
+    return 2 if result.error else 0
+
+
+def _load_vectors(path: str):
+    from .vector_io import load
+
+    return load(path)
+
+
+def add_similar(sub) -> None:
+    p = sub.add_parser("similar", help="nearest words by cosine (the C tool's distance)")
+    p.add_argument("vectors")
+    p.add_argument("words", nargs="+", help="several words are summed, as in the C tool")
+    p.add_argument("-n", "--topn", type=_positive_int, default=10)
+    p.set_defaults(func=cmd_similar)
+
+
+def cmd_similar(args) -> int:
+    kv = _load_vectors(args.vectors)
+    for word, score in kv.most_similar(args.words, topn=args.topn):
+        print(f"{word}\t{score:.4f}")
+    return 0
+
+
+def add_analogy(sub) -> None:
+    p = sub.add_parser("analogy", help="a : b :: c : ? by 3CosAdd or 3CosMul (the C tool's word-analogy)")
+    p.add_argument("vectors")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("c")
+    p.add_argument("-n", "--topn", type=_positive_int, default=10)
+    p.add_argument("--method", choices=("add", "mul"), default="add")
+    p.set_defaults(func=cmd_analogy)
+
+
+def cmd_analogy(args) -> int:
+    kv = _load_vectors(args.vectors)
+    for word, score in kv.analogy(args.a, args.b, args.c, topn=args.topn, method=args.method):
+        print(f"{word}\t{score:.4f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="word2vec explorer command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_train(sub)
+    add_similar(sub)
+    add_analogy(sub)
+    for name in EXTRA_COMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .vectors import UnknownWordError
+
+    known: tuple[type[BaseException], ...] = (ConfigError, CorpusError, UsageError, UnknownWordError,
+                                              FileNotFoundError, IsADirectoryError, PermissionError)
+    try:
+        from .vector_io import VectorFileError
+
+        known = (*known, VectorFileError)
+    except ImportError:
+        pass
+    try:
+        return int(args.func(args) or 0)
+    except known as e:
+        sys.stderr.write(f"\nerror: {e}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

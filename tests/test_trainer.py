@@ -1,0 +1,201 @@
+"""The trainer end to end on small inputs: every (architecture x loss) learns, exact rows move,
+seeded runs are bit-identical, callbacks see everything, stop and divergence behave."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from core.config import Architecture, ConfigError, Loss, TrainConfig
+from core.corpus import read_corpus_text
+from core.events import Callback
+from core.kernels import make_run, make_work, train_chunk
+from core.trainer import Trainer
+
+
+@pytest.fixture(scope="module")
+def corpus(small_real_text):
+    return read_corpus_text(small_real_text, min_count=5)
+
+
+class Recorder(Callback):
+    def __init__(self):
+        self.begin = None
+        self.ticks = []
+        self.epochs = []
+        self.end = None
+
+    def on_train_begin(self, e):
+        self.begin = e
+
+    def on_progress(self, e):
+        self.ticks.append(e)
+
+    def on_epoch_end(self, e):
+        self.epochs.append(e)
+
+    def on_train_end(self, e):
+        self.end = e
+
+
+PAIRS = [(a, loss) for a in Architecture for loss in Loss]
+
+
+@pytest.mark.parametrize("arch,loss", PAIRS, ids=[f"{a.name}-{b.name}" for a, b in PAIRS])
+def test_every_pair_lowers_the_loss_and_moves_its_matrices(corpus, small_real_text, arch, loss):
+    cfg = TrainConfig(architecture=arch, loss=loss, size=32, epochs=3, threads=1, seed=3, sample=1e-3)
+    if loss == Loss.SOFTMAX:  # O(V) per example: a smaller text and vocabulary
+        corpus = read_corpus_text(small_real_text[:250_000], min_count=5, max_vocab=500)
+    trainer = Trainer(corpus, cfg)
+    w_in0, w_out0 = trainer.W_in.copy(), trainer.W_out.copy()
+    rec = Recorder()
+    result = trainer.train([rec])
+    losses = [e.loss for e in rec.epochs]
+    assert result.epochs_completed == 3 and result.error is None
+    assert losses[2] < losses[0], losses
+    assert np.all(np.isfinite(losses))
+    assert not np.array_equal(trainer.W_in, w_in0)
+    assert not np.array_equal(trainer.W_out, w_out0)
+    expected_rows = len(trainer.vocab) - 1 if loss == Loss.HS else len(trainer.vocab)
+    assert trainer.W_out.shape == (expected_rows, 32)
+
+
+def test_seeded_single_thread_is_bit_identical(corpus):
+    cfg = TrainConfig(size=24, epochs=2, threads=1, seed=11)
+    a = Trainer(corpus, cfg)
+    ra = a.train()
+    b = Trainer(corpus, cfg)
+    rb = b.train()
+    assert np.array_equal(a.W_in, b.W_in) and np.array_equal(a.W_out, b.W_out)
+    assert [e.loss for e in ra.epochs] == [e.loss for e in rb.epochs]
+    c = Trainer(corpus, TrainConfig(size=24, epochs=2, threads=1, seed=12))
+    c.train()
+    assert not np.array_equal(a.W_in, c.W_in)
+
+
+def test_one_update_moves_only_the_rows_involved():
+    """Two-word sentence, window 1, skip-gram NS: W_in rows of the two words; W_out rows of the
+    two words (as positives) and of the sampled noise words, nothing else."""
+    text = " ".join(f"w{i}" for i in range(40)) + "\n"
+    corpus = read_corpus_text(text * 3, min_count=1)
+    for loss in (Loss.NS, Loss.HS):
+        trainer = Trainer(corpus, TrainConfig(size=8, window=1, negative=3, loss=loss, sample=0, threads=1))
+        rng = np.random.default_rng(0)
+        trainer.W_out[:] = rng.normal(size=trainer.W_out.shape).astype(np.float32) * 0.1
+        w_in0, w_out0 = trainer.W_in.copy(), trainer.W_out.copy()
+        a, b = 5, 9
+        tokens = np.array([a, b], np.int32)
+        offsets = np.array([0, 2], np.int64)
+        cfg = trainer.config
+        run = make_run(cfg.architecture, cfg.loss, 1, 3, False, True, 0.5, 0.5)
+        work = make_work(10, 1, max(4, trainer.tables.points.shape[1]), 8, trainer.W_out.shape[0], False)
+        v = len(corpus.vocab)
+        seen, kept, negs = np.zeros(v, np.int64), np.zeros(v, np.int64), np.zeros(v, np.int64)
+        out = np.zeros(4)
+        train_chunk(run, trainer.tables, tokens, offsets, 0, 1, trainer.W_in, trainer.W_out,
+                    np.ones(v, np.float32), 0, 1e-9, np.array([99], np.uint64), seen, kept, negs, work, out)
+        moved_in = set(np.flatnonzero(np.any(trainer.W_in != w_in0, axis=1)))
+        moved_out = set(np.flatnonzero(np.any(trainer.W_out != w_out0, axis=1)))
+        assert moved_in == {a, b}
+        if loss == Loss.NS:
+            assert moved_out == {a, b} | set(np.flatnonzero(negs)) - set()
+            assert negs.sum() == 6  # k=3 draws for each of the two pairs
+        else:
+            tree = trainer.huffman
+            path = set(tree.points[a, : tree.lengths[a]]) | set(tree.points[b, : tree.lengths[b]])
+            assert moved_out == path
+        assert out[1] == 2 and seen[a] == 1 and kept[b] == 1
+
+
+def test_callbacks_get_every_event_with_consistent_numbers(corpus):
+    rec = Recorder()
+    cfg = TrainConfig(size=16, epochs=2, threads=2, snapshot_topn=50, sample=1e-3)
+    trainer = Trainer(corpus, cfg)
+    trainer.train([rec], progress_interval=0.01)
+    assert rec.begin.vocab_size == len(corpus.vocab) and rec.begin.snapshot.shape == (50, 16)
+    assert len(rec.epochs) == 2 and rec.end.epochs_completed == 2 and not rec.end.stopped
+    for e in rec.epochs:
+        assert e.words == len(corpus)
+        assert np.array_equal(e.seen, corpus.vocab.counts)  # every occurrence read once per epoch
+        assert np.all(e.kept <= e.seen) and e.kept.sum() < e.seen.sum()  # subsampling dropped some
+        assert e.negatives.sum() > 0 and e.snapshot.shape == (50, 16)
+        # the observed keep rate follows the formula
+        frequent = e.seen > 2000
+        assert np.allclose(e.kept[frequent] / e.seen[frequent], trainer.keep_prob[frequent], atol=0.03)
+    assert rec.end.epoch_losses == [e.loss for e in rec.epochs]
+    words = [t.words_done for t in rec.ticks]
+    assert words == sorted(words)
+    assert rec.epochs[-1].alpha < cfg.resolved().alpha * 0.2
+
+
+def test_a_callback_can_stop_training(corpus):
+    class StopAfterFirstEpoch(Callback):
+        def on_epoch_end(self, e):
+            return True
+
+    trainer = Trainer(corpus, TrainConfig(size=16, epochs=5, threads=2))
+    result = trainer.train([StopAfterFirstEpoch()])
+    assert result.stopped and result.epochs_completed == 1
+    assert np.all(np.isfinite(trainer.W_in))
+
+
+def test_stop_from_another_thread_mid_epoch(corpus):
+    trainer = Trainer(corpus, TrainConfig(size=16, epochs=50, threads=1))
+    timer = threading.Timer(0.3, trainer.stop)
+    timer.start()
+    result = trainer.train()
+    assert result.stopped and result.epochs_completed < 50
+
+
+def test_divergence_is_detected_and_last_good_vectors_kept(corpus):
+    cfg = TrainConfig(size=16, epochs=3, threads=1, alpha=9.0, min_alpha=9.0, loss=Loss.HS)
+    trainer = Trainer(corpus, cfg)
+    result = trainer.train()
+    if result.error is None:
+        pytest.skip("this learning rate did not diverge here")
+    assert "diverged" in result.error and "alpha" in result.error
+    assert np.all(np.isfinite(trainer.W_in)) and np.all(np.isfinite(trainer.W_out))
+
+
+def test_two_trainings_at_once_in_one_process(corpus):
+    results = {}
+
+    def go(name, seed):
+        results[name] = Trainer(corpus, TrainConfig(size=16, epochs=2, threads=2, seed=seed)).train()
+
+    threads = [threading.Thread(target=go, args=(f"t{i}", i + 1)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert {k: r.epochs_completed for k, r in results.items()} == {"t0": 2, "t1": 2}
+
+
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(window=0), "window"),
+        (dict(size=0), "size"),
+        (dict(epochs=0), "epochs"),
+        (dict(negative=0, loss=Loss.NS), "negative"),
+        (dict(negative=0, loss=Loss.NCE), "negative"),
+        (dict(alpha=-1.0), "alpha"),
+        (dict(sample=-1.0), "sample"),
+    ],
+)
+def test_bad_parameters_are_rejected_with_a_clear_message(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(**kwargs).resolved()
+
+
+def test_hs_with_negative_zero_is_fine(corpus):
+    Trainer(corpus, TrainConfig(loss=Loss.HS, negative=0, size=8, epochs=1))
+
+
+def test_softmax_refuses_huge_vocabularies():
+    words = " ".join(f"w{i}" for i in range(60_000))
+    corpus = read_corpus_text(words, min_count=1)
+    with pytest.raises(ConfigError, match="softmax"):
+        Trainer(corpus, TrainConfig(loss=Loss.SOFTMAX))

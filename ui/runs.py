@@ -1,0 +1,122 @@
+"""A training run in a background thread, observed by polling (no Streamlit calls in the thread).
+
+Does: wrap core.trainer.Trainer in a thread per run; a Callback copies every event into plain
+lists on the `Run` object, which pages read from `st.fragment(run_every=...)`; stop() ends the
+run within a chunk (~0.1 s); the run's vectors, per-epoch stats and snapshots stay available
+after it ends so runs can be compared. Errors become `run.error` (a one-line message), never an
+exception in the page.
+Does not: import Streamlit (so tests drive it directly), read corpora, or draw figures.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.config import ConfigError, TrainConfig
+from core.corpus import Corpus
+from core.events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
+from core.trainer import Trainer, TrainResult
+from core.vectors import Vectors
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class Run:
+    """One training run. Written by its thread, read by pages; lists only grow while it runs."""
+
+    name: str
+    corpus_name: str
+    config: TrainConfig  # as given (defaults unresolved); trainer.config is the resolved one
+    trainer: Trainer | None = None
+    id: int = field(default_factory=lambda: next(_ids))
+    status: str = "queued"  # queued | running | done | stopped | error
+    error: str | None = None
+    begin: TrainBegin | None = None
+    ticks: list[Progress] = field(default_factory=list)  # every on_progress event
+    epochs: list[EpochEnd] = field(default_factory=list)  # every on_epoch_end event (with arrays)
+    end: TrainEnd | None = None
+    result: TrainResult | None = None
+    started_at: float = 0.0
+    thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("queued", "running")
+
+    @property
+    def vectors(self) -> Vectors | None:
+        """The run's input vectors (live while training; final afterwards)."""
+        return self.trainer.vectors if self.trainer is not None else None
+
+    @property
+    def latest(self) -> Progress | None:
+        return self.ticks[-1] if self.ticks else None
+
+    @property
+    def snapshots(self) -> list[np.ndarray]:
+        """Top-N input vectors before training and after each epoch (if snapshot_topn > 0)."""
+        out = []
+        if self.begin is not None and self.begin.snapshot is not None:
+            out.append(self.begin.snapshot)
+        out.extend(e.snapshot for e in self.epochs if e.snapshot is not None)
+        return out
+
+    def stop(self) -> None:
+        if self.trainer is not None:
+            self.trainer.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
+class _Recorder(Callback):
+    def __init__(self, run: Run):
+        self.run = run
+
+    def on_train_begin(self, event: TrainBegin) -> None:
+        self.run.begin = event
+        self.run.status = "running"
+
+    def on_progress(self, event: Progress) -> None:
+        self.run.ticks.append(event)
+
+    def on_epoch_end(self, event: EpochEnd) -> None:
+        self.run.epochs.append(event)
+
+    def on_train_end(self, event: TrainEnd) -> None:
+        self.run.end = event
+
+
+def start_run(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str = "") -> Run:
+    """Build the trainer (validating the config) and start training in a daemon thread.
+
+    A config the trainer rejects gives a Run with status 'error' and a one-line message.
+    """
+    run = Run(name=name, corpus_name=corpus_name, config=config)
+    try:
+        run.trainer = Trainer(corpus, config)
+    except (ConfigError, ValueError) as e:
+        run.status, run.error = "error", str(e)
+        return run
+
+    def target() -> None:
+        try:
+            run.result = run.trainer.train([_Recorder(run)])
+            if run.result.error:
+                run.status, run.error = "error", run.result.error
+            else:
+                run.status = "stopped" if run.result.stopped else "done"
+        except Exception as e:  # noqa: BLE001 - a page must show a message, not a traceback
+            run.status, run.error = "error", f"training failed: {type(e).__name__}: {e}"
+
+    run.started_at = time.time()
+    run.thread = threading.Thread(target=target, name=f"w2v-run-{run.id}", daemon=True)
+    run.thread.start()
+    return run
