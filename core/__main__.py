@@ -134,7 +134,7 @@ def cmd_train(args) -> int:
     result = trainer.train([ProgressBar(enabled=show)])
     if result.error:
         sys.stderr.write(f"error: {result.error}\n")
-    save(result.vectors, args.output, "bin" if args.binary else "txt")
+    save(result.vectors, args.output, "binary" if args.binary else "text")
     seconds = time.perf_counter() - t0
     if args.json:
         train_seconds = result.seconds
