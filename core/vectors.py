@@ -26,9 +26,12 @@ class UnknownWordError(KeyError):
 
 
 class Vectors:
-    """Words and their vectors. `counts` (V,) int64 is optional (None when a file has none)."""
+    """Words and their vectors. `counts` (V,) int64 is optional (None when a file has none).
+    `unit` (V, D) float32, optional: precomputed unit-length rows (e.g. a memory-mapped unit.npy
+    from vector_io.convert_to_npy), used as given instead of computing `unit` on first use."""
 
-    def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None = None):
+    def __init__(self, words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | None = None,
+                 *, unit: np.ndarray | None = None):
         vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape[0] != len(words):
             raise ValueError(f"expected ({len(words)}, D) vectors, got shape {vectors.shape}")
@@ -37,10 +40,12 @@ class Vectors:
         self.words: list[str] = list(words)
         self.vectors = vectors
         self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
-        self.index: dict[str, int] = {}
-        for i, w in enumerate(self.words):
-            self.index.setdefault(w, i)  # first (most frequent) wins on duplicates
-        self._unit: np.ndarray | None = None
+        n = len(self.words)
+        # first (most frequent) wins on duplicates: later entries are overwritten by earlier ones
+        self.index: dict[str, int] = dict(zip(reversed(self.words), range(n - 1, -1, -1), strict=True))
+        if unit is not None and np.shape(unit) != vectors.shape:
+            raise ValueError(f"unit rows have shape {np.shape(unit)}, vectors {vectors.shape}")
+        self._unit: np.ndarray | None = None if unit is None else np.asarray(unit, dtype=np.float32)
         self._lower: dict[str, int] | None = None
 
     # -- lookup -----------------------------------------------------------------------------
