@@ -51,7 +51,7 @@ CONNECTOR_WORDS = frozenset(
     "a an the for of with without at from to in on by and or".split()
 )
 SCORINGS = ("word2phrase", "npmi")
-CHUNK_TOKENS = 1 << 21  # tokens per block: the unit of counting and rewriting (~8 MB of int32)
+CHUNK_TOKENS = 1 << 20  # tokens per block: the unit of counting and rewriting (4 MB of int32)
 SEP = -1  # sentence separator in the id stream
 MIN_ELIGIBLE_FOR_ALL = 10  # below this many eligible bigrams, "every one merged" is not an error
 
@@ -111,6 +111,9 @@ def score_word2phrase(count_ab: np.ndarray, count_a: np.ndarray, count_b: np.nda
 
     N is the number of tokens in the corpus (word2phrase's `train_words`). gensim's
     `original_scorer` multiplies by its `len_vocab` (unigram + bigram types) instead.
+    Subtle: for a pair that only ever occurs together (count(a) = count(b) = count(ab) = c) the
+    score (c - delta) N / c^2 peaks at c = 2 delta, so the very top of a table sorted by score is
+    rare names seen ~10 times (delta 5); frequent expressions (new_york) score lower but pass.
     """
     ab = np.asarray(count_ab, dtype=np.float64)
     return (ab - delta) / (np.asarray(count_a, np.float64) * np.asarray(count_b, np.float64)) * float(total)
@@ -167,6 +170,17 @@ def _text_size(source: str | Path | io.TextIOBase) -> int:
     return isize if isize >= size else size * 4
 
 
+def _flush_sentences(buf: list[np.ndarray], stream: _Stream) -> tuple[list[np.ndarray], int]:
+    """Append the complete sentences of `buf` to the stream as one block; keep the unfinished tail."""
+    x = np.concatenate(buf)
+    seps = np.flatnonzero(x == SEP)
+    if seps.size == 0:
+        return [x], x.shape[0]
+    cut = int(seps[-1]) + 1
+    stream.append(x[:cut])
+    return [x[cut:]], x.shape[0] - cut
+
+
 def _encode(source: str | Path | io.TextIOBase, cfg: PhraseConfig, stream: _Stream,
             progress: Callable[[float], None] | None) -> tuple[dict[str, int], int]:
     """Stream the text into `stream` as provisional ids; return (word -> id, token count).
@@ -199,9 +213,8 @@ def _encode(source: str | Path | io.TextIOBase, cfg: PhraseConfig, stream: _Stre
         if line_end and in_sentence:
             buf.append(sep)
             in_sentence = 0
-        if buffered >= CHUNK_TOKENS and buf[-1][-1] == SEP:
-            stream.append(np.concatenate(buf))
-            buf, buffered = [], 0
+        if buffered >= CHUNK_TOKENS:
+            buf, buffered = _flush_sentences(buf, stream)
             if progress is not None and total_chars:
                 progress(min(1.0, stats.chars / total_chars))
     if in_sentence:
@@ -397,7 +410,8 @@ def apply_phrases(model: PhraseModel, tokens: Sequence[str] | str) -> list[str]:
     return out
 
 
-def _apply_one_pass(tokens: list[str], lookup: dict[tuple[str, ...], str], connectors: frozenset[str]) -> list[str]:
+def _apply_one_pass(tokens: list[str], lookup: dict[tuple[str, ...], str],
+                    connectors: frozenset[str]) -> list[str]:
     out: list[str] = []
     start: str | None = None
     between: list[str] = []
@@ -613,8 +627,13 @@ def _register(k: int, keys: np.ndarray, counts: np.ndarray, scores: np.ndarray, 
     return ids
 
 
-def learn_from_sentences(sentences: Iterable[Sequence[str]], config: PhraseConfig | None = None) -> PhraseModel:
-    """Convenience for small inputs (the app's samples, tests): sentences given as token lists."""
+def learn_from_sentences(sentences: Iterable[Sequence[str]],
+                         config: PhraseConfig | None = None) -> PhraseModel:
+    """Convenience for small inputs (the app's samples, tests): sentences given as token lists.
+
+    The tokens are joined and re-read by the corpus tokeniser (lowercased unless configured not
+    to), so the model sees exactly what `detect_phrases` would see in a file of those lines.
+    """
     text = "\n".join(" ".join(s) for s in sentences)
     return detect_phrases(io.StringIO(text), None, config)
 

@@ -7,7 +7,7 @@ from anywhere), the files
     small_world_analogies.txt    questions-words format (`: section`, then `a b c d`)
     small_world_similarity.txt   `# comment` header, then `w1<TAB>w2<TAB>score` (0-10)
     tiny.txt                     ~40 short sentences for the step-by-step teaching mode
-byte-identically on every run, on any platform and Python >= 3.8.
+byte-identically on every run and platform.
 Does not: tokenise, count or train (core/ does), or use any randomness but its own seeded stream.
 
 How the corpus carries the analogies. A word's vector in skip-gram is shaped by the words around
@@ -23,8 +23,7 @@ like natural text: "the" on top, function words next, a long tail of rare words.
 
 Determinism: the only source of randomness is `random.Random(SEED).random()`, whose stream Python
 guarantees across versions (its `choice`/`shuffle` helpers carry no such promise, so we build
-choice, weighted choice and shuffle on `random()` ourselves). Dictionaries are never iterated in
-an order that depends on hashing.
+choice, weighted choice and shuffle on `random()` ourselves), and no set is iterated to make output.
 """
 
 from __future__ import annotations
@@ -32,10 +31,11 @@ from __future__ import annotations
 import argparse
 import bisect
 import random
+import re
 import sys
 from pathlib import Path
 
-SEED = 20130716  # arXiv:1310.4546 (Mikolov et al., "Distributed Representations ...") appeared Oct 2013
+SEED = 1310_4546  # arXiv:1310.4546, Mikolov et al. 2013
 TARGET_TOKENS = 1_150_000  # stop adding sentences to small_world.txt once this many tokens are written
 ANALOGY_CAP = 500  # questions kept per analogy section (deterministic subsample), like a small Google set
 HERE = Path(__file__).resolve().parent
@@ -277,40 +277,70 @@ VERBS = [
 # None of these words may be an analogy word or an identity word (checked at start-up).
 # ---------------------------------------------------------------------------------------------
 
-FILLER_NOUNS = """
-time year day thing world life hand part place case week company system question work number
-night point home water room area money story fact month lot word business issue side kind
-friend power hour line member law name team minute idea body information face level office
-health person art war history party result change morning reason research moment air teacher
-force education week plan problem job price field  market letterbox picture interest
-matter voice care street  heart paper size color farm farmer student doctor village
-garden kitchen table neighbor  island  machine question_mark ticket basket
-blanket bread butter carpet ceiling clock coat corner desk drawer envelope  
-glove hammer jacket jar kettle  lemon mirror needle onion orange pan  pepper
-plate pot rope salt  shelf sink soap spoon sugar thread towel umbrella wheel wire
-uniform bucket brush button_box candle cabinet cardboard chalk cloth cotton curtain_rod dust
- fabric feather_bed flag flour fountain frame gate glue grain gravel hedge hook
-hose iron ivy jam jewel lantern lever linen magnet marble mat  mud nail napkin 
- oil parcel paste path pearl pipe plank pole powder pump
-puzzle_box quilt rag rail ribbon rock rod rug sack sand saucepan scale screw seed_bag sheet
-shell  silk sponge spring stamp steam stick straw string tape thermometer tile
-timber tin tool tray trunk tube tunnel twig valve varnish vine wax whistle wool yard zipper
-officer captain sailor soldier nurse clerk baker butcher carpenter plumber tailor painter
-gardener fisherman miner pilot judge lawyer mayor minister secretary manager engineer chemist
-merchant trader shepherd hunter_hut porter cashier editor reporter sheriff guard priest poet
-composer sculptor architect surgeon  pharmacist librarian mechanic electrician
+# People, things and abstract nouns are kept apart so that filler sentences read sensibly
+# ("the baker dropped the kettle", not "the kettle dropped the baker").
+PEOPLE = """
+farmer teacher student doctor neighbor stranger visitor traveller officer captain sailor soldier
+nurse clerk baker butcher carpenter plumber tailor painter gardener fisherman miner pilot judge
+lawyer mayor minister secretary manager engineer chemist merchant trader shepherd porter cashier
+editor reporter sheriff guard priest poet composer sculptor architect surgeon pharmacist
+librarian mechanic electrician postman singer dancer
+""".split()
+
+THINGS = """
+blanket bread butter carpet clock coat desk drawer envelope glove hammer jacket jar kettle lemon
+mirror needle onion orange pan pepper plate pot rope salt shelf sink soap spoon sugar thread towel
+umbrella wheel wire bucket brush candle cabinet cardboard chalk cloth cotton flag flour frame glue
+hook hose iron jam jewel lantern lever linen magnet marble mat nail napkin oil parcel paste pearl
+pipe plank pole powder pump quilt rag ribbon rock rod rug sack sand saucepan scale screw sheet
+shell silk sponge stamp stick straw string tape thermometer tile timber tin tool tray trunk tube
+twig valve wax whistle wool zipper basket ticket button curtain feather_bed seed_bag
+""".split()
+
+# Rarely drawn, so most of these occur fewer than five times: the long tail below min_count.
+RARE_THINGS = """
+abacus accordion acorn almanac amulet anchor antler apron aquarium arrowhead awning axe backpack
+badge bagpipe balcony ballot bandage banner barometer barrel baton beacon beaker bellows belt
+binoculars birdcage biscuit blender blueprint bobbin bolt bonnet bookmark boomerang bouquet bowl
+bracelet braid brick briefcase brooch broom bubble buckle bugle bundle buoy burrow cactus calendar
+camera canal canoe cape caravan carton cauldron cellar chandelier chessboard chestnut chisel
+cinnamon clamp clarinet clipboard cloak coconut cocoon comb compost cone cookie corkscrew cradle
+crate crest crossbow crumb crystal cupboard cymbal dagger daisy dart dice doorbell doormat dough
+dragonfly drainpipe driftwood dumpling easel eiderdown emerald eraser fern fiddle figurine flask
+flute fossil funnel gadget garland gazebo gemstone glacier globe goblet gong gourd granite grater
+greenhouse griddle hairbrush hamper hammock handkerchief harmonica harp harpoon hatchet haystack
+helmet hinge hourglass igloo inkwell jigsaw jug kayak keel kennel kiln kite ladle lattice ledger
+lemonade lens lid lighthouse lily lipstick locket loom lute mallet mandolin mango marmalade mask
+mattress medal melon microscope mitten mop mortar mosaic moss muffin mug mushroom necklace nutmeg
+oar oboe olive orchid ornament paddle padlock pagoda pail palette pamphlet pancake parachute
+parasol parchment peg pendulum periscope pestle piano pickaxe pinecone pitcher plough plum
+porcelain pottery pouch pretzel prism pudding pulley puppet quill quiver raft raisin rake rattle
+razor recorder reel rudder saddlebag sandal satchel sawdust scarecrow scissors scroll seashell
+shawl shears shield skateboard sled sleigh slipper snorkel snowflake spade spatula spindle spool
+spyglass stapler statue stencil stepladder stirrup stool stopwatch strainer submarine suitcase
+sundial surfboard swing tambourine tankard tapestry teapot tent thimble thistle thumbtack tiara
+tinsel toaster toboggan torch trampoline treasure tricycle trinket trolley trombone trophy trowel
+trumpet tulip turnip tweezers typewriter ukulele unicycle urn vest violin walnut wand wardrobe
+washboard weathervane wheelbarrow whisk wicker wig windmill wreath xylophone
+""".split()
+
+NOUNS_ABSTRACT = """
+time year day world life part case week company system question work number night point home
+water room area money story fact month business issue side friend power hour line member law
+name team minute idea information level office health history party result change morning
+reason research moment air force education plan problem job price field market picture interest
+matter voice care street heart paper size color village garden kitchen island machine
 """.split()
 
 FILLER_ADJECTIVES = """
 good new first last great little own other old right large next early important few public bad
-same able free sure clear whole  special certain open simple recent local general
-possible red blue green yellow white black brown grey pink purple golden silver wooden plastic
-metal glass_jar empty full fresh dry wet clean dirty busy lazy kind polite rude calm angry
-nervous proud lonely tired hungry thirsty sick healthy famous strange ordinary careful careless
-curious honest gentle wild tame rare common modern ancient tiny huge narrow flat round square
-smooth rough sharp blunt sticky shiny dull plain fancy useful useless cheerful gloomy noisy
-peaceful crowded humble clever foolish lucky unlucky pleasant awful lovely ugly pretty
-handsome tidy messy fragile solid hollow
+same able free sure clear whole special certain open simple recent local general possible red
+blue green yellow white black brown grey pink purple golden silver wooden plastic metal empty
+full fresh dry wet clean dirty busy lazy kind polite rude calm angry nervous proud lonely tired
+hungry thirsty sick healthy famous strange ordinary careful careless curious honest gentle wild
+tame rare common modern ancient tiny huge narrow flat round square smooth rough sharp blunt
+sticky shiny dull plain fancy useful useless cheerful gloomy noisy peaceful crowded humble clever
+foolish lucky unlucky pleasant awful lovely ugly pretty handsome tidy messy fragile solid hollow
 """.split()
 
 FILLER_VERBS = """
@@ -322,7 +352,7 @@ planned pointed prepared pulled pushed reached received remembered repaired repl
 returned saved searched shared showed signed solved sorted stopped suggested supported touched
 trained turned used visited wanted warned wrapped borrowed brought chose forgot gave held left
 made met paid put said sent spent told thought understood wore broke hid lent shook polished
- folded filled emptied lifted dropped hung rolled tied cut sewed_up weighed tested
+folded filled emptied lifted dropped hung rolled tied cut weighed tested
 """.split()
 
 FILLER_ADVERBS = """
@@ -332,14 +362,14 @@ patiently politely calmly angrily kindly warmly brightly honestly openly simply 
 """.split()
 
 NAMES = """
-anna maria peter david laura thomas  daniel elena marco paula jonas clara felix nora oscar
-lucia hugo ines mateo julia leon mila tomas eva adam rosa ivan lena samuel ada omar yuki amara
-kofi ravi mei lars nina pablo chloe aziz farah kenji sara diego ali hana emil vera noah ruth
+anna maria peter david laura thomas daniel elena marco paula jonas clara felix nora oscar lucia
+hugo ines mateo julia leon mila tomas eva adam rosa ivan lena samuel ada omar yuki amara kofi
+ravi mei lars nina pablo chloe aziz farah kenji sara diego ali hana emil vera noah ruth
 """.split()
 
 GOODS = """
-cocoa rice wheat cotton_cloth steel timber_logs fruit fish_oil machines medicine spare_parts
-gold silver_ore copper oil_barrels gas  spices wool_bales furniture tools leather
+cocoa rice wheat cotton_cloth steel timber_logs fruit fish_oil machines medicine spare_parts gold
+silver_ore copper oil_barrels gas spices wool_bales furniture tools leather
 """.split()
 
 WEATHER = "sunny rainy cloudy windy foggy stormy snowy humid mild chilly".split()
@@ -364,7 +394,9 @@ def _words(items):
 
 
 # ---------------------------------------------------------------------------------------------
-# Templates. `{slot}` names are filled per sentence; see the `*_slots` functions for their sources.
+# Templates. `{slot}` names are filled per sentence: see `SmallWorld` for where each comes from.
+# Words written into a template are never analogy words (checked), except the gender pronouns
+# of the family templates.
 # ---------------------------------------------------------------------------------------------
 
 COUNTRY_TEMPLATES = [
@@ -374,44 +406,53 @@ COUNTRY_TEMPLATES = [
     "{cap} is the capital city of {cty}",
     "{cty} has its capital in {cap}",
     "{cty} is a country and {cap} is its capital",
-    "the government of {cty} meets in {cap}",
-    "the {adj} parliament sits in {cap}",
+    "{cap} is the {adj} capital",
+    "the {adj} capital is {cap}",
     "{name} sent a postcard to {cap} in {cty}",
     "our hotel in {cap} was the best in {cty}",
     # currency
     "in {cty} people pay with the {cur}",
     "the currency of {cty} is the {cur}",
     "the {cur} is the official currency of {cty}",
-    "the central bank of {cty} in {cap} looks after the {cur}",
+    "the central bank of {cty} looks after the {cur}",
     "prices in {cap} are paid in {cur}",
     "{name} changed money into {cur} before the trip to {cty}",
     "the {adj} economy depends on the {cur}",
     "in the shops of {cap} everything costs a lot of {cur}",
+    "a meal in {cap} costs twenty {cur}",
+    "the {adj} {cur} fell in value {time}",
+    "{name} paid for the hotel in {cap} with {cur}",
     # language
     "people in {cty} speak {lang}",
     "{lang} is spoken in {cty}",
-    "most people in {cap} speak {lang}",
+    "you can hear {lang} in the streets of {cap}",
     "many {adj} families speak {lang} at home",
-    "schools in {cty} teach children in {lang}",
-    "newspapers in {cap} are printed in {lang}",
+    "pupils in {cty} learn {lang} at school",
+    "many newspapers in {cty} are printed in {lang}",
     "{name} learned {lang} while living in {cap}",
+    "{adj} poets published their verses in {lang}",
+    "a guide in {cap} explained the history of {cty} in {lang}",
+    "many shows on television in {cty} are in {lang}",
+    "a {adj} {person} can speak {lang} and one other language",
     # nationality adjective
     "the {adj} people of {cty} are proud of {cap}",
-    "millions of {adj} people live in {cty}",
-    "the {adj} team from {cty} played a match in {cap}",
-    "{name} bought {adj} {good} in {cap}",
-    "a {adj} company in {cap} hired {number} new workers",
+    "many {adj} people live in {cty}",
+    "the {adj} team from {cty} had a match in {cap}",
+    "{name} found {adj} {good} in {cap}",
+    "a {adj} company in {cap} hired {number} workers",
     "the {adj} food in {cap} is famous all over {cty}",
     "the {adj} flag flies over the palace in {cap}",
     "the {adj} leader gave a speech in {cap} {time}",
-    "{adj} music is popular in {cty}",
-    "the {adj} coast of {cty} is {fadj}",
+    "{adj} films are popular in {cty}",
+    "the {adj} countryside is {fadj} in {season}",
+    "a {adj} {person} from {cap} visited us {time}",
     # several relations at once
-    "in {cap} the {adj} people speak {lang} and pay with the {cur}",
+    "in {cap} many {adj} people speak {lang} and pay with the {cur}",
     "{cty} uses the {cur} and its capital is {cap}",
     "the {adj} capital {cap} is full of shops that take the {cur}",
     "visitors to {cty} hear {lang} in {cap} and spend {cur}",
-    # generic travel, weather and trade: kind context without identity
+    "the {adj} {person} spoke {lang} in {cap}",
+    # travel, weather and trade: the kind context without the identity
     "we travelled from {cap} to {cap2} by {transport}",
     "the {transport} from {cap} to {cap2} was {fadj}",
     "the weather in {cap} was {weather} {time}",
@@ -419,13 +460,13 @@ COUNTRY_TEMPLATES = [
     "the streets of {cap} were {fadj} {time}",
     "the mayor of {cap} opened a {fadj} {place}",
     "{name} moved from {cap} to {cap2} {time}",
-    "a ship carried {good} from {cty} to {cty2}",
+    "a company sent {good} from {cty} to {cty2}",
     "trade between {cty} and {cty2} increased {time}",
     "the news from {cty} reached {cty2} {time}",
     "the {adj} and the {adj2} leaders met in {cap}",
     "the {cur} rose against the {cur2} {time}",
     "many tourists visit {cty} in {season}",
-    "the road across {cty} was {fadj} in {season}",
+    "the journey across {cty} was {fadj} in {season}",
     "{name} lived in {cty} for {number} years",
     "the {adj} ambassador arrived in {cap2} {time}",
 ]
@@ -441,27 +482,27 @@ CITY_TEMPLATES = [
     "the weather in {city} was {weather} {time}",
     "the streets of {city} were {fadj} {time}",
     "{name} moved from {city} to {cap} {time}",
-    "the biggest bank in {city} opened an office in {cap}",
+    "a bank in {city} opened an office in {cap}",
 ]
 
 FAMILY_TEMPLATES = [
     "the {r} said that {p} was {fadj}",
     "the {r} looked at {s} {a}",
-    "the {r} lost {s} {noun}",
+    "the {r} lost {s} {thing}",
     "{p} is a {fadj} {r}",
     "{p} was the {r} and {p} {verb} the {a}",
     "the {r} and {s} {a}",
     "everyone loved the {r} and {s} {a}",
-    "when the {r} came home {p} {verb} {s} {noun}",
-    "the {r} thought about the {a} and {p} {verb} {s} {noun}",
+    "when the {r} came home {p} {verb} {s} {thing}",
+    "the {r} thought about the {a} and {p} {verb} {s} {thing}",
     "the {r} smiled because {p} {verb} {s} {a}",
     "the {r} {verb} the {a} {time}",
-    "{p} {verb} the {noun} because {p} is the {r}",
-    "the {r} gave {s} {noun} to the {a}",
+    "{p} {verb} the {thing} because {p} is the {r}",
+    "the {r} gave {s} {thing} to the {person}",
     "the {rm} and the {rf} {verb} the {a}",
     "the {rf} and the {rm} talked about the {a} {time}",
     "he is the {rm} and she is the {rf}",
-    "the {rm} took his {noun} and the {rf} took her {noun2}",
+    "the {rm} took his {thing} and the {rf} took her {thing2}",
     "a {rm} and a {rf} {verb} the {a}",
 ]
 
@@ -469,14 +510,14 @@ NOUN_TEMPLATES = [
     # singular
     "a {sg} was next to the {a}",
     "there is a {sg} near the {a}",
-    "one {sg} {verb} the {a}",
+    "one {sg} stood by the {a}",
     "this {sg} is {fadj}",
     "my {sg} and the {a}",
     "the {sg} has a {fadj} {a}",
     "every {sg} needs a {a}",
     # plural
     "there are {number} {pl} near the {a}",
-    "many {pl} {verb} the {a}",
+    "many {pl} stood by the {a}",
     "these {pl} are {fadj}",
     "all the {pl} and the {a}",
     "{number} {pl} were next to the {a}",
@@ -492,11 +533,11 @@ ADJECTIVE_TEMPLATES = [
     # base
     "the {a} is very {b}",
     "what a {b} {a}",
-    "it was too {b} for the {noun}",
+    "it was too {b} for the {person}",
     "the {a} looked quite {b} {time}",
-    "a {b} {a} stood by the {noun}",
+    "a {b} {a} stood by the {thing}",
     # comparative
-    "the {a} is {c} than the {noun}",
+    "the {a} is {c} than the {thing}",
     "this {a} is much {c} than that one",
     "the {a} is getting {c} and {c}",
     "nothing is {c} than a {a}",
@@ -507,58 +548,63 @@ ADJECTIVE_TEMPLATES = [
     "one of the {s} things is the {a}",
     "the {a} was the {s} one we ever had",
     # all forms
-    "the {noun} is {c} than the {noun2} but the {s} is the {a}",
+    "the {thing} is {c} than the {thing2} but the {s} is the {a}",
     "this {a} is {b} that one is {c} and the last one is the {s}",
-    "{b} {c} {s} said the teacher about the {a}",
 ]
 
 VERB_TEMPLATES = [
     # base
     "we like to {b} {o}",
-    "they want to {b} {o} {time}",
+    "they want to {b} {o} this weekend",
     "you can {b} {o} today",
     "let us {b} {o}",
     "i will {b} {o} tomorrow",
     "do not {b} {o} now",
     # present participle
     "they are {g} {o} right now",
-    "we were {g} {o} when the {noun} arrived",
+    "we were {g} {o} when the {person} arrived",
     "i am {g} {o}",
     "the kids are busy {g} {o}",
+    "{subj} is {g} {o} at the moment",
     # past tense
     "yesterday we {p} {o}",
     "last week they {p} {o}",
     "i {p} {o} two days ago",
+    "{name} {p} {o} {time}",
     # third person
     "every morning {subj} {t} {o}",
     "{subj} often {t} {o}",
     "{subj} {t} {o} every day",
+    "{name} {t} {o} on weekends",
     # several forms
     "today we {b} {o} and yesterday we {p} {o}",
     "{subj} {t} {o} and is {g} {o} again",
 ]
 
 FILLER_TEMPLATES = [
-    "the {fadj} {noun} {verb} the {noun2} {time}",
-    "{name} {verb} a {fadj} {noun} {time}",
+    "the {fadj} {person} {verb} the {thing} {time}",
+    "{name} {verb} a {fadj} {thing} {time}",
     "it was a {fadj} {noun} and everyone {verb} {adv}",
-    "there was a {noun} in the {noun2} of the {place}",
-    "we {verb} that the {noun} {verb2} the {noun2}",
-    "{name} and {name2} {verb} the {noun} {adv}",
-    "the {noun} was {fadj} so {name} {verb} it {time}",
-    "after the {noun} we {verb} a {fadj} {noun2}",
-    "{subj} {verb} the {noun} near the {place}",
-    "nobody {verb} the {fadj} {noun} {time}",
+    "there was a {thing} in the {noun} of the {place}",
+    "we {verb} that the {person} {verb2} the {thing}",
+    "{name} and {name2} {verb} the {thing} {adv}",
+    "the {thing} was {fadj} so {name} {verb} it {time}",
+    "after the {noun} we {verb} a {fadj} {thing}",
+    "{subj} {verb} the {thing} near the {place}",
+    "nobody {verb} the {fadj} {thing} {time}",
     "the prime minister {verb} the {noun} {time}",
-    "the prime minister and the {noun} {verb} the {noun2}",
+    "the prime minister and the {person} {verb} the {noun}",
     "the united nations {verb} a {fadj} {noun}",
     "the stock exchange {verb} a {fadj} {noun} {time}",
-    "{name} ate ice cream at the {place} {time}",
-    "the world cup was {fadj} {time}",
-    "a {fadj} {noun} is better than a {fadj2} {noun2}",
-    "{name} {verb} the {noun} and the {noun2} {adv}",
-    "in the {place} a {noun} {verb} a {fadj} {noun2}",
-    "the {noun} of the {noun2} was {fadj}",
+    "{name} had an ice cream at the {place} {time}",
+    "the olympic games were {fadj} {time}",
+    "a {fadj} {thing} is better than a {fadj2} {thing2}",
+    "{name} {verb} the {thing} and the {thing2} {adv}",
+    "in the {place} a {person} {verb} a {fadj} {thing}",
+    "the {noun} of the {person} was {fadj}",
+    "{name} found a {rare} in the {place}",
+    "the {person} {verb} an old {rare} {time}",
+    "there was a {rare} next to the {thing}",
 ]
 
 TINY = [
@@ -617,6 +663,10 @@ class Draw:
     def __init__(self, seed: int):
         self._rng = random.Random(seed)
 
+    def uniform(self) -> float:
+        """Uniform float in [0, 1)."""
+        return self._rng.random()
+
     def below(self, n: int) -> int:
         """Uniform integer in [0, n)."""
         return min(int(self._rng.random() * n), n - 1)
@@ -633,20 +683,25 @@ class Draw:
         return out
 
 
-class Zipf:
-    """Items in a seeded random order, drawn with weight 1 / (rank + offset)."""
+class Weighted:
+    """Draw items with the given weights (cumulative sums and a bisection)."""
 
-    def __init__(self, items, draw: Draw, offset: float):
-        self.items = draw.shuffled(items)
-        total, self.cum = 0.0, []
-        for rank in range(len(self.items)):
-            total += 1.0 / (rank + offset)
+    def __init__(self, items, weights, draw: Draw):
+        self.items, self.draw, self.cum, total = list(items), draw, [], 0.0
+        for w in weights:
+            total += w
             self.cum.append(total)
-        self.draw = draw
 
     def __call__(self):
-        u = self.draw._rng.random() * self.cum[-1]
-        return self.items[min(bisect.bisect_right(self.cum, u), len(self.items) - 1)]
+        i = bisect.bisect_right(self.cum, self.draw.uniform() * self.cum[-1])
+        return self.items[min(i, len(self.items) - 1)]
+
+
+def zipf(items, draw: Draw, offset: float) -> Weighted:
+    """Items in a seeded random order, drawn with weight 1 / (rank + offset): Zipf's law, softened
+    at the head by `offset` (a large offset makes the draw nearly uniform)."""
+    items = draw.shuffled(items)
+    return Weighted(items, [1.0 / (rank + offset) for rank in range(len(items))], draw)
 
 
 class Slots(dict):
@@ -668,38 +723,32 @@ class Slots(dict):
 class SmallWorld:
     """Draws sentences of every topic from one seeded stream."""
 
-    # Share of sentences per topic; the shares were tuned so that every analogy word occurs a few
-    # hundred times or more while filler keeps the word frequencies natural.
-    TOPIC_WEIGHTS = (("country", 30), ("eu", 1.5), ("city", 2.5), ("family", 17), ("noun", 13),
-                     ("adjective", 13), ("verb", 14), ("filler", 12))
+    # Share of sentences per topic, tuned so that every analogy word occurs 100+ times (median ~300)
+    # while filler keeps the word frequencies natural.
+    TOPIC_WEIGHTS = (("country", 34), ("eu", 1.5), ("city", 2.5), ("family", 11), ("noun", 14),
+                     ("adjective", 13), ("verb", 19), ("filler", 10))
 
     def __init__(self, seed: int = SEED):
         d = self.draw = Draw(seed)
-        self.countries = Zipf(COUNTRIES, d, offset=12.0)
+        # Entities: a mild skew (the most frequent is drawn ~3x as often as the least) like real text.
+        self.countries = zipf(COUNTRIES, d, offset=40.0)
         self.eu = [c for c in COUNTRIES if c[5]]
-        self.family = Zipf(FAMILY, d, offset=8.0)
-        self.nouns = Zipf(NOUNS, d, offset=10.0)
-        self.adjectives = Zipf(ADJECTIVES, d, offset=10.0)
-        self.verbs = Zipf(VERBS, d, offset=10.0)
-        z = lambda words: Zipf(_words(words), d, offset=1.5)
+        self.family = zipf(FAMILY, d, offset=10.0)
+        self.nouns = zipf(NOUNS, d, offset=20.0)
+        self.adjectives = zipf(ADJECTIVES, d, offset=15.0)
+        self.verbs = zipf(VERBS, d, offset=15.0)
+        # Filler: a steep skew, so a few filler words are common and most are rare.
+        z = lambda words: zipf(_words(words), d, offset=1.5)
         self.filler = {
-            "noun": z(FILLER_NOUNS), "noun2": z(FILLER_NOUNS),
-            "fadj": z(FILLER_ADJECTIVES), "fadj2": z(FILLER_ADJECTIVES),
+            "person": z(PEOPLE), "thing": z(THINGS), "thing2": z(THINGS), "rare": z(RARE_THINGS),
+            "noun": z(NOUNS_ABSTRACT), "fadj": z(FILLER_ADJECTIVES), "fadj2": z(FILLER_ADJECTIVES),
             "verb": z(FILLER_VERBS), "verb2": z(FILLER_VERBS), "adv": z(FILLER_ADVERBS),
             "name": z(NAMES), "name2": z(NAMES), "good": z(GOODS),
-            "weather": z(WEATHER), "weather2": z(WEATHER), "season": z(_words(SEASONS)),
+            "weather": z(WEATHER), "weather2": z(WEATHER), "season": z(SEASONS),
             "time": z(TIMES), "number": z(NUMBERS), "subj": z(SUBJECTS),
-            "transport": z(_words(TRANSPORT)), "place": z(_words(PLACES)),
+            "transport": z(TRANSPORT), "place": z(PLACES),
         }
-        self.topics = [t for t, _ in self.TOPIC_WEIGHTS]
-        total, self.topic_cum = 0.0, []
-        for _, w in self.TOPIC_WEIGHTS:
-            total += w
-            self.topic_cum.append(total)
-
-    def _topic(self) -> str:
-        u = self.draw._rng.random() * self.topic_cum[-1]
-        return self.topics[min(bisect.bisect_right(self.topic_cum, u), len(self.topics) - 1)]
+        self.topic = Weighted([t for t, _ in self.TOPIC_WEIGHTS], [w for _, w in self.TOPIC_WEIGHTS], d)
 
     def _fill(self, template: str, **fixed) -> str:
         return template.format_map(Slots(self.filler, **fixed))
@@ -717,7 +766,9 @@ class SmallWorld:
 
         makers = dict(self.filler, cty2=other(0), cap2=other(1), adj2=other(2), cur2=other(3))
         t = self.draw.pick(COUNTRY_TEMPLATES)
-        return t.format_map(Slots(makers, cty=cty, cap=cap, adj=adj, cur=cur, lang=self.draw.pick(langs)))
+        # the first language is the main one: it gets at least three quarters of the mentions
+        lang = langs[0] if self.draw.below(4) else self.draw.pick(langs)
+        return t.format_map(Slots(makers, cty=cty, cap=cap, adj=adj, cur=cur, lang=lang))
 
     def _other_country(self, name):
         while True:
@@ -766,7 +817,7 @@ class SmallWorld:
         return self._fill(self.draw.pick(FILLER_TEMPLATES))
 
     def sentence(self) -> str:
-        topic = self._topic()
+        topic = self.topic()
         make = {"country": self.country, "eu": self.eu_member, "city": self.city,
                 "family": self.family_sentence, "noun": self.noun, "adjective": self.adjective,
                 "verb": self.verb, "filler": self.filler_sentence}[topic]
@@ -827,10 +878,8 @@ def analogy_lines(seed: int = SEED, cap: int = ANALOGY_CAP) -> list[str]:
     return lines
 
 
-# (w1, w2, score 0-10). Scores are assigned by design, from how the corpus was built: two forms of
-# one item, or two words of one country, share most contexts (8-9.5); two items of one kind share
-# the kind context (5-7); an item and its identity word co-occur (6-7.5); words from different
-# topics share only function words (0-1.5).
+# (w1, w2, score 0-10), scored by design from how the corpus was built (see SIMILARITY_HEADER):
+# the more contexts two words share, the higher the score.
 SIMILARITY = [
     # one item, two forms
     ("cat", "cats", 9.0), ("dog", "dogs", 9.0), ("mouse", "mice", 8.5), ("tooth", "teeth", 8.5),
@@ -866,44 +915,55 @@ SIMILARITY = [
 ]
 
 
+SIMILARITY_HEADER = [
+    "# small_world_similarity.txt: 82 word pairs scored 0-10 by design for small_world.txt.",
+    "# The scores follow how the corpus was built, not human judgement:",
+    "#   8-9      two forms of one item (cat cats), one role in both genders (king queen),",
+    "#            a country and its capital or nationality adjective (paris france)",
+    "#   6.5-8    other words of one country (japan yen, brazil portuguese);",
+    "#            an item and its identity word (king crown, cat milk)",
+    "#   5.5-6.5  two items of one kind (paris berlin, cat dog); 4 for king woman",
+    "#   0.5-1    words from different topics (cat paris)",
+    "# Format: w1<TAB>w2<TAB>score",
+]
+
+
 def similarity_lines() -> list[str]:
-    header = [
-        "# small_world_similarity.txt: word pairs scored 0-10 by design for small_world.txt.",
-        "# Scores follow how the corpus was built, not human judgement: two forms of one item or",
-        "# two words of one country 8-9.5; item and its identity word 6.5-7.5; two items of one",
-        "# kind 5.5-6.5; words from different topics 0.5-1. Format: w1<TAB>w2<TAB>score.",
-    ]
-    return header + [f"{a}\t{b}\t{s:.1f}" for a, b, s in SIMILARITY]
+    return SIMILARITY_HEADER + [f"{a}\t{b}\t{s:.1f}" for a, b, s in SIMILARITY]
 
 
 def check_tables() -> None:
-    """Filler and identity words must never be analogy words, or the signal would be blurred."""
-    analogy = set()
-    for _, pairs in analogy_pairs():
-        for a, b in pairs:
-            analogy.update((a, b))
-    for c in COUNTRIES:  # every single-word entity, not the parts of "new zealand" or "united states"
-        analogy.update(w for w in c[:4] + c[4] if " " not in w)
-    identity = set()
-    for row in FAMILY + NOUNS:
-        identity.update(row[2])
-    for row in ADJECTIVES:
-        identity.update(row[3])
-    for row in VERBS:
-        for phrase in row[4]:
-            identity.update(phrase.split())
-    filler = set()
-    for lst in (FILLER_NOUNS, FILLER_ADJECTIVES, FILLER_VERBS, FILLER_ADVERBS, NAMES, GOODS, WEATHER,
-                SEASONS, TIMES, NUMBERS, SUBJECTS, TRANSPORT, PLACES):
-        for w in _words(lst):
-            filler.update(w.split())
+    """Refuse to write if a word plays two roles, which would blur the signal the corpus carries.
+
+    Analogy words (every single-word entity and form) must not be filler or identity words, nor be
+    written into a template; identity words must not be filler words; no list repeats a word.
+    """
+    analogy = {w for c in COUNTRIES for w in c[:4] + c[4] if " " not in w}
+    analogy.update(w for _, pairs in analogy_pairs() for pair in pairs for w in pair)
+    identity = {w for row in FAMILY + NOUNS for w in row[2]}
+    identity.update(w for row in ADJECTIVES for w in row[3])
+    identity.update(w for row in VERBS for phrase in row[4] for w in phrase.split())
     function = {"the", "a", "in", "on", "at", "to", "and", "with", "for", "of", "from", "up", "over",
-                "into", "along", "across", "around", "my", "our", "this", "last", "every", "old"}
-    problems = []
-    for w in sorted((identity | filler) & analogy):
-        problems.append(f"{w!r} is both an analogy word and an identity/filler word")
-    for w in sorted(identity & filler - function):
-        problems.append(f"{w!r} is both an identity word and a filler word")
+                "into", "along", "across", "around"}
+    identity -= function
+    lists = {"PEOPLE": PEOPLE, "THINGS": THINGS, "RARE_THINGS": RARE_THINGS, "NOUNS_ABSTRACT": NOUNS_ABSTRACT,
+             "FILLER_ADJECTIVES": FILLER_ADJECTIVES, "FILLER_VERBS": FILLER_VERBS,
+             "FILLER_ADVERBS": FILLER_ADVERBS, "NAMES": NAMES, "GOODS": GOODS, "WEATHER": WEATHER,
+             "SEASONS": SEASONS, "TIMES": TIMES, "NUMBERS": NUMBERS, "SUBJECTS": SUBJECTS,
+             "TRANSPORT": TRANSPORT, "PLACES": PLACES}
+    problems = [f"{name} repeats a word" for name, lst in lists.items() if len(set(lst)) != len(lst)]
+    filler = {w for lst in lists.values() for entry in _words(lst) for w in entry.split()}
+    problems += [f"{w!r} is an analogy word and a filler or identity word"
+                 for w in sorted((identity | filler) & analogy)]
+    problems += [f"{w!r} is an identity word and a filler word" for w in sorted(identity & filler)]
+    templates = (COUNTRY_TEMPLATES + EU_TEMPLATES + CITY_TEMPLATES + FAMILY_TEMPLATES + NOUN_TEMPLATES
+                 + ADJECTIVE_TEMPLATES + VERB_TEMPLATES + FILLER_TEMPLATES)
+    pronouns = {"he", "she", "his", "her"}
+    for t in templates:
+        fixed = set(re.sub(r"{\w+}", " ", t).split())
+        clash = fixed & analogy - (pronouns if t in FAMILY_TEMPLATES else set())
+        problems += [f"template {t!r} writes the analogy word {w!r}" for w in sorted(clash)]
+        problems += [f"template {t!r} writes the identity word {w!r}" for w in sorted(fixed & identity)]
     if problems:
         raise SystemExit("table problems:\n  " + "\n  ".join(problems))
 

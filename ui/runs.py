@@ -1,10 +1,11 @@
 """A training run in a background thread, observed by polling (no Streamlit calls in the thread).
 
-Does: wrap core.trainer.Trainer in a thread per run; a Callback copies every event into plain
-lists on the `Run` object, which pages read from `st.fragment(run_every=...)`; stop() ends the
-run within a chunk (~0.1 s); the run's vectors, per-epoch stats and snapshots stay available
-after it ends so runs can be compared. Errors become `run.error` (a one-line message), never an
-exception in the page.
+Does: wrap core.trainer.Trainer in a thread per run (or one thread for a sequence of runs); a
+Callback copies every event into plain lists on the `Run` object, which pages read from
+`st.fragment(run_every=...)`; stop() ends the run within a chunk (~0.1 s); the run's vectors,
+per-epoch stats and snapshots stay available after it ends so runs can be compared. Errors
+become `run.error` (a one-line message), never an exception in the page. `warm_up()` compiles
+the kernels once per process.
 Does not: import Streamlit (so tests drive it directly), read corpora, or draw figures.
 """
 
@@ -94,29 +95,83 @@ class _Recorder(Callback):
         self.run.end = event
 
 
-def start_run(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str = "") -> Run:
-    """Build the trainer (validating the config) and start training in a daemon thread.
+def _train(run: Run) -> None:
+    """Train one prepared run on the calling thread, recording its outcome on the Run."""
+    try:
+        run.started_at = time.time()
+        run.result = run.trainer.train([_Recorder(run)])
+        if run.result.error:
+            run.status, run.error = "error", run.result.error
+        else:
+            run.status = "stopped" if run.result.stopped else "done"
+    except Exception as e:  # noqa: BLE001 - a page must show a message, not a traceback
+        run.status, run.error = "error", f"training failed: {type(e).__name__}: {e}"
 
-    A config the trainer rejects gives a Run with status 'error' and a one-line message.
-    """
+
+def _prepare(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str) -> Run:
     run = Run(name=name, corpus_name=corpus_name, config=config)
     try:
         run.trainer = Trainer(corpus, config)
     except (ConfigError, ValueError) as e:
         run.status, run.error = "error", str(e)
+    return run
+
+
+def start_run(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str = "") -> Run:
+    """Build the trainer (validating the config) and start training in a daemon thread.
+
+    A config the trainer rejects gives a Run with status 'error' and a one-line message.
+    """
+    run = _prepare(corpus, config, name, corpus_name)
+    if run.status == "error":
         return run
-
-    def target() -> None:
-        try:
-            run.result = run.trainer.train([_Recorder(run)])
-            if run.result.error:
-                run.status, run.error = "error", run.result.error
-            else:
-                run.status = "stopped" if run.result.stopped else "done"
-        except Exception as e:  # noqa: BLE001 - a page must show a message, not a traceback
-            run.status, run.error = "error", f"training failed: {type(e).__name__}: {e}"
-
     run.started_at = time.time()
-    run.thread = threading.Thread(target=target, name=f"w2v-run-{run.id}", daemon=True)
+    run.thread = threading.Thread(target=_train, args=(run,), name=f"w2v-run-{run.id}", daemon=True)
     run.thread.start()
     return run
+
+
+def start_sequence(corpus: Corpus, items: list[tuple[str, TrainConfig]], corpus_name: str = "") -> list[Run]:
+    """Start several runs one after another on one daemon thread (e.g. the objectives race), so
+    each has the machine to itself and their times per epoch compare. Every config is validated
+    first; rejected ones come back with status 'error' and are skipped. The others are 'queued'
+    until their turn; stopping a queued run makes it end at once when its turn comes.
+    """
+    prepared = [_prepare(corpus, cfg, name, corpus_name) for name, cfg in items]
+    todo = [r for r in prepared if r.status != "error"]
+
+    def target() -> None:
+        for r in todo:
+            _train(r)
+
+    if todo:
+        thread = threading.Thread(target=target, name=f"w2v-seq-{todo[0].id}", daemon=True)
+        for r in todo:
+            r.thread = thread
+        todo[0].started_at = time.time()
+        thread.start()
+    return prepared
+
+
+def warm_up() -> float:
+    """Compile (or load from Numba's disk cache) every kernel the app uses, on a few hundred
+    words, so the first real run and the first step-by-step call do not wait. Returns seconds.
+
+    Covers: the training kernel (one compiled function serves every architecture and loss),
+    the Huffman and alias-table builders, and the Python-callable loss steps core.step uses.
+    """
+    from core.config import Loss
+    from core.corpus import read_corpus_text
+
+    t0 = time.perf_counter()
+    text = "the king and the queen went to paris with the prince and the princess\n" * 40
+    corpus = read_corpus_text(text, min_count=1)
+    trainer = Trainer(corpus, TrainConfig(size=8, epochs=1, loss=Loss.HS, threads=1, window=2))
+    trainer.train()
+    try:
+        from core.step import one_example
+
+        one_example(trainer.W_in.copy(), trainer.W_out.copy(), trainer.tables, Loss.HS, 1, 2)
+    except ImportError:  # step-by-step module not present: nothing more to warm
+        pass
+    return time.perf_counter() - t0

@@ -1,0 +1,529 @@
+"""Side-by-side training benchmark: our Numba trainer against gensim 4.4.0 on the shared corpus.
+
+Does: give both trainers the same plain-text corpus (a .gz is decompressed once, before any
+timing, to a cached temp file), run every trainer as its own child process (read corpus, build
+vocabulary, train, save vectors) and measure its wall time and peak RSS (see run_child),
+score every saved vector file the same way with gensim's reference analogy evaluation
+(3CosAdd over the 30,000 most frequent words, case-insensitive), then print a markdown table
+with ratios against gensim and write bench/results/train.json.
+Does not: compare against absolute figures from another day (the machine is shared and noisy;
+only ratios from one run mean anything), use our own evaluator, or run anything in parallel.
+
+Runs per architecture: gensim `Word2Vec` (bench/_gensim_train.py), ours (`python -m core train`
+with the exact loss on, its default) and, for skip-gram, ours with `--shared-negatives`.
+Settings for all: size 100, window 5, negative 5, sample 1e-4, min-count 5, 5 epochs, 2 threads.
+
+    python bench/bench_train.py                      # full corpus, SG + CBOW (~10 minutes)
+    python bench/bench_train.py --only sg --head-words 2000000 --results /tmp/t.json   # quick trial
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH = REPO / "bench"
+DEFAULT_RESULTS = BENCH / "results" / "train.json"
+CORPUS_NAME = "corpora/gutenberg-100m.txt.gz"
+QUESTIONS_NAME = "eval/questions-words.txt"
+RESTRICT_VOCAB = 30_000
+BLOCK_BYTES = 1 << 24  # 16 MB per read when copying / counting
+
+# Shared settings: both trainers get exactly these (alpha stays at each trainer's default, see README).
+SETTINGS = {"size": 100, "window": 5, "negative": 5, "sample": 1e-4, "min_count": 5}
+
+
+def shared_dir() -> Path:
+    """`$W2V_SHARED`, else `../shared` beside the repository."""
+    env = os.environ.get("W2V_SHARED")
+    return Path(env) if env else REPO.parent / "shared"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# corpus: one plain-text file for both trainers, prepared outside any timing
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rb") as f:
+        while block := f.read(BLOCK_BYTES):
+            yield block
+
+
+def _word_runs(path: Path) -> Iterator[list[bytes]]:
+    """Whitespace-separated words of the file, a block at a time (a word never spans two runs)."""
+    carry = b""
+    for block in _blocks(path):
+        block = carry + block
+        words = block.split()
+        carry = words.pop() if words and not block[-1:].isspace() else b""
+        yield words
+    if carry:
+        yield [carry]
+
+
+def count_words(path: Path) -> int:
+    return sum(len(run) for run in _word_runs(path))
+
+
+def prepare_corpus(src: Path, head_words: int | None, cache_dir: Path) -> Path:
+    """A plain-text corpus file: `src` itself, or its decompression / first `head_words` words (cached)."""
+    if not _is_gzip(src) and head_words is None:
+        return src
+    st = src.stat()
+    stem = src.name.removesuffix(".gz").removesuffix(".txt")
+    tag = f"-head{head_words}" if head_words is not None else ""
+    dst = cache_dir / f"{stem}-{st.st_size}-{int(st.st_mtime)}{tag}.txt"
+    if dst.is_file():
+        log(f"corpus: reusing {dst}")
+        return dst
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    part = dst.with_name(dst.name + f".{os.getpid()}.part")
+    log(f"corpus: writing {dst} (once, not timed) ...")
+    with open(part, "wb") as out:
+        if head_words is None:
+            for block in _blocks(src):
+                out.write(block)
+        else:
+            left, sep = head_words, b""
+            for run in _word_runs(src):
+                take = run[:left]
+                if take:
+                    out.write(sep + b" ".join(take))
+                    sep = b" "
+                left -= len(take)
+                if left <= 0:
+                    break
+    os.replace(part, dst)
+    return dst
+
+
+# ---------------------------------------------------------------------------------------------
+# one child process: wall time and peak RSS from wait4
+
+
+@dataclass
+class ChildStats:
+    returncode: int
+    wall_s: float
+    maxrss_bytes: int
+    user_s: float
+    sys_s: float
+    timed_out: bool = False
+    rss_probe: str = ""  # what measured maxrss_bytes
+
+
+RSS_MARK = "W2V_BENCH_MAXRSS_KB="
+GNU_TIME = Path("/usr/bin/time")
+# Fallback when /usr/bin/time is missing: a small Python process that forks the trainer, reaps it
+# with wait4 and writes its ru_maxrss (the trainer's floor is then this launcher's ~10 MB, not ours).
+LAUNCHER = f"""
+import os, sys
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write("{RSS_MARK}%d\\n" % ru.ru_maxrss)
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
+def run_child(cmd: list[str], stdout_path: Path, stderr_path: Path, timeout: float) -> ChildStats:
+    """Run `cmd` to completion and measure its wall time and peak RSS.
+
+    subtle: the peak RSS cannot be read with wait4 on a child of this process. Linux seeds a
+    child's ru_maxrss with the high-water RSS of the address space it execs from, and Python
+    spawns with vfork, i.e. from *this* process's address space: every trainer would report at
+    least the benchmark's own peak (the corpus preparation and the loaded vectors, ~0.4 GB).
+    RUSAGE_CHILDREN is no better (a max over all children ever reaped). So a tiny intermediary
+    (GNU time, else LAUNCHER) forks the trainer and reports the trainer's own ru_maxrss.
+    """
+    rss_path = stdout_path.with_suffix(".rss")
+    rss_path.unlink(missing_ok=True)
+    if GNU_TIME.is_file():
+        wrapped = [str(GNU_TIME), "-f", RSS_MARK + "%M", "-o", str(rss_path), *cmd]
+        probe = "/usr/bin/time %M"
+    else:
+        wrapped = [sys.executable, "-c", LAUNCHER, str(rss_path), *cmd]
+        probe = "python fork+wait4 launcher"
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(wrapped, cwd=REPO, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                start_new_session=True)  # own process group: a timeout kills the trainer too
+        timed_out = threading.Event()
+        reaped = threading.Event()
+
+        def kill() -> None:
+            if not reaped.is_set():
+                timed_out.set()
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, ru = os.wait4(proc.pid, 0)
+        finally:
+            reaped.set()
+            timer.cancel()
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen it is reaped
+    maxrss_kb = 0
+    if rss_path.is_file():
+        for line in rss_path.read_text(errors="replace").splitlines():
+            if line.startswith(RSS_MARK):
+                maxrss_kb = int(line[len(RSS_MARK):].strip() or 0)
+    else:
+        probe = "unavailable"
+    return ChildStats(proc.returncode, wall, maxrss_kb * 1024, ru.ru_utime, ru.ru_stime,
+                      timed_out.is_set(), probe)
+
+
+def _parse_json_stdout(path: Path) -> dict | None:
+    text = path.read_text(errors="replace").strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    for line in reversed(text.splitlines()):  # tolerate stray prints before the JSON line
+        if line.lstrip().startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                continue
+    return None
+
+
+def _tail(path: Path, n: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------------------------------------
+# the runs
+
+
+@dataclass
+class Spec:
+    trainer: str  # "gensim" or "ours"
+    label: str  # row name in the table
+    arch: str  # "sg" or "cbow"
+    extra: list[str] = field(default_factory=list)  # extra CLI flags for ours
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^a-z0-9.]+", "_", f"{self.arch} {self.label}".lower()).strip("_")
+
+
+def gensim_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("gensim")
+    except Exception:  # noqa: BLE001 - any failure just means "unknown"
+        return "?"
+
+
+def command(spec: Spec, corpus: Path, out: Path, epochs: int, threads: int) -> list[str]:
+    s = SETTINGS
+    if spec.trainer == "gensim":
+        cmd = [sys.executable, str(BENCH / "_gensim_train.py"), str(corpus), str(out),
+               "--size", str(s["size"]), "--window", str(s["window"]), "--negative", str(s["negative"]),
+               "--sample", str(s["sample"]), "--min-count", str(s["min_count"]), "--epochs", str(epochs),
+               "--workers", str(threads), "--binary"]
+    else:
+        cmd = [sys.executable, "-m", "core", "train", str(corpus), "-o", str(out), "--loss", "ns",
+               "--size", str(s["size"]), "--window", str(s["window"]), "--negative", str(s["negative"]),
+               "--ns-exponent", "0.75", "--sample", str(s["sample"]), "--subsample-formula", "c",
+               "--min-count", str(s["min_count"]), "--epochs", str(epochs), "--threads", str(threads),
+               "--binary", "--json", *spec.extra]
+    if spec.arch == "cbow":
+        cmd.insert(cmd.index(str(out)) + 1, "--cbow")
+    return cmd
+
+
+def ours_available() -> tuple[bool, str]:
+    """Whether `python -m core train --help` works in this checkout; the reason when not."""
+    try:
+        p = subprocess.run([sys.executable, "-m", "core", "train", "--help"], cwd=REPO,
+                           capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return False, "`python -m core train --help` did not finish in 300 s"
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return False, f"`python -m core train --help` exited {p.returncode}: {last}"
+    return True, ""
+
+
+def evaluate(path: Path, questions: Path) -> dict:
+    """Reference analogy score: gensim's evaluate_word_analogies over the first 30k words of the file."""
+    from gensim.models import KeyedVectors
+
+    t0 = time.perf_counter()
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    score, sections = kv.evaluate_word_analogies(str(questions), restrict_vocab=RESTRICT_VOCAB,
+                                                 case_insensitive=True)
+
+    def tally(secs: list[dict]) -> tuple[int, int]:
+        return sum(len(s["correct"]) for s in secs), sum(len(s["correct"]) + len(s["incorrect"]) for s in secs)
+
+    parts = [s for s in sections if s["section"] != "Total accuracy"]
+    sem_c, sem_n = tally([s for s in parts if not s["section"].startswith("gram")])
+    syn_c, syn_n = tally([s for s in parts if s["section"].startswith("gram")])
+    return {
+        "accuracy": float(score),
+        "correct": sem_c + syn_c,
+        "questions": sem_n + syn_n,  # questions whose 4 words are all in the top 30k (coverage check)
+        "semantic": sem_c / sem_n if sem_n else None,
+        "syntactic": syn_c / syn_n if syn_n else None,
+        "vocab_size": len(kv),
+        "top_words": kv.index_to_key[:5],  # sanity: frequency order is what restrict_vocab relies on
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def do_run(spec: Spec, corpus: Path, words: int, epochs: int, threads: int, workdir: Path,
+           questions: Path | None, timeout: float) -> dict:
+    out = workdir / f"{spec.slug}.bin"
+    cmd = command(spec, corpus, out, epochs, threads)
+    stdout_path, stderr_path = workdir / f"{spec.slug}.stdout", workdir / f"{spec.slug}.stderr"
+    log(f"[{spec.arch}] {spec.label}: {' '.join(cmd[1:])}")
+    stats = run_child(cmd, stdout_path, stderr_path, timeout)
+    report = _parse_json_stdout(stdout_path)
+    row: dict = {"trainer": spec.trainer, "label": spec.label, "arch": spec.arch, "cmd": cmd[1:],
+                 "returncode": stats.returncode, "wall_s": stats.wall_s,
+                 "peak_rss_gb": stats.maxrss_bytes / 1e9, "cpu_user_s": stats.user_s,
+                 "cpu_sys_s": stats.sys_s, "rss_probe": stats.rss_probe, "timed_out": stats.timed_out,
+                 "report": report}
+    if stats.returncode != 0 or not out.is_file():
+        why = "timed out" if stats.timed_out else f"exited {stats.returncode}"
+        row["error"] = f"{why}; stderr tail:\n{_tail(stderr_path)}"
+        log(f"[{spec.arch}] {spec.label}: FAILED ({why})\n{_tail(stderr_path)}")
+        return row
+    # "train_seconds" when the trainer reports it apart from "seconds" (ours: seconds = read + train)
+    train_s = (report.get("train_seconds", report.get("seconds"))) if isinstance(report, dict) else None
+    row["train_s"] = float(train_s) if isinstance(train_s, int | float) and train_s > 0 else None
+    row["words_per_sec"] = words * epochs / (row["train_s"] or stats.wall_s)
+    row["words_per_sec_basis"] = "train" if row["train_s"] else "wall"
+    log(f"[{spec.arch}] {spec.label}: wall {stats.wall_s:.1f} s, train {row['train_s'] or float('nan'):.1f} s, "
+        f"peak RSS {row['peak_rss_gb']:.2f} GB")
+    if questions is not None:
+        try:
+            row["analogy"] = evaluate(out, questions)
+            log(f"[{spec.arch}] {spec.label}: analogy {100 * row['analogy']['accuracy']:.1f} % "
+                f"({row['analogy']['correct']}/{row['analogy']['questions']})")
+        except Exception as e:  # noqa: BLE001 - a bad file is a result, not a crash of the benchmark
+            row["analogy_error"] = f"{type(e).__name__}: {e}"
+            log(f"[{spec.arch}] {spec.label}: evaluation failed: {row['analogy_error']}")
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+
+
+def _fmt(x: float | None, spec: str) -> str:
+    return "—" if x is None else format(x, spec)
+
+
+def merge_repeats(got: list[dict], words: int, epochs: int) -> dict:
+    """One row per trainer: fastest wall and train time of the repeats, highest peak RSS, first analogy."""
+    row = dict(got[0])
+    ok = [g for g in got if "error" not in g]
+    if len(got) == 1 or not ok or "error" in row:
+        return row
+    row["repeats"] = [{k: g.get(k) for k in ("wall_s", "train_s", "peak_rss_gb", "error")} for g in got]
+    row["wall_s"] = min(g["wall_s"] for g in ok)
+    trains = [g["train_s"] for g in ok if g.get("train_s")]
+    row["train_s"] = min(trains) if trains else None
+    row["words_per_sec"] = words * epochs / (row["train_s"] or row["wall_s"])
+    row["peak_rss_gb"] = max(g["peak_rss_gb"] for g in ok)
+    return row
+
+
+def add_ratios(rows: list[dict]) -> None:
+    """Speed ratio = gensim wall / ours wall; accuracy delta in points; RSS ratio = ours / gensim."""
+    ref = {r["arch"]: r for r in rows if r["trainer"] == "gensim" and "error" not in r}
+    for r in rows:
+        g = ref.get(r["arch"])
+        if r["trainer"] == "gensim" or g is None or "error" in r:
+            continue
+        r["speed_ratio"] = g["wall_s"] / r["wall_s"]
+        if r.get("train_s") and g.get("train_s"):
+            r["train_speed_ratio"] = g["train_s"] / r["train_s"]
+        r["rss_ratio"] = r["peak_rss_gb"] / g["peak_rss_gb"] if g["peak_rss_gb"] else None
+        if "analogy" in r and "analogy" in g:
+            r["accuracy_delta_pts"] = 100 * (r["analogy"]["accuracy"] - g["analogy"]["accuracy"])
+
+
+def table(rows: list[dict]) -> str:
+    head = ["trainer", "arch", "wall s", "train s", "M words/s", "peak RSS GB", "analogy %",
+            "speed × gensim", "train speed × gensim", "Δ acc (pts)", "RSS × gensim"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        if "error" in r:
+            cells = [r["label"], r["arch"], _fmt(r["wall_s"], ".1f"), "failed"] + [""] * (len(head) - 4)
+        else:
+            acc = r.get("analogy", {}).get("accuracy")
+            cells = [
+                r["label"], r["arch"], _fmt(r["wall_s"], ".1f"), _fmt(r.get("train_s"), ".1f"),
+                _fmt(r["words_per_sec"] / 1e6, ".3f") + ("" if r["words_per_sec_basis"] == "train" else " (wall)"),
+                _fmt(r["peak_rss_gb"], ".2f"), _fmt(None if acc is None else 100 * acc, ".1f"),
+                _fmt(r.get("speed_ratio"), ".2f"), _fmt(r.get("train_speed_ratio"), ".2f"),
+                _fmt(r.get("accuracy_delta_pts"), "+.1f"), _fmt(r.get("rss_ratio"), ".2f"),
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _git_state() -> dict:
+    def git(*a: str) -> str:
+        p = subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True)
+        return p.stdout.strip() if p.returncode == 0 else ""
+
+    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty_core": bool(git("status", "--porcelain", "core"))}
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", choices=["sg", "cbow"], help="one architecture only")
+    ap.add_argument("--skip-gensim", action="store_true", help="do not run gensim (no ratios then)")
+    ap.add_argument("--skip-ours", action="store_true", help="do not run our trainer")
+    ap.add_argument("--no-shared-negatives", action="store_true",
+                    help="skip the extra skip-gram run of ours with --shared-negatives")
+    ap.add_argument("--corpus", type=Path, help=f"corpus file (default: $W2V_SHARED or ../shared/{CORPUS_NAME})")
+    ap.add_argument("--head-words", type=int, help="train on the first N words of the corpus (quick trials)")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2, help="threads for ours, workers for gensim")
+    ap.add_argument("--no-eval", action="store_true", help="skip the analogy evaluation")
+    ap.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="where to write the JSON results")
+    ap.add_argument("--keep", type=Path, help="keep vectors and child logs in this directory")
+    ap.add_argument("--cache-dir", type=Path,
+                    default=Path(os.environ.get("W2V_BENCH_CACHE", Path(tempfile.gettempdir()) / "w2v-bench")),
+                    help="where the decompressed corpus is cached (default: $W2V_BENCH_CACHE or /tmp/w2v-bench)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run every trainer N times, interleaved; report the fastest (analogy from the first)")
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds before a training run is killed")
+    args = ap.parse_args(argv)
+
+    shared = shared_dir()
+    src = args.corpus or shared / CORPUS_NAME
+    if not src.is_file():
+        log(f"SKIP: corpus not found at {src} (set W2V_SHARED to the shared/ directory or pass --corpus)")
+        return 0
+    questions = shared / QUESTIONS_NAME
+    if args.no_eval:
+        questions = None
+    elif not questions.is_file():
+        log(f"note: {questions} not found; analogy evaluation skipped (set W2V_SHARED)")
+        questions = None
+
+    archs = [args.only] if args.only else ["sg", "cbow"]
+    specs: list[Spec] = []
+    ours_note = ""
+    run_ours = not args.skip_ours
+    if run_ours:
+        ok, why = ours_available()
+        if not ok:
+            ours_note = f"our trainer skipped: {why}"
+            log(f"note: {ours_note}")
+            run_ours = False
+    for arch in archs:
+        if not args.skip_gensim:
+            specs.append(Spec("gensim", f"gensim {gensim_version()}", arch))
+        if run_ours:
+            specs.append(Spec("ours", "ours", arch))
+            if arch == "sg" and not args.no_shared_negatives:
+                specs.append(Spec("ours", "ours --shared-negatives", arch, ["--shared-negatives"]))
+    if not specs:
+        log("nothing to run")
+        return 1 if ours_note else 0
+
+    corpus = prepare_corpus(src, args.head_words, args.cache_dir)
+    words = count_words(corpus)
+    log(f"corpus: {corpus} ({words:,} words); {len(specs)} runs, {args.epochs} epochs, {args.threads} threads")
+
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="w2v-bench-runs-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    runs: list[list[dict]] = [[] for _ in specs]
+    try:
+        for rep in range(args.repeat):  # interleaved, so a noisy minute hits every trainer alike
+            for spec, got in zip(specs, runs, strict=True):
+                if rep and "error" in got[0]:
+                    continue
+                got.append(do_run(spec, corpus, words, args.epochs, args.threads, workdir,
+                                  questions if rep == 0 else None, args.timeout))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    rows = [merge_repeats(got, words, args.epochs) for got in runs]
+    add_ratios(rows)
+    md = table(rows)
+
+    result = {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "gensim": gensim_version()},
+        "git": _git_state(),
+        "corpus": {"source": str(src), "file": str(corpus), "words": words, "head_words": args.head_words},
+        "settings": {**SETTINGS, "epochs": args.epochs, "threads": args.threads, "repeat": args.repeat, "loss": "ns",
+                     "subsample_formula": "c", "ns_exponent": 0.75},
+        "evaluation": {"questions": str(questions) if questions else None, "restrict_vocab": RESTRICT_VOCAB,
+                       "case_insensitive": True, "method": "gensim KeyedVectors.evaluate_word_analogies (3CosAdd)"},
+        "notes": [n for n in [ours_note] if n],
+        "runs": rows,
+        "table": md,
+    }
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.results.with_name(args.results.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    os.replace(tmp, args.results)
+
+    print(f"\ncorpus: {corpus.name} ({words:,} words), {args.epochs} epochs, {args.threads} threads; "
+          f"M words/s = corpus words x epochs / train s (or wall)\n")
+    print(md)
+    if ours_note:
+        print(f"\n{ours_note}")
+    print(f"\nresults: {args.results}")
+    return 1 if any("error" in r for r in rows) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,433 @@
+"""Plots: pure plotly figure builders for the explainer pages (pages and tests both call them).
+
+Does: turn arrays (counts, probabilities, coordinates, a Huffman tree, a training step's rows)
+into `plotly.graph_objects.Figure`s with named traces, so a test can check what a figure holds.
+Does not: import Streamlit, read session state, compute projections (projection.py) or train.
+Figures set no colours that fight a dark theme except for highlights; the app's large-text
+toggle restyles them afterwards (ui.widgets.fig_style).
+
+Formulas drawn here (each cited where it is drawn): the noise distribution Pn(w) = U(w)^p / Z
+(paper section 2.2), the subsampling drop probability (paper eq. 5 and word2vec.c's variant),
+the Huffman path probability (paper eq. 3), the phrase score (paper eq. 6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .huffman import Huffman, build_huffman
+from .sampling import noise_distribution
+
+HIGHLIGHT = "#d62728"  # path / query words
+SECOND = "#ff7f0e"  # answers / neighbours
+MUTED = "rgba(128,128,128,0.55)"
+
+
+def _layout(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return fig
+
+
+# -- negative sampling --------------------------------------------------------------------------
+def noise_figure(words: Sequence[str], counts: np.ndarray, exponent: float = 0.75,
+                 observed: np.ndarray | None = None, top: int = 20) -> go.Figure:
+    """U(w), Pn(w) = U(w)^p / Z and the observed share of noise draws, side by side.
+
+    Left: grouped bars for the `top` most frequent words plus one bar for all the other words
+    together (the tail), log y. Right: every word by frequency rank, log-log. counts (V,) sorted
+    descending; observed (V,) int64 draws per word (EpochEnd.negatives) or None.
+    Trace names: "U(w)", "U(w)^p/Z", "observed" (with " (by rank)" on the right).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    v = counts.shape[0]
+    top = max(1, min(top, v))
+    series = {"U(w)": counts / counts.sum(), "U(w)^p/Z": noise_distribution(counts, exponent)}
+    if observed is not None and np.asarray(observed).sum() > 0:
+        obs = np.asarray(observed, dtype=np.float64)
+        series["observed"] = obs / obs.sum()
+    colours = {"U(w)": "#1f77b4", "U(w)^p/Z": SECOND, "observed": "#2ca02c"}
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], horizontal_spacing=0.08,
+                        subplot_titles=(f"top {top} words + the other {v - top}", "all words by rank (log-log)"))
+    labels = list(words[:top]) + ([f"other {v - top}"] if v > top else [])
+    ranks = np.arange(1, v + 1)
+    for name, p in series.items():
+        bars = np.concatenate([p[:top], [p[top:].sum()]]) if v > top else p[:top]
+        fig.add_trace(go.Bar(x=labels, y=bars, name=name, marker_color=colours[name], legendgroup=name,
+                             hovertemplate="%{x}: %{y:.3g}<extra>" + name + "</extra>"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=ranks, y=np.where(p > 0, p, np.nan), name=name + " (by rank)",
+                                 mode="lines" if name != "observed" else "markers",
+                                 marker=dict(size=3), line=dict(color=colours[name]), legendgroup=name,
+                                 showlegend=False, text=list(words),
+                                 hovertemplate="%{text} (rank %{x}): %{y:.3g}<extra></extra>"), row=1, col=2)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(type="log", title_text="probability", row=1, col=1)
+    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_xaxes(type="log", title_text="frequency rank", row=1, col=2)
+    return _layout(fig, f"noise distribution, p = {exponent:g}", 460)
+
+
+def exponent_figure(counts: np.ndarray, exponents: Sequence[float] = (0.0, 0.5, 0.75, 1.0),
+                    current: float | None = None) -> go.Figure:
+    """Pn(w) = U(w)^p / Z by frequency rank for several p (log-log): 0 is uniform, 1 the unigram.
+
+    One trace per exponent named "p = <value>"; `current` (the slider) is drawn thick.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    ranks = np.arange(1, counts.shape[0] + 1)
+    fig = go.Figure()
+    ps = list(exponents) + ([current] if current is not None and current not in exponents else [])
+    for p in ps:
+        thick = current is not None and abs(p - current) < 1e-12
+        fig.add_trace(go.Scatter(x=ranks, y=noise_distribution(counts, p), mode="lines", name=f"p = {p:g}",
+                                 line=dict(width=4 if thick else 1.5, dash=None if thick else "dot")))
+    fig.update_xaxes(type="log", title_text="frequency rank")
+    fig.update_yaxes(type="log", title_text="Pn(w)")
+    return _layout(fig, "how p reshapes the noise distribution", 380)
+
+
+# -- subsampling --------------------------------------------------------------------------------
+def drop_paper(f: np.ndarray, t: float) -> np.ndarray:
+    """Paper eq. 5: P_drop(w) = 1 - sqrt(t / f(w)), clipped to [0, 1]."""
+    f = np.asarray(f, dtype=np.float64)
+    return np.clip(1.0 - np.sqrt(t / f), 0.0, 1.0) if t > 0 else np.zeros_like(f)
+
+
+def drop_c(f: np.ndarray, t: float) -> np.ndarray:
+    """word2vec.c (and gensim): P_keep = sqrt(t / f) + t / f, so P_drop = 1 - P_keep, clipped."""
+    f = np.asarray(f, dtype=np.float64)
+    return np.clip(1.0 - (np.sqrt(t / f) + t / f), 0.0, 1.0) if t > 0 else np.zeros_like(f)
+
+
+def subsampling_figure(words: Sequence[str], counts: np.ndarray, t: float,
+                       observed_drop: np.ndarray | None = None, observed_t: float | None = None) -> go.Figure:
+    """Drop probability against word frequency f = count / total for both formulas (log x).
+
+    Traces: "paper: 1 - sqrt(t/f)", "word2vec.c: 1 - sqrt(t/f) - t/f" as curves over f, the
+    same at each word's frequency as markers, and, when given, "observed (run, t=...)" with the
+    per-word drop rate 1 - kept/seen of a run's last epoch (V,) (NaN for unseen words).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    f = counts / counts.sum()
+    lo = max(f.min() / 2, 1e-12)
+    grid = np.logspace(np.log10(lo), 0, 300)
+    fig = go.Figure()
+    for name, fn, colour in (("paper: 1 - sqrt(t/f)", drop_paper, "#1f77b4"),
+                             ("word2vec.c: 1 - sqrt(t/f) - t/f", drop_c, SECOND)):
+        fig.add_trace(go.Scatter(x=grid, y=fn(grid, t), mode="lines", name=name, line=dict(color=colour)))
+        fig.add_trace(go.Scatter(x=f, y=fn(f, t), mode="markers", name=name + " (words)", showlegend=False,
+                                 marker=dict(color=colour, size=5, opacity=0.5), text=list(words),
+                                 hovertemplate="%{text}: f=%{x:.2e}, drop %{y:.2f}<extra></extra>"))
+    if observed_drop is not None:
+        obs = np.asarray(observed_drop, dtype=np.float64)
+        label = f"observed (run, t={observed_t:g})" if observed_t is not None else "observed (run)"
+        fig.add_trace(go.Scatter(x=f, y=obs, mode="markers", name=label, text=list(words),
+                                 marker=dict(color="#2ca02c", size=7, symbol="x"),
+                                 hovertemplate="%{text}: f=%{x:.2e}, dropped %{y:.2f}<extra></extra>"))
+    if t > 0:
+        fig.add_vline(x=t, line_dash="dash", line_color=MUTED, annotation_text="f = t")
+    fig.update_xaxes(type="log", title_text="word frequency f(w) = count / total")
+    fig.update_yaxes(title_text="probability of dropping an occurrence", range=[-0.02, 1.02])
+    return _layout(fig, f"subsampling of frequent words, t = {t:g}", 440)
+
+
+# -- Huffman tree -------------------------------------------------------------------------------
+def huffman_layout(tree: Huffman) -> dict[str, np.ndarray]:
+    """Positions for drawing a Huffman tree left (root) to right (leaves).
+
+    Leaves get y = -(their order in a depth-first walk taking branch 0 first), inner nodes the
+    mean y of their two children; x is the depth. Returns leaf_x, leaf_y (V,), node_x, node_y
+    (V-1,) and edges (E, 2) int64 as (parent, child) with inner node n as V + n, leaf w as w,
+    and edge_code (E,) the branch bit.
+    """
+    v = tree.codes.shape[0]
+    children = np.full((v - 1, 2), -1, dtype=np.int64)
+    for w in range(v):
+        n = int(tree.lengths[w])
+        for d in range(n):
+            node = int(tree.points[w, d])
+            child = v + int(tree.points[w, d + 1]) if d + 1 < n else w
+            children[node, int(tree.codes[w, d])] = child
+    root = v + (v - 2)
+    leaf_y = np.zeros(v)
+    node_y = np.zeros(v - 1)
+    node_x = np.zeros(v - 1)
+    leaf_x = tree.lengths.astype(np.float64)
+    order = 0
+    stack: list[tuple[int, int, bool]] = [(root, 0, False)]
+    while stack:  # iterative post-order: children first, then the parent's mean
+        node, depth, done = stack.pop()
+        if node < v:
+            leaf_y[node] = -order
+            order += 1
+            continue
+        i = node - v
+        if done:
+            node_y[i] = 0.5 * sum(leaf_y[c] if c < v else node_y[c - v] for c in children[i])
+            node_x[i] = depth
+            continue
+        stack.append((node, depth, True))
+        stack.append((int(children[i, 1]), depth + 1, False))
+        stack.append((int(children[i, 0]), depth + 1, False))
+    edges = [(v + i, int(children[i, b])) for i in range(v - 1) for b in (0, 1)]
+    codes = [b for _ in range(v - 1) for b in (0, 1)]
+    return {"leaf_x": leaf_x, "leaf_y": leaf_y, "node_x": node_x, "node_y": node_y,
+            "edges": np.array(edges, dtype=np.int64).reshape(-1, 2), "edge_code": np.array(codes, np.int64)}
+
+
+def huffman_tree_figure(words: Sequence[str], counts: np.ndarray, highlight: int | None = None) -> go.Figure:
+    """The Huffman tree of these words' counts (sorted descending; paper section 2.1).
+
+    Built here with core.huffman.build_huffman over just these words. Traces: "edges", "inner
+    nodes", "words" and, with `highlight` (a word index), "path" (the root-to-leaf edges) with
+    the 0/1 branch bits written on it. The tree is drawn root left, leaves right, so word labels
+    stay readable for a hundred words.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    tree = build_huffman(counts)
+    lay = huffman_layout(tree)
+    v = counts.shape[0]
+
+    def pos(n: int) -> tuple[float, float]:
+        return (lay["leaf_x"][n], lay["leaf_y"][n]) if n < v else (lay["node_x"][n - v], lay["node_y"][n - v])
+
+    ex: list[float | None] = []
+    ey: list[float | None] = []
+    for p, c in lay["edges"]:
+        (x0, y0), (x1, y1) = pos(int(p)), pos(int(c))
+        ex += [x0, x0, x1, None]  # elbow: vertical then horizontal
+        ey += [y0, y1, y1, None]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=ex, y=ey, mode="lines", name="edges", line=dict(color=MUTED, width=1),
+                             hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=lay["node_x"], y=lay["node_y"], mode="markers", name="inner nodes",
+                             marker=dict(size=6, color=MUTED), text=[f"inner node {i}" for i in range(v - 1)],
+                             hovertemplate="%{text}<extra></extra>"))
+    code_str = ["".join(str(int(b)) for b in tree.codes[w, : tree.lengths[w]]) for w in range(v)]
+    fig.add_trace(go.Scatter(
+        x=lay["leaf_x"], y=lay["leaf_y"], mode="markers+text", name="words", text=list(words),
+        textposition="middle right", marker=dict(size=7, color="#1f77b4"),
+        customdata=np.stack([counts, np.array(code_str, dtype=object)], axis=1),
+        hovertemplate="%{text}: count %{customdata[0]}, code %{customdata[1]}<extra></extra>"))
+    if highlight is not None and 0 <= highlight < v:
+        w = int(highlight)
+        nodes = [v + int(tree.points[w, d]) for d in range(int(tree.lengths[w]))] + [w]
+        px: list[float | None] = []
+        py: list[float | None] = []
+        for d in range(len(nodes) - 1):
+            (x0, y0), (x1, y1) = pos(nodes[d]), pos(nodes[d + 1])
+            px += [x0, x0, x1, None]
+            py += [y0, y1, y1, None]
+            fig.add_annotation(x=(x0 + x1) / 2, y=y1, text=str(int(tree.codes[w, d])), showarrow=False,
+                               yshift=8, font=dict(color=HIGHLIGHT))
+        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name="path", line=dict(color=HIGHLIGHT, width=3),
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=[lay["leaf_x"][w]], y=[lay["leaf_y"][w]], mode="markers", showlegend=False,
+                                 marker=dict(size=12, color=HIGHLIGHT), name="path word", hoverinfo="skip"))
+    fig.update_xaxes(title_text="depth (code length)", dtick=1, range=[-0.5, float(lay["leaf_x"].max()) + 2.5])
+    fig.update_yaxes(visible=False)
+    return _layout(fig, f"Huffman tree of the top {v} words", max(420, 16 * v))
+
+
+def code_length_figure(words: Sequence[str], counts: np.ndarray, lengths: np.ndarray,
+                       highlight: int | None = None) -> go.Figure:
+    """Huffman code length against word count for every word (log x), with the entropy bound.
+
+    Words sharing a (count, length) pair are one marker (hover: the first word and how many
+    more), so a 70,000-word vocabulary stays a few thousand points. Traces: "words", "-log2 f(w)"
+    (the ideal code length, which Huffman codes are within one bit of on average) and "selected".
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    pairs, first, n_same = np.unique(np.stack([counts, lengths], axis=1), axis=0, return_index=True,
+                                     return_counts=True)
+    hover = [words[i] + (f" (+{n - 1} more)" if n > 1 else "") for i, n in zip(first, n_same, strict=True)]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=pairs[:, 0], y=pairs[:, 1], mode="markers", name="words", text=hover,
+                             marker=dict(size=np.clip(4 + np.log2(n_same), 4, 14), opacity=0.6),
+                             hovertemplate="%{text}: count %{x}, code length %{y}<extra></extra>"))
+    uc = np.unique(counts)
+    fig.add_trace(go.Scatter(x=uc, y=-np.log2(uc / counts.sum()), mode="lines", name="-log2 f(w)",
+                             line=dict(dash="dash", color=SECOND)))
+    if highlight is not None and 0 <= highlight < counts.shape[0]:
+        fig.add_trace(go.Scatter(x=[counts[highlight]], y=[lengths[highlight]], mode="markers+text",
+                                 name="selected", text=[words[highlight]], textposition="top center",
+                                 marker=dict(size=12, color=HIGHLIGHT)))
+    fig.update_xaxes(type="log", title_text="word count")
+    fig.update_yaxes(title_text="code length (inner nodes on the path)")
+    return _layout(fig, "frequent words get short codes", 400)
+
+
+def path_figure(steps: Sequence[dict], word: str) -> go.Figure:
+    """The branch probabilities along one word's path (from huffman.word_path with W_out and h).
+
+    One bar per inner node (trace "branch probability"), labelled with the branch taken, and a
+    line for the running product (trace "running product"), whose last value is p(word | input).
+    """
+    ps = np.array([s["p"] for s in steps], dtype=np.float64)
+    labels = [f"node {s['node']} ({s['code']})" for s in steps]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=labels, y=ps, name="branch probability", text=[f"{p:.3f}" for p in ps],
+                         textposition="outside"))
+    fig.add_trace(go.Scatter(x=labels, y=np.cumprod(ps), mode="lines+markers", name="running product",
+                             line=dict(color=HIGHLIGHT)))
+    total = float(np.prod(ps)) if ps.size else 1.0
+    fig.update_yaxes(range=[0, 1.1], title_text="probability")
+    return _layout(fig, f"p({word} | input) = product along the path = {total:.4g}", 380)
+
+
+# -- embeddings ---------------------------------------------------------------------------------
+def embedding_figure(coords: np.ndarray, words: Sequence[str], color: Sequence | np.ndarray | None = None,
+                     color_title: str = "", hover: Sequence[str] | None = None,
+                     highlight: Sequence[int] = (), neighbours: Sequence[int] = (), labels: int = 60,
+                     title: str | None = None, axis_titles: Sequence[str] | None = None) -> go.Figure:
+    """Words as points in 2-D or 3-D (coords (N, 2) or (N, 3)).
+
+    `color`: (N,) numbers (continuous colour scale, one trace "words") or strings (one trace per
+    category, named by it). `hover`: extra hover text per word (e.g. nearest neighbours).
+    `highlight` indices are drawn large and labelled (trace "query"), `neighbours` too (trace
+    "neighbours"). The first `labels` words carry a text label.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    n, k = coords.shape
+    three = k >= 3
+    Scatter = go.Scatter3d if three else go.Scatter
+    words = list(words)
+    hover = list(hover) if hover is not None else [""] * n
+    text = [w if i < labels else "" for i, w in enumerate(words)]
+
+    def xyz(idx: np.ndarray) -> dict:
+        d = {"x": coords[idx, 0], "y": coords[idx, 1]}
+        if three:
+            d["z"] = coords[idx, 2]
+        return d
+
+    fig = go.Figure()
+    size = 3 if three else 7
+    if color is not None and len(color) == n and isinstance(np.asarray(color).flat[0] if n else 0.0, str):
+        cats = np.asarray(color, dtype=object)
+        for cat in dict.fromkeys(cats.tolist()):
+            idx = np.flatnonzero(cats == cat)
+            fig.add_trace(Scatter(**xyz(idx), mode="markers+text", name=str(cat), text=[text[i] for i in idx],
+                                  textposition="top center", marker=dict(size=size),
+                                  customdata=np.array([[words[i], hover[i]] for i in idx], dtype=object),
+                                  hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"))
+    else:
+        idx = np.arange(n)
+        marker: dict = {"size": size}
+        if color is not None and len(color) == n:
+            marker.update(color=np.asarray(color, dtype=np.float64), colorscale="Viridis", showscale=True,
+                          colorbar=dict(title=color_title))
+        fig.add_trace(Scatter(**xyz(idx), mode="markers+text", name="words", text=text, textposition="top center",
+                              marker=marker, customdata=np.array([[w, h] for w, h in zip(words, hover, strict=True)],
+                                                                 dtype=object).reshape(-1, 2),
+                              hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"))
+    for name, idx, colour in (("neighbours", neighbours, SECOND), ("query", highlight, HIGHLIGHT)):
+        idx = np.asarray(list(idx), dtype=np.int64)
+        if idx.size:
+            fig.add_trace(Scatter(**xyz(idx), mode="markers+text", name=name, text=[words[i] for i in idx],
+                                  textposition="top center", textfont=dict(color=colour),
+                                  marker=dict(size=size + 6, color=colour, line=dict(width=1, color="white")),
+                                  hovertemplate="%{text}<extra>" + name + "</extra>"))
+    if axis_titles:
+        if three:
+            fig.update_layout(scene=dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1],
+                                         zaxis_title=axis_titles[2] if len(axis_titles) > 2 else ""))
+        else:
+            fig.update_xaxes(title_text=axis_titles[0])
+            fig.update_yaxes(title_text=axis_titles[1])
+    return _layout(fig, title, 620)
+
+
+def analogy_figure(coords: np.ndarray, words: Sequence[str], arrows: Sequence[tuple[int, int, str]],
+                   roles: Sequence[str]) -> go.Figure:
+    """Vector arithmetic drawn as arrows between projected points (coords (M, 2)).
+
+    `arrows`: (from index, to index, label); `roles` (M,): "query", "answer", "result" or
+    "context", one trace per role present. Arrows are layout annotations (fig.layout.annotations).
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    roles = np.asarray(list(roles), dtype=object)
+    style = {"query": (HIGHLIGHT, 12), "answer": (SECOND, 12), "result": ("#9467bd", 14), "context": (MUTED, 7)}
+    fig = go.Figure()
+    for role, (colour, size) in style.items():
+        idx = np.flatnonzero(roles == role)
+        if idx.size:
+            fig.add_trace(go.Scatter(x=coords[idx, 0], y=coords[idx, 1], mode="markers+text", name=role,
+                                     text=[words[i] for i in idx], textposition="top center",
+                                     marker=dict(size=size, color=colour,
+                                                 symbol="star" if role == "result" else "circle"),
+                                     hovertemplate="%{text}<extra>" + role + "</extra>"))
+    for i, j, label in arrows:
+        fig.add_annotation(x=coords[j, 0], y=coords[j, 1], ax=coords[i, 0], ay=coords[i, 1], xref="x", yref="y",
+                           axref="x", ayref="y", showarrow=True, arrowhead=3, arrowsize=1.3, arrowwidth=2,
+                           arrowcolor=HIGHLIGHT if "+" in label or "-" in label else SECOND, text="")
+        fig.add_annotation(x=(coords[i, 0] + coords[j, 0]) / 2, y=(coords[i, 1] + coords[j, 1]) / 2,
+                           text=label, showarrow=False, font=dict(size=11), bgcolor="rgba(255,255,255,0.6)")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return _layout(fig, "the arithmetic in a 2-D PCA of the words involved", 520)
+
+
+def section_accuracy_figure(names: Sequence[str], correct: Sequence[int], totals: Sequence[int],
+                            syntactic: Sequence[bool]) -> go.Figure:
+    """Accuracy per analogy section as horizontal bars, one trace each for "semantic" and
+    "syntactic" (Google's `gram*` convention), labelled correct/total."""
+    acc = np.array([c / t if t else 0.0 for c, t in zip(correct, totals, strict=True)])
+    fig = go.Figure()
+    for kind, flag, colour in (("semantic", False, "#1f77b4"), ("syntactic", True, SECOND)):
+        idx = [i for i, s in enumerate(syntactic) if bool(s) == flag]
+        if idx:
+            fig.add_trace(go.Bar(y=[names[i] for i in idx], x=acc[idx], orientation="h", name=kind,
+                                 marker_color=colour, text=[f"{correct[i]}/{totals[i]}" for i in idx],
+                                 textposition="auto", hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_xaxes(range=[0, 1], tickformat=".0%", title_text="accuracy (questions with all four words known)")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "analogy accuracy per section", max(300, 40 + 28 * len(names)))
+
+
+# -- phrases ------------------------------------------------------------------------------------
+def phrase_figure(phrases: Sequence[str], scores: Sequence[float], passes: Sequence[int],
+                  thresholds: Sequence[float] = ()) -> go.Figure:
+    """Top phrases by score (paper eq. 6), one horizontal-bar trace per pass ("pass 1", ...),
+    with each pass's threshold as a dashed vertical line."""
+    scores = np.asarray(scores, dtype=np.float64)
+    passes = np.asarray(passes)
+    fig = go.Figure()
+    for p in sorted(set(passes.tolist())):
+        idx = np.flatnonzero(passes == p)
+        fig.add_trace(go.Bar(y=[phrases[i] for i in idx], x=scores[idx], orientation="h", name=f"pass {p}",
+                             hovertemplate="%{y}: %{x:.4g}<extra></extra>"))
+    for i, t in enumerate(thresholds, 1):
+        fig.add_vline(x=t, line_dash="dash", line_color=MUTED, annotation_text=f"threshold {i}")
+    fig.update_xaxes(type="log", title_text="score")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "top phrases by score", max(320, 40 + 20 * len(phrases)))
+
+
+# -- step by step -------------------------------------------------------------------------------
+def step_heatmap_figure(before: np.ndarray, after: np.ndarray, row_labels: Sequence[str]) -> go.Figure:
+    """Rows of W_in / W_out before and after one update and their difference, as heat maps.
+
+    before, after (R, D). Traces (heatmaps) named "before", "after", "change"; the change uses a
+    symmetric diverging scale so an untouched row is plainly white.
+    """
+    before = np.asarray(before, dtype=np.float64)
+    after = np.asarray(after, dtype=np.float64)
+    delta = after - before
+    lim = float(np.abs(np.concatenate([before.ravel(), after.ravel()])).max()) if before.size else 1.0
+    dlim = float(np.abs(delta).max()) if delta.size else 1.0
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("before", "after", "change (after - before)"))
+    labels = list(row_labels)
+    cols = [f"d{j}" for j in range(before.shape[1])]
+    for c, (name, m, zl, scale) in enumerate((("before", before, lim, "RdBu"), ("after", after, lim, "RdBu"),
+                                              ("change", delta, dlim or 1.0, "PiYG")), start=1):
+        fig.add_trace(go.Heatmap(z=m, x=cols, y=labels, name=name, colorscale=scale, zmin=-zl, zmax=zl, zmid=0,
+                                 showscale=c != 2, colorbar=dict(x=0.62 if c == 1 else 1.0, len=0.9),
+                                 hovertemplate="%{y}, %{x}: %{z:.4f}<extra>" + name + "</extra>"), row=1, col=c)
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, None, max(220, 60 + 28 * len(labels)))

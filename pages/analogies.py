@@ -1,0 +1,218 @@
+"""Analogies page: the a - b + c playground (3CosAdd and 3CosMul) with the arithmetic drawn as
+arrows, additive compositionality (neighbours of vec(a) + vec(b)), and the evaluation on an
+analogy file (the small-world set, questions-words.txt, or an upload) with per-section accuracy,
+semantic vs syntactic, and the wrong answers.
+
+Needs a run. URL: ?a=king&b=man&c=woman&u=russian&v=river
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import plots, projection
+from core.vectors import UnknownWordError, Vectors
+from ui.session import current_run
+
+try:
+    from core.evaluate import ANALOGY_RESTRICT, EvalError, evaluate_analogies
+except ImportError:  # the evaluation module may still be landing
+    evaluate_analogies = None
+    ANALOGY_RESTRICT = 30_000
+    EvalError = ValueError
+
+try:
+    from ui.widgets import fig_style
+except ImportError:  # the shared widgets module may not be there yet
+    def fig_style(fig, height=None):
+        return fig
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = {
+    "small world analogies (sample)": ROOT / "sample_corpora" / "small_world_analogies.txt",
+    "questions-words.txt (Mikolov et al.)": ROOT.parent / "shared" / "eval" / "questions-words.txt",
+}
+METHODS = {"3CosAdd": "add", "3CosMul": "mul"}
+
+
+def show(fig) -> None:
+    """The app's figure style (template, large-text fonts), keeping the builder's height."""
+    st.plotly_chart(fig_style(fig, fig.layout.height), theme=None, config={"displaylogo": False})
+
+
+def kept(widget, label: str, key: str, default, param: str | None = None, **kwargs):
+    """A widget whose value survives leaving the page; seeded from ?param= when the URL has it."""
+    store = f"_kept_{key}"
+    if key not in st.session_state:
+        url = st.query_params.get(param) if param else None
+        st.session_state[key] = url if url is not None else st.session_state.get(store, default)
+    value = widget(label, key=key, **kwargs)
+    st.session_state[store] = value
+    return value
+
+
+def first_present(options: list[tuple[str, ...]], vectors: Vectors) -> tuple[str, ...]:
+    for words in options:
+        if all(w in vectors.index for w in words):
+            return words
+    n = len(options[0])
+    return tuple(vectors.words[i % len(vectors)] for i in range(n))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def evaluate(run_id: int, version: str, file_key: str, path: str, method: str, restrict: int,
+             _vectors: Vectors):
+    """Cached evaluation, keyed by run + vectors version + file identity + method + restrict."""
+    return evaluate_analogies(_vectors, path, method=method, restrict_vocab=restrict)
+
+
+st.title("Analogies")
+st.caption("Mikolov et al. found that relations between words are (roughly) constant vector offsets: "
+           "vec(king) - vec(man) + vec(woman) lands near vec(queen).")
+
+run = current_run()
+if run is None or run.trainer is None or run.vectors is None:
+    st.info("Train a run on the Train page to try analogies with its vectors.")
+    st.stop()
+vectors = run.vectors
+version = f"{len(run.epochs)}-{run.status}" if not run.running else f"{len(run.epochs)}-{len(run.ticks)}"
+
+st.latex(r"\mathrm{vec}(\text{Berlin}) - \mathrm{vec}(\text{Germany}) + \mathrm{vec}(\text{France}) "
+         r"\approx \mathrm{vec}(\text{Paris})")
+st.latex(r"\text{3CosAdd: } \arg\max_{d} \cos(d, a - b + c) \qquad "
+         r"\text{3CosMul: } \arg\max_{d} \frac{\cos'(d, a)\, \cos'(d, c)}{\cos'(d, b) + \varepsilon},"
+         r"\ \cos' = \tfrac{\cos + 1}{2}")
+
+# -- playground ---------------------------------------------------------------------------------
+st.subheader("a - b + c = ?")
+da, db, dc = first_present([("king", "man", "woman"), ("berlin", "germany", "france"),
+                            ("paris", "france", "italy")], vectors)
+c = st.columns([2, 2, 2, 2, 1])
+a = kept(c[0].text_input, "a", "ana_a", da, param="a").strip()
+b = kept(c[1].text_input, "- b", "ana_b", db, param="b").strip()
+cc = kept(c[2].text_input, "+ c", "ana_c", dc, param="c").strip()
+method_name = kept(c[3].radio, "method", "ana_method", "3CosAdd", options=list(METHODS), horizontal=True)
+topk = kept(c[4].number_input, "top k", "ana_k", 5, min_value=1, max_value=30)
+st.query_params["a"], st.query_params["b"], st.query_params["c"] = a, b, cc
+
+try:
+    # Vectors.analogy(x, y, z) answers y - x + z, so a - b + c is analogy(b, a, c)
+    answers = vectors.analogy(b, a, cc, topn=int(topk), method=METHODS[method_name])
+except UnknownWordError as e:
+    st.warning(f"'{e.word}' is not in the vocabulary.")
+    answers = None
+if answers is not None:
+    left, right = st.columns([1, 2])
+    left.dataframe(pd.DataFrame(answers, columns=["answer", "score"]), hide_index=True)
+    shown = [a, b, cc] + [w for w, _ in answers[:3]]
+    U = vectors.unit[[vectors.id(w) for w in shown]].astype(np.float64)
+    result = U[0] - U[1] + U[2]
+    pts = np.vstack([U, result[None, :]])
+    coords = projection.pca(pts, 2)
+    names = shown + [f"{a} - {b} + {cc}"]
+    roles = ["query"] * 3 + ["answer"] * (len(shown) - 3) + ["result"]
+    r = len(names) - 1
+    arrows = [(1, 0, f"{a} - {b}"), (2, r, f"+ ({a} - {b})")]
+    with right:
+        show(plots.analogy_figure(coords, names, arrows, roles))
+    st.caption("Arrows: the offset a - b, and the same offset added to c. The star is a - b + c (unit "
+               "vectors); the answer is the nearest word by cosine, query words excluded. A 2-D PCA of "
+               "a handful of words keeps only part of the geometry.")
+
+# -- additive compositionality ------------------------------------------------------------------
+st.subheader("Adding two words")
+du, dv = first_present([("russian", "river"), ("germany", "capital"), ("france", "capital"), ("king", "woman")],
+                       vectors)
+c = st.columns(2)
+u = kept(c[0].text_input, "word", "ana_u", du, param="u").strip()
+v = kept(c[1].text_input, "+ word", "ana_v", dv, param="v").strip()
+st.query_params["u"], st.query_params["v"] = u, v
+try:
+    near = vectors.most_similar(positive=[u, v], topn=int(topk))
+    st.dataframe(pd.DataFrame(near, columns=[f"nearest to {u} + {v}", "cosine"]), hide_index=True)
+except UnknownWordError as e:
+    st.warning(f"'{e.word}' is not in the vocabulary.")
+st.caption("Paper section 5: vec('Russian') + vec('river') is close to vec('Volga_River'): a vector sums up "
+           "the contexts a word appears in, and the sum's contexts are where both words occur.")
+
+# -- evaluation ---------------------------------------------------------------------------------
+st.subheader("Evaluation on an analogy test set")
+if evaluate_analogies is None:
+    st.info("The analogy evaluation (core/evaluate.py) is still loading; it will appear here.")
+    st.stop()
+options = [name for name, p in FILES.items() if p.is_file()] + ["upload a file"]
+c = st.columns([3, 1, 1])
+source = kept(c[0].radio, "questions", "ana_source", options[0], options=options, horizontal=True)
+eval_method = kept(c[1].radio, "method ", "ana_eval_method", "3CosAdd", options=list(METHODS))
+restrict = kept(c[2].number_input, "candidate words", "ana_restrict", ANALOGY_RESTRICT, min_value=10,
+                step=1000, help="only the most frequent words are answers (word2vec.c uses 30,000)")
+path: Path | None = None
+file_key = ""
+if source == "upload a file":
+    up = st.file_uploader("analogy questions (questions-words format: ': section' lines, then 'a b c d')",
+                          type=["txt"], key="ana_upload")
+    if up is not None:
+        data = up.getvalue()
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        path = Path(tempfile.gettempdir()) / f"w2v-analogies-{digest}.txt"
+        if not path.exists():
+            path.write_bytes(data)
+        file_key = f"upload:{digest}"
+else:
+    path = FILES[source]
+    file_key = f"{path}:{path.stat().st_mtime}"
+
+if path is None:
+    st.info("Upload a questions file to evaluate.")
+    st.stop()
+if run.running and not st.button("Evaluate the current vectors (training is still running)"):
+    st.info("Training is running; press the button to evaluate the vectors as they are now.")
+    st.stop()
+try:
+    with st.spinner("answering every question..."):
+        res = evaluate(run.id, version, file_key, str(path), METHODS[eval_method], int(restrict), vectors)
+except EvalError as e:
+    st.warning(str(e))
+    st.stop()
+
+m = st.columns(4)
+m[0].metric("total accuracy", f"{res.total:.1%}", help=f"{res.n_correct:,} of {res.n_evaluated:,} questions")
+m[1].metric("semantic", f"{res.semantic:.1%}")
+m[2].metric("syntactic", f"{res.syntactic:.1%}")
+m[3].metric("coverage", f"{res.coverage:.1%}", help="questions with all four words among the candidate words")
+secs = [s for s in res.sections if s.total + s.skipped > 0]
+show(plots.section_accuracy_figure([s.name for s in secs], [s.correct for s in secs], [s.total for s in secs],
+                                   [s.syntactic for s in secs]))
+st.markdown(f"**Wrong answers** ({len(res.wrong):,}): a : b :: c : expected, and what the model said")
+st.dataframe(pd.DataFrame([(w.a, w.b, w.c, w.expected, w.predicted) for w in res.wrong],
+                          columns=["a", "b", "c", "expected", "model"]), hide_index=True)
+
+with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon="🎓"):
+    st.markdown(
+        "**What to notice**\n"
+        "- 3CosMul often fixes answers where one large similarity dominates 3CosAdd's sum (Levy & Goldberg "
+        "2014); compare the two on the same question.\n"
+        "- Semantic sections (capitals, currencies, family) and syntactic ones (plurals, tenses) learn at "
+        "different speeds: train more epochs and watch each bar.\n"
+        "- Many wrong answers are near misses: a plural for a singular, a neighbouring country, or one of "
+        "the query words' close neighbours.\n"
+        "- Coverage below 100% means some questions had a word outside the candidate words; they are "
+        "skipped, not counted wrong."
+    )
+    st.markdown("**Where word2vec.c, gensim and the paper differ**")
+    st.markdown(
+        "- **Query words are excluded** from the answers in word2vec.c's compute-accuracy, gensim and "
+        "here; without that, vec(a) - vec(b) + vec(c) is usually nearest to c itself (Linzen 2016).\n"
+        "- **Candidates.** word2vec.c only considers the 30,000 most frequent words and skips questions "
+        "with a word beyond them; gensim's `evaluate_word_analogies` defaults to 300,000.\n"
+        "- **Case.** Both upper-case the questions and vocabulary (case-insensitive); so does this page.\n"
+        "- **Unit vectors.** 3CosAdd adds unit-length vectors, as word2vec.c's distance tools normalise "
+        "every vector first; the paper writes the raw vectors.\n"
+        "- **3CosMul** is Levy & Goldberg's (2014) multiplicative objective; the paper uses 3CosAdd only."
+    )

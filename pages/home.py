@@ -1,0 +1,138 @@
+"""Home [/]: what word2vec is, the corpus choice, its statistics, and a one-click demo.
+
+Does: offer the sample corpora, an upload (.txt/.gz) and, when not hosted, a local path; show
+tokens, vocabulary, sentences and the Zipf plot of the chosen corpus; start the Demo preset and
+switch to Train.
+Does not: train by itself (ui/presets.py) or read files itself (ui/corpora.py).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.config import ConfigError
+from core.corpus import CorpusError
+from ui import corpora, figures, presets, session, widgets
+
+PREFS_KEY = "home_prefs"
+prefs = st.session_state.setdefault(PREFS_KEY, {"source": "Sample corpus", "sample": "small_world",
+                                                "path": "", "min_count": 5})
+
+st.title("word2vec explorer")
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.markdown(
+        "**word2vec** (Mikolov et al., 2013) learns a vector for every word from plain text.  \n"
+        "It slides a window over the text and trains each word to predict its neighbours.  \n"
+        "Words that appear in similar contexts end up with similar vectors.  \n"
+        "Directions in the space carry meaning: *king − man + woman ≈ queen*.  \n"
+        "Here you can train it live and look inside: sampling, the Huffman tree, the loss, the vectors."
+    )
+with right:
+    st.markdown("**New here?** Train on the small-world sample and watch the loss fall.")
+    if st.button("Train a small demo", type="primary", icon=":material/play_arrow:", key="home_demo"):
+        try:
+            with st.spinner("Loading the small-world corpus and starting…"):
+                presets.launch("demo")
+        except (CorpusError, ConfigError) as e:
+            st.error(f"Could not start the demo: {e}")
+        else:
+            st.switch_page("pages/train.py")
+    st.caption(presets.PRESETS["demo"].blurb)
+
+st.subheader("1. Choose a corpus")
+sources = ["Sample corpus", "Upload a file"] + ([] if corpora.hosted() else ["File on this computer"])
+if prefs["source"] not in sources:
+    prefs["source"] = sources[0]
+source = widgets.bound(st.segmented_control, "Source", prefs, "source", prefix="home", options=sources,
+                       required=True, label_visibility="collapsed")
+
+loaded_now = None
+error = None
+if source == "Sample corpus":
+    samples = corpora.available_samples()
+    if not samples:
+        st.warning("The sample corpora are missing from sample_corpora/.")
+    else:
+        keys = [s.key for s in samples]
+        if prefs["sample"] not in keys:
+            prefs["sample"] = keys[0]
+        c1, c2 = st.columns([2, 3])
+        with c1:
+            key = widgets.bound(st.selectbox, "Sample", prefs, "sample", prefix="home", options=keys,
+                                format_func=lambda k: corpora.SAMPLES[k].title)
+        with c2:
+            st.caption(corpora.SAMPLES[key].blurb + f" Uses min count {corpora.SAMPLES[key].min_count}.")
+        if st.button("Load sample", key="home_load_sample", icon=":material/description:"):
+            try:
+                loaded_now = corpora.load_sample(key)
+            except CorpusError as e:
+                error = str(e)
+elif source == "Upload a file":
+    up = st.file_uploader(f"A plain-text corpus (.txt, or gzipped .gz; UTF-8; up to {corpora.MAX_UPLOAD_MB} MB)",
+                          type=["txt", "gz"], key="home_upload")
+    mc = widgets.bound(st.number_input, "Min count (words rarer than this are dropped)", prefs, "min_count",
+                       prefix="home", min_value=1, max_value=10_000, step=1)
+    if st.button("Use this file", key="home_load_upload", icon=":material/description:", disabled=up is None):
+        try:
+            loaded_now = corpora.load_upload(up.name, up.getvalue(), int(mc))
+        except (corpora.UploadError, CorpusError) as e:
+            error = str(e)
+else:
+    widgets.bound(st.text_input, "Path of a .txt or .gz file on this computer", prefs, "path", prefix="home",
+                  placeholder="/data/text8")
+    mc = widgets.bound(st.number_input, "Min count (words rarer than this are dropped)", prefs, "min_count",
+                       prefix="home", min_value=1, max_value=10_000, step=1)
+    if st.button("Read file", key="home_load_path", icon=":material/folder_open:"):
+        try:
+            loaded_now = corpora.load_path(prefs["path"], int(mc))
+        except CorpusError as e:
+            error = str(e)
+
+if error:
+    st.error(error)
+if loaded_now is not None:
+    session.set_corpus(loaded_now)
+    if loaded_now.min_count is not None:
+        session.train_params()["min_count"] = loaded_now.min_count
+    st.rerun()  # so the sidebar shows the new corpus
+
+loaded = session.current_corpus()
+st.subheader("2. Look at it")
+if loaded is None:
+    st.info("No corpus loaded yet: load a sample above, or press *Train a small demo*.", icon=":material/description:")
+else:
+    stats = corpora.corpus_stats(loaded.corpus)
+    st.markdown(f"**{loaded.name}**")
+    m = st.columns(4)
+    m[0].metric("Words (tokens) kept", f"{stats['tokens']:,}",
+                help="In-vocabulary tokens: what one training epoch reads.")
+    m[1].metric("Vocabulary", f"{stats['vocabulary']:,}",
+                help=f"Distinct words with count >= {loaded.min_count or 'the min count'}.")
+    m[2].metric("Sentences", f"{stats['sentences']:,}", help="Lines (long lines are cut every 10,000 words).")
+    m[3].metric("Dropped as rare", f"{stats['dropped_tokens']:,}",
+                help=f"Tokens of words seen fewer than {loaded.min_count or 'min count'} times.")
+    g1, g2 = st.columns([3, 2], gap="large")
+    with g1:
+        widgets.show_figure(figures.zipf_figure(loaded.corpus.vocab.counts), height=440, key="home_zipf")
+    with g2:
+        counts = loaded.corpus.vocab.counts
+        total = max(1, int(counts.sum()))
+        top = pd.DataFrame({"word": loaded.corpus.vocab.words[:15], "count": counts[:15],
+                            "share": [f"{100 * c / total:.1f}%" for c in counts[:15]]})
+        st.markdown("**Most frequent words**")
+        st.dataframe(top, hide_index=True, height=440, key="home_top")
+    with widgets.teach("What to notice"):
+        st.markdown(
+            f"- The 10 most frequent words are **{100 * stats['top_share']:.0f}%** of all tokens: that is why "
+            "word2vec subsamples frequent words (see *Subsampling*).\n"
+            "- On log-log axes the counts fall close to a straight line of slope about -1: Zipf's law. "
+            "Most of the vocabulary is rare, so the noise distribution for negative sampling matters.\n"
+            "- Words below the min count never get a vector; raising it shrinks the vocabulary fast.")
+    st.page_link("pages/train.py", label="Next: train on this corpus", icon=":material/arrow_forward:")
+
+if not corpora.hosted() and corpora.text8_path() is None:
+    with st.expander("Want a real corpus? Download text8 (100 MB of Wikipedia)"):
+        st.markdown("Run `python -m core download text8` in a terminal, then reload this page: "
+                    "a *text8 full* preset appears on Train.")

@@ -1,0 +1,161 @@
+"""Vectors [/vectors]: load pre-trained vectors, search nearest neighbours, export the current run.
+
+Does: read word2vec .bin/.txt and our .npz vectors from an upload (or a local path when not
+hosted) with core.vector_io (which never unpickles), keep them in the session, answer
+nearest-neighbour queries on them or on the selected run, and offer the run's vectors as
+word2vec binary/text, the Embedding Projector's TSV pair and the vocabulary counts (files are
+generated only when a download button is pressed).
+Does not: parse files itself or train.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.vectors import UnknownWordError, Vectors
+from ui import corpora, session, widgets
+
+try:
+    from core import vector_io
+except ImportError:  # lands separately; the page still searches the run's vectors without it
+    vector_io = None
+
+LOADED_KEY = "loaded_vectors"  # dict name -> Vectors
+prefs = st.session_state.setdefault("vectors_prefs", {"source": "run", "word": "", "topn": 10, "path": "",
+                                                      "limit": 0})
+loaded_sets: dict[str, Vectors] = st.session_state.setdefault(LOADED_KEY, {})
+
+st.title("Vectors")
+
+# -- load ----------------------------------------------------------------------------------------------
+with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz)", expanded=not session.runs(),
+                 icon=":material/upload_file:"):
+    if vector_io is None:
+        st.error("Reading vector files needs core/vector_io.py, which is not installed in this version.")
+    else:
+        up = st.file_uploader("Vector file", type=["bin", "txt", "vec", "npz"], key="vectors_upload",
+                              help="word2vec binary or text (as word2vec.c and gensim write them), or this app's "
+                                   ".npz. Files are parsed, never unpickled.")
+        if not corpora.hosted():
+            widgets.bound(st.text_input, "…or a path on this computer", prefs, "path", prefix="vectors",
+                          placeholder="/data/GoogleNews-vectors-negative300.bin")
+        widgets.bound(st.number_input, "Read only the first N words (0 = all)", prefs, "limit", prefix="vectors",
+                      min_value=0, max_value=10_000_000, step=10_000,
+                      help="Files list the most frequent words first; 200,000 is plenty for exploring.")
+        if st.button("Load vectors", key="vectors_load", icon=":material/upload_file:"):
+            limit = int(prefs["limit"]) or None
+            try:
+                if up is not None:
+                    name = up.name
+                    if not up.size:
+                        raise ValueError(f"{name} is empty")
+                    vecs, report = vector_io.load_with_report(io.BytesIO(up.getvalue()), "auto", limit=limit)
+                elif prefs["path"].strip() and not corpora.hosted():
+                    name = prefs["path"].strip()
+                    vecs, report = vector_io.load_with_report(name, "auto", limit=limit)
+                else:
+                    raise ValueError("choose a file to upload" + ("" if corpora.hosted() else " or type a path"))
+            except (vector_io.VectorFileError, ValueError, OSError) as e:
+                st.error(f"Could not load the vectors: {e}")
+            else:
+                loaded_sets[name] = vecs
+                prefs["source"] = f"file:{name}"
+                st.success(f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {name} ({report.fmt}).")
+                for note in report.notes():
+                    st.warning(note)
+
+# -- choose the vectors to query ----------------------------------------------------------------------
+run = session.current_run()
+options = (["run"] if run is not None else []) + [f"file:{n}" for n in loaded_sets]
+if not options:
+    st.info("No vectors yet: train a run on **Train**, or load a vector file above.", icon=":material/explore:")
+    st.stop()
+if prefs["source"] not in options:
+    prefs["source"] = options[0]
+labels = {"run": f"run #{run.id}: {run.name}" if run is not None else "run"}
+labels.update({f"file:{n}": f"file: {n}" for n in loaded_sets})
+widgets.bound(st.radio, "Vectors to search", prefs, "source", prefix="vectors", options=options,
+              format_func=labels.get, horizontal=True)
+vecs: Vectors | None = run.vectors if prefs["source"] == "run" and run is not None else \
+    loaded_sets.get(prefs["source"].removeprefix("file:"))
+if vecs is None:
+    st.info("This run has no vectors yet: wait for it to start.")
+    st.stop()
+st.caption(f"{len(vecs):,} words x {vecs.dim} dimensions"
+           + (" — the run is still training: results change as it learns." if prefs["source"] == "run"
+              and run is not None and run.running else ""))
+
+# -- nearest neighbours --------------------------------------------------------------------------------
+st.subheader("Nearest neighbours (cosine similarity)")
+if not prefs["word"]:
+    prefs["word"] = next((w for w in ("king", "paris", "france", "good") if w in vecs),
+                         vecs.words[min(50, len(vecs) - 1)])
+n1, n2 = st.columns([3, 1])
+with n1:
+    widgets.bound(st.text_input, "Word", prefs, "word", prefix="vectors")
+with n2:
+    widgets.bound(st.number_input, "How many", prefs, "topn", prefix="vectors", min_value=1, max_value=100, step=1)
+query = prefs["word"].strip()
+if query:
+    try:
+        word = vecs.words[vecs.id_ci(query)]
+        result = vecs.most_similar(word, topn=int(prefs["topn"]))
+    except UnknownWordError:
+        close = [w for w in vecs.words[:200_000] if w.startswith(query.lower()[:3])][:8]
+        hint = f" Similar spellings in the vocabulary: {', '.join(close)}." if close else ""
+        st.error(f"“{query}” is not in the vocabulary of these vectors.{hint}")
+    else:
+        df = pd.DataFrame(result, columns=["word", "cosine"])
+        df.insert(0, "rank", range(1, len(df) + 1))
+        t1, t2 = st.columns([2, 3], gap="large")
+        with t1:
+            st.dataframe(df, hide_index=True, key="vectors_nn", column_config={
+                "cosine": st.column_config.ProgressColumn("cosine", min_value=-1.0, max_value=1.0, format="%.3f")})
+        with t2:
+            fig = go.Figure(go.Bar(x=df["cosine"][::-1], y=df["word"][::-1], orientation="h",
+                                   marker_color="#1f77b4", hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+            fig.update_layout(title=f"Closest to “{word}”", xaxis_title="cosine similarity")
+            widgets.show_figure(fig, height=max(320, 28 * len(df) + 120), key="vectors_nn_fig")
+
+# -- export --------------------------------------------------------------------------------------------
+st.subheader("Export the current run")
+if run is None or run.trainer is None:
+    st.info("No run to export yet: train one on **Train**.", icon=":material/save:")
+elif vector_io is None:
+    st.error("Export needs core/vector_io.py, which is not installed in this version.")
+else:
+    rv = run.vectors
+    base = f"w2v-run{run.id}"
+    if run.running:
+        st.caption("The run is still training: a download holds the vectors as they are at that moment.")
+    e = st.columns(5)
+    e[0].download_button("word2vec binary", lambda: vector_io.to_word2vec_bytes(run.vectors, True),
+                         file_name=f"{base}.bin", mime="application/octet-stream", key="dl_bin", on_click="ignore",
+                         icon=":material/save:", help="Readable by word2vec.c's distance tool and gensim (binary=True).")
+    e[1].download_button("word2vec text", lambda: vector_io.to_word2vec_bytes(run.vectors, False),
+                         file_name=f"{base}.txt", mime="text/plain", key="dl_txt", on_click="ignore", icon=":material/description:")
+    e[2].download_button("Projector vectors.tsv", lambda: vector_io.to_projector_tsv(run.vectors)[0],
+                         file_name=f"{base}-vectors.tsv", mime="text/tab-separated-values", key="dl_tsv",
+                         on_click="ignore", icon=":material/grid_on:")
+    e[3].download_button("Projector metadata.tsv", lambda: vector_io.to_projector_tsv(run.vectors)[1],
+                         file_name=f"{base}-metadata.tsv", mime="text/tab-separated-values", key="dl_meta",
+                         on_click="ignore", icon=":material/label:")
+    e[4].download_button("Vocabulary counts", lambda: "".join(
+        f"{w} {int(c)}\n" for w, c in zip(run.trainer.vocab.words, run.trainer.vocab.counts, strict=True)),
+        file_name=f"{base}-vocab.txt", mime="text/plain", key="dl_vocab", on_click="ignore", icon=":material/format_list_numbered:",
+        help="`word count` per line, most frequent first (word2vec.c -save-vocab).")
+    st.caption(f"{len(rv):,} words x {rv.dim} dimensions. For projector.tensorflow.org: *Load* → upload "
+               "vectors.tsv, then metadata.tsv.")
+
+with widgets.teach("Formats, and how word2vec.c and gensim read them"):
+    st.markdown(
+        "- **word2vec text**: a `V D` header, then one `word v1 … vD` line per word. **Binary**: the same header, "
+        "then each word, a space and D little-endian float32 (word2vec.c adds a newline after each vector; "
+        "gensim reads both).\n"
+        "- gensim: `KeyedVectors.load_word2vec_format(path, binary=True)`. The C tool: `./distance file.bin`.\n"
+        "- Only the input vectors W_in (word2vec.c's `syn0`) are exported, as both tools do.\n"
+        "- Cosine similarity compares directions: vectors are normalised to unit length first.")

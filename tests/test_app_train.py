@@ -1,0 +1,163 @@
+"""Training through the UI with AppTest: parameters set by widgets, Start, polling until done,
+Stop within a second, training that goes on while the user changes pages, two sessions
+training at once, and (slow) the Demo and Objectives-race presets end to end.
+
+AppTest does not tick `st.fragment(run_every=...)` by itself, so the tests call `at.run()` in a
+loop with short sleeps, as a browser's fragment timer would.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app_fixtures import small_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+
+
+def train_page(**state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["corpus"] = small_corpus()
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    at.switch_page("pages/train.py").run()
+    return at
+
+
+def set_params(at: AppTest, **values) -> None:
+    for field, value in values.items():
+        at.number_input(key=f"_train_{field}").set_value(value)
+    at.run()
+
+
+def runs(at: AppTest) -> list:
+    return at.session_state["runs"] if "runs" in at.session_state else []
+
+
+def poll_until_done(at: AppTest, timeout: float = 60.0) -> list[str]:
+    """Re-run the page (as the fragment timer would) until no run is active; returns the progress texts seen."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        seen += [p.proto.text for p in at.get("progress")]
+        if runs(at) and not any(r.running for r in runs(at)):
+            at.run()
+            return seen
+        time.sleep(0.3)
+    raise AssertionError("training did not finish in time")
+
+
+def test_train_through_the_ui_end_to_end():
+    at = train_page()
+    set_params(at, size=20, epochs=60, threads=1, min_count=2, snapshot_topn=20)
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(runs(at)) == 1
+    seen = poll_until_done(at)
+    run = runs(at)[0]
+    assert run.status == "done", run.error
+    assert run.config.size == 20 and run.config.epochs == 60 and len(run.epochs) == 60
+    assert any("epoch" in t and "words/s" in t for t in seen), "live progress was shown while training"
+    final = at.get("progress")[0].proto.text
+    assert "done: 60 epoch(s)" in final
+    assert len(at.get("plotly_chart")) >= 2, "loss curve and learning-rate schedule"
+    assert run.epochs[-1].loss < run.epochs[0].loss
+    assert len(run.snapshots) == 61
+
+
+def test_stop_works_within_a_second_and_a_stopped_run_stays_listed():
+    at = train_page()
+    set_params(at, size=100, epochs=1000, threads=1, min_count=2)
+    at.button(key="train_start").click().run()
+    run = runs(at)[0]
+    deadline = time.monotonic() + 20
+    while not run.epochs and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.running
+    t0 = time.monotonic()
+    at.button(key="train_stop").click().run()
+    waited = time.monotonic() - t0
+    assert run.status == "stopped", run.status
+    assert waited < 2.0  # the click joins for at most 1 s; AppTest's own rerun adds a little
+    assert not run.thread.is_alive()
+    assert runs(at) == [run] and not at.exception
+    assert "stopped" in at.get("progress")[0].proto.text
+    assert not at.button(key="train_start").disabled
+
+
+def test_training_continues_while_the_user_changes_pages():
+    at = train_page()
+    set_params(at, size=20, epochs=150, threads=1, min_count=2)
+    at.button(key="train_start").click().run()
+    run = runs(at)[0]
+    for page in ("pages/home.py", "pages/objectives.py", "pages/vectors.py", "pages/train.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        time.sleep(0.2)
+    ticks = len(run.ticks)
+    assert run.running or run.status == "done"
+    poll_until_done(at)
+    assert run.status == "done" and len(run.ticks) >= ticks
+
+
+def test_two_sessions_train_at_once_and_both_finish():
+    a, b = train_page(), train_page()
+    for at in (a, b):
+        set_params(at, size=20, epochs=120, threads=1, min_count=2)
+    a.button(key="train_start").click().run()
+    b.button(key="train_start").click().run()
+    ra, rb = runs(a)[0], runs(b)[0]
+    assert ra is not rb and runs(a) == [ra] and runs(b) == [rb], "each session sees only its own run"
+    assert ra.running and rb.running, "both sessions train at the same time"
+    deadline = time.monotonic() + 90
+    while (ra.running or rb.running) and time.monotonic() < deadline:
+        a.run()
+        b.run()
+        time.sleep(0.3)
+    assert ra.status == "done" and rb.status == "done", (ra.error, rb.error)
+    assert not a.exception and not b.exception
+
+
+@pytest.mark.slow
+def test_demo_preset_from_home_reaches_70_percent_analogies():
+    from core.evaluate import evaluate_analogies
+
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    t0 = time.monotonic()
+    at.button(key="home_demo").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Train", "the demo switches to the Train page"
+    poll_until_done(at, timeout=180)
+    wall = time.monotonic() - t0
+    run = runs(at)[0]
+    assert run.status == "done", run.error
+    assert at.session_state["train_preset"] == "demo"
+    result = evaluate_analogies(run.vectors, ROOT / "sample_corpora" / "small_world_analogies.txt")
+    print(f"demo preset: {wall:.1f} s wall ({run.result.seconds:.1f} s training), "
+          f"analogy accuracy {100 * result.total:.1f}% (3CosAdd)")
+    assert result.total >= 0.70
+
+
+@pytest.mark.slow
+def test_objectives_race_runs_four_objectives_one_after_another():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/objectives.py").run()
+    at.button(key="obj_race").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    race = runs(at)
+    assert [r.config.loss.name for r in race] == ["NS", "HS", "SOFTMAX", "NCE"]
+    assert sum(r.status == "running" for r in race) <= 1, "one at a time"
+    poll_until_done(at, timeout=240)
+    assert all(r.status == "done" for r in race), [r.error for r in race]
+    per_epoch = {r.config.loss.name: sum(e.seconds for e in r.epochs) / len(r.epochs) for r in race}
+    print("seconds per epoch:", {k: round(v, 3) for k, v in per_epoch.items()})
+    assert per_epoch["SOFTMAX"] > 5 * per_epoch["NS"]
+    assert at.dataframe and len(at.get("plotly_chart")) >= 3

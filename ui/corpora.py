@@ -1,0 +1,309 @@
+"""Corpus choice and cached loading for the app: the sample corpora, uploads and local paths.
+
+Does: list the sample corpora; validate an upload (empty, oversize, binary, not UTF-8, broken
+gzip) with a one-line message; keep uploads as files named by their content hash so a later
+re-read (another min_count) needs no new upload; read corpora through `st.cache_data` keyed by
+the file's content hash and the reading parameters (min_count, max_vocab, head_words), so
+switching back and forth is instant; run phrase detection on a corpus and cache its output on
+disk by the same kind of key; compute the statistics Home shows; find a downloaded text8.
+Does not: train, draw widgets (pages and ui/widgets.py do) or download anything.
+
+Hosted mode (`W2V_HOSTED=1`): local paths are refused, because a hosted server's files are not
+the visitor's.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from core.corpus import Corpus, CorpusError, read_corpus, read_corpus_text
+
+from .session import LoadedCorpus
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = ROOT / "sample_corpora"
+MAX_UPLOAD_MB = 200  # keep equal to server.maxUploadSize in .streamlit/config.toml
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "w2v-explorer-uploads"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One corpus shipped in sample_corpora/."""
+
+    key: str
+    file: str
+    title: str
+    blurb: str
+    min_count: int  # the min_count that suits it
+
+
+SAMPLES: dict[str, Sample] = {
+    "small_world": Sample(
+        "small_world", "small_world.txt", "Small world (1.15 M words)",
+        "Generated facts about 61 countries, families, plurals and verb tenses in varied sentences: "
+        "trains in seconds and analogies work.", 5),
+    "tiny": Sample(
+        "tiny", "tiny.txt", "Tiny (259 words)",
+        "42 short sentences about kings, queens, cats and dogs: for following single updates.", 1),
+}
+
+
+class UploadError(ValueError):
+    """An upload that cannot be a corpus; the message says why in one line."""
+
+
+def hosted() -> bool:
+    """True when the app is served to the public (W2V_HOSTED=1): no local paths then."""
+    return os.environ.get("W2V_HOSTED", "").strip() == "1"
+
+
+def sample_path(key: str) -> Path:
+    return SAMPLE_DIR / SAMPLES[key].file
+
+
+def available_samples() -> list[Sample]:
+    return [s for s in SAMPLES.values() if (SAMPLE_DIR / s.file).is_file()]
+
+
+# -- hashing and cached reading -----------------------------------------------------------------
+def _hash_file(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _digest_cached(path: str, size: int, mtime_ns: int) -> str:
+    return _hash_file(Path(path))
+
+
+def file_digest(path: str | Path) -> str:
+    """Content hash of a file (cached per path, size and modification time)."""
+    p = Path(path)
+    st_ = p.stat()
+    return _digest_cached(str(p.resolve()), st_.st_size, st_.st_mtime_ns)
+
+
+def _head_text(path: Path, head_words: int) -> str:
+    """The first lines of a text file holding about `head_words` whitespace words."""
+    lines, words = [], 0
+    with open(path, "rb") as raw:
+        opener = gzip.open if raw.read(2) == b"\x1f\x8b" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            lines.append(line)
+            words += len(line.split())
+            if words >= head_words:
+                break
+    return "".join(lines)
+
+
+@st.cache_data(show_spinner="Reading the corpus…", max_entries=12)
+def _read_cached(_path: str, digest: str, min_count: int, max_vocab: int | None,
+                 head_words: int | None) -> Corpus:
+    """Read and encode a corpus file; the cache key is the content digest plus the parameters."""
+    if head_words:
+        return read_corpus_text(_head_text(Path(_path), head_words), min_count=min_count, max_vocab=max_vocab)
+    return read_corpus(_path, min_count=min_count, max_vocab=max_vocab)
+
+
+def load_file(path: str | Path, name: str, source: str, min_count: int = 5, max_vocab: int | None = None,
+              head_words: int | None = None) -> LoadedCorpus:
+    """Read a local corpus file through the cache. Raises CorpusError with a one-line message."""
+    p = Path(path)
+    if not p.is_file():
+        raise CorpusError(f"{p}: no such file")
+    corpus = _read_cached(str(p), file_digest(p), int(min_count), max_vocab, head_words)
+    return LoadedCorpus(name=name, corpus=corpus, source=source, path=str(p), digest=file_digest(p),
+                        min_count=int(min_count), max_vocab=max_vocab, head_words=head_words)
+
+
+def load_sample(key: str, min_count: int | None = None, head_words: int | None = None) -> LoadedCorpus:
+    """One of the sample corpora (min_count defaults to the one that suits it)."""
+    if key not in SAMPLES:
+        raise CorpusError(f"unknown sample corpus {key!r}")
+    s = SAMPLES[key]
+    path = sample_path(key)
+    if not path.is_file():
+        raise CorpusError(f"sample corpus {s.file} is missing from {SAMPLE_DIR}")
+    label = f"{key} (first {head_words:,} words)" if head_words else f"{key} (sample)"
+    return load_file(path, label, f"sample:{s.file}", s.min_count if min_count is None else min_count,
+                     head_words=head_words)
+
+
+def reload(loaded: LoadedCorpus, min_count: int, max_vocab: int | None = None) -> LoadedCorpus:
+    """The same corpus with another vocabulary cut (re-read through the cache)."""
+    if loaded.min_count == min_count and loaded.max_vocab == max_vocab:  # nothing to do
+        return loaded
+    if loaded.path is None:
+        raise CorpusError("this corpus cannot be re-read with another min count (load it again from Home)")
+    again = load_file(loaded.path, loaded.name, loaded.source, min_count, max_vocab, loaded.head_words)
+    return again
+
+
+# -- uploads --------------------------------------------------------------------------------------
+def check_upload(name: str, data: bytes) -> None:
+    """Raise UploadError for an upload that cannot be a text corpus."""
+    if len(data) == 0:
+        raise UploadError(f"{name} is empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadError(f"{name} is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB")
+    head = data[: 1 << 20]
+    if data[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[: 1 << 20], 1 << 20)
+        except zlib.error:
+            raise UploadError(f"{name} starts like gzip but is not a valid gzip file") from None
+        if not head:
+            raise UploadError(f"{name} is an empty gzip file")
+    if b"\x00" in head[:65536]:
+        raise UploadError(f"{name} looks like a binary file (it contains NUL bytes), not text")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 4:  # a character cut at the 1 MB boundary is fine
+            raise UploadError(
+                f"{name} is not UTF-8 text (byte 0x{head[e.start]:02x} at offset {e.start}); save it as UTF-8"
+            ) from None
+    if not head.strip():
+        raise UploadError(f"{name} contains only whitespace")
+
+
+def save_upload(name: str, data: bytes) -> Path:
+    """Keep an upload as a file named by its content hash (so re-reads need no new upload)."""
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    suffix = ".txt.gz" if data[:2] == b"\x1f\x8b" else ".txt"
+    path = UPLOAD_DIR / f"{digest}{suffix}"
+    if not path.is_file() or path.stat().st_size != len(data):
+        tmp = path.with_suffix(path.suffix + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+def load_upload(name: str, data: bytes, min_count: int = 5) -> LoadedCorpus:
+    """Validate, store and read an uploaded .txt/.gz. Raises UploadError or CorpusError."""
+    check_upload(name, data)
+    path = save_upload(name, data)
+    return load_file(path, f"{name} (upload)", f"upload:{name}", min_count)
+
+
+def load_path(text: str, min_count: int = 5) -> LoadedCorpus:
+    """Read a corpus from a local path typed by the user (refused when hosted)."""
+    if hosted():
+        raise CorpusError("reading files from the server's disk is disabled here; upload the file instead")
+    text = text.strip().strip('"').strip("'")
+    if not text:
+        raise CorpusError("type the path of a .txt or .gz file")
+    p = Path(text).expanduser()
+    if p.is_dir():
+        raise CorpusError(f"{p} is a folder; give the path of a .txt or .gz file")
+    if not p.is_file():
+        raise CorpusError(f"{p}: no such file")
+    return load_file(p, f"{p.name} (file)", f"path:{p}", min_count)
+
+
+# -- statistics -----------------------------------------------------------------------------------
+def corpus_stats(corpus: Corpus) -> dict[str, int | float]:
+    """Numbers for Home: tokens before/after the vocabulary cut, vocabulary, sentences."""
+    counts = corpus.vocab.counts
+    raw = int(corpus.stats.raw_tokens) or len(corpus)
+    return {
+        "tokens": len(corpus),
+        "raw_tokens": raw,
+        "dropped_tokens": max(0, raw - len(corpus)),
+        "vocabulary": len(corpus.vocab),
+        "sentences": corpus.n_sentences,
+        "top_share": float(counts[:10].sum() / counts.sum()) if counts.size else 0.0,
+        "singleton_share": float((counts <= 5).sum() / counts.size) if counts.size else 0.0,
+    }
+
+
+# -- text8 (downloaded by `python -m core download text8`, another module) -------------------------
+def text8_path() -> Path | None:
+    """A downloaded text8 file, or None. Looks where the downloader puts it."""
+    candidates: list[Path] = []
+    if os.environ.get("W2V_TEXT8"):
+        candidates.append(Path(os.environ["W2V_TEXT8"]))
+    try:  # the downloader may expose its location; optional
+        from core import download  # type: ignore[attr-defined]
+
+        for attr in ("text8_path", "cached_text8"):
+            fn = getattr(download, attr, None)
+            if callable(fn):
+                found = fn()
+                if found:
+                    candidates.append(Path(found))
+    except Exception:  # noqa: BLE001 - no downloader module: fall back to the usual places
+        pass
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    candidates += [cache / "w2v-explorer" / "text8", cache / "w2v-explorer" / "text8" / "text8"]
+    for c in candidates:
+        if c.is_file() and c.stat().st_size > 1_000_000:
+            return c
+    return None
+
+
+# -- phrases ----------------------------------------------------------------------------------------
+@dataclass
+class PhraseResult:
+    """A phrased corpus and the phrase table that made it."""
+
+    loaded: LoadedCorpus
+    table: list[tuple[str, int, float, int]]  # (phrase, count, score, pass), pass then score descending
+
+
+def phrased(loaded: LoadedCorpus, thresholds: tuple[float, ...] = (200.0, 100.0), delta: float = 5.0,
+            min_count: int = 5) -> PhraseResult:
+    """Run phrase detection on a corpus file and read the rewritten text (cached on disk by the
+    source's content hash and the settings). Raises CorpusError when core.phrases is missing or
+    finds nothing."""
+    if loaded.path is None:
+        raise CorpusError("phrase detection needs a corpus file (load one from Home)")
+    try:
+        from core.phrases import PhraseConfig, PhraseError, detect_phrases
+    except ImportError:
+        raise CorpusError("phrase detection (core/phrases.py) is not available in this version") from None
+    key = hashlib.blake2b(json.dumps([loaded.digest, list(thresholds), delta, min_count, loaded.head_words])
+                          .encode(), digest_size=12).hexdigest()
+    out_dir = UPLOAD_DIR / "phrased"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"{key}.txt"
+    table_path = out_dir / f"{key}.json"
+    if not (out.is_file() and table_path.is_file()):
+        cfg = PhraseConfig(thresholds=tuple(float(t) for t in thresholds), delta=float(delta), min_count=int(min_count))
+        src: str | io.StringIO = loaded.path
+        if loaded.head_words:
+            src = io.StringIO(_head_text(Path(loaded.path), loaded.head_words))
+        try:
+            model = detect_phrases(src, str(out) + ".part", cfg)
+        except PhraseError as e:
+            raise CorpusError(str(e)) from None
+        Path(str(out) + ".part").replace(out)
+        table = [(p.phrase, p.count, p.score, p.pass_no) for p in model.table()]
+        table_path.write_text(json.dumps(table), encoding="utf-8")
+    table = [tuple(r) for r in json.loads(table_path.read_text(encoding="utf-8"))]
+    base = loaded.name.replace(" (sample)", "")
+    again = load_file(out, f"{base} + phrases", f"phrases:{loaded.source}", loaded.min_count)
+    return PhraseResult(again, table)  # type: ignore[arg-type]
+
+
+def zipf_arrays(corpus: Corpus) -> tuple[np.ndarray, np.ndarray]:
+    """(ranks, counts) of the vocabulary, 1-based ranks, counts descending."""
+    counts = corpus.vocab.counts
+    return np.arange(1, counts.shape[0] + 1), counts

@@ -1,0 +1,230 @@
+"""Training presets and the step from the Train page's parameters to running runs.
+
+Does: define the presets of issue 5 (Demo, Phrases, Objectives race, text8 full) as parameter
+values that fill the Train page (the user may change them afterwards); convert the page's
+parameter dict to a TrainConfig (raising ConfigError with one line for values the trainer
+rejects); load a preset's corpus; start one run, or the race's runs one after another.
+Does not: draw widgets, or know how runs are shown.
+
+Parameter dict: TrainConfig field names; enums are stored by name ("skipgram", "ns", "c") so
+widgets can show them; `alpha` and `threads` may be None (the trainer's defaults).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.config import Architecture, ConfigError, Loss, SubsampleFormula, TrainConfig
+
+from . import corpora
+from .runs import Run, start_run, start_sequence
+from .session import LoadedCorpus
+
+ARCHITECTURES = {"skipgram": Architecture.SKIPGRAM, "cbow": Architecture.CBOW}
+LOSSES = {"ns": Loss.NS, "hs": Loss.HS, "softmax": Loss.SOFTMAX, "nce": Loss.NCE}
+FORMULAS = {"c": SubsampleFormula.C, "paper": SubsampleFormula.PAPER}
+LOSS_LABELS = {"ns": "negative sampling", "hs": "hierarchical softmax", "softmax": "full softmax",
+               "nce": "NCE"}
+ARCH_LABELS = {"skipgram": "skip-gram", "cbow": "CBOW"}
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "architecture": "skipgram",
+    "loss": "ns",
+    "size": 100,
+    "window": 5,
+    "negative": 5,
+    "ns_exponent": 0.75,
+    "sample": 1e-3,
+    "subsample_formula": "c",
+    "min_count": 5,
+    "epochs": 5,
+    "alpha": None,
+    "threads": None,
+    "seed": 1,
+    "shared_negatives": False,
+    "compute_loss": True,
+    "snapshot_topn": 1000,
+    "race": False,  # start NS, HS, softmax and NCE one after another with these parameters
+}
+RACE_LOSSES = ("ns", "hs", "softmax", "nce")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named set of parameters and the corpus it is meant for."""
+
+    key: str
+    title: str
+    blurb: str
+    corpus: str  # a sample key, or "text8"
+    params: dict[str, Any] = field(default_factory=dict)  # overrides of DEFAULT_PARAMS
+    head_words: int | None = None  # train on the first ~N words only
+    phrases: bool = False  # run phrase detection on the corpus first
+
+
+PRESETS: dict[str, Preset] = {
+    "demo": Preset(
+        "demo", "Demo (about 10 s)",
+        "Skip-gram with negative sampling on the small-world corpus: the loss falls, neighbours and "
+        "analogies form (king - man + woman = queen).",
+        "small_world", {"size": 100, "window": 5, "negative": 5, "epochs": 5, "sample": 1e-3, "min_count": 5,
+                        "snapshot_topn": 1000}),
+    "phrases": Preset(
+        "phrases", "Phrases",
+        "Two word2phrase passes first (new york -> new_york), then the demo training on the rewritten text.",
+        "small_world", {"size": 100, "window": 5, "negative": 5, "epochs": 5, "sample": 1e-3, "min_count": 5,
+                        "snapshot_topn": 1000}, phrases=True),
+    "race": Preset(
+        "race", "Objectives race",
+        "Negative sampling, hierarchical softmax, full softmax and NCE one after another on the same "
+        "40,000 words: compare time per epoch and loss.",
+        "small_world", {"size": 50, "window": 3, "negative": 5, "epochs": 3, "sample": 1e-3, "min_count": 5,
+                        "snapshot_topn": 0, "race": True}, head_words=40_000),
+    "text8": Preset(
+        "text8", "text8 full",
+        "The classic 17 M-word Wikipedia sample: skip-gram, negative sampling, sample 1e-4 (minutes).",
+        "text8", {"size": 100, "window": 5, "negative": 5, "epochs": 3, "sample": 1e-4, "min_count": 5,
+                  "snapshot_topn": 1000}),
+}
+
+
+def available_presets() -> list[Preset]:
+    """The presets usable here: text8 only when it has been downloaded."""
+    return [p for p in PRESETS.values() if p.corpus != "text8" or corpora.text8_path() is not None]
+
+
+def preset_params(preset: Preset) -> dict[str, Any]:
+    """DEFAULT_PARAMS with the preset's overrides (a fresh dict)."""
+    out = dict(DEFAULT_PARAMS)
+    out.update(preset.params)
+    return out
+
+
+def preset_corpus(preset: Preset) -> LoadedCorpus:
+    """Load the corpus a preset trains on (through the caches). Raises CorpusError."""
+    min_count = int(preset_params(preset)["min_count"])
+    if preset.corpus == "text8":
+        path = corpora.text8_path()
+        if path is None:
+            raise corpora.CorpusError("text8 has not been downloaded (python -m core download text8)")
+        loaded = corpora.load_file(path, "text8", f"path:{path}", min_count)
+    else:
+        loaded = corpora.load_sample(preset.corpus, min_count=min_count, head_words=preset.head_words)
+    if preset.phrases:
+        loaded = corpora.phrased(loaded).loaded
+    return loaded
+
+
+# -- parameters -> configs -> runs -------------------------------------------------------------------
+def to_config(params: dict[str, Any], **override: Any) -> TrainConfig:
+    """Build and validate a TrainConfig from the page's parameters. Raises ConfigError (one line)."""
+    p = {**params, **override}
+    try:
+        cfg = TrainConfig(
+            architecture=ARCHITECTURES[p["architecture"]],
+            loss=LOSSES[p["loss"]],
+            size=int(p["size"]),
+            window=int(p["window"]),
+            negative=int(p["negative"]),
+            ns_exponent=float(p["ns_exponent"]),
+            sample=float(p["sample"]),
+            subsample_formula=FORMULAS[p["subsample_formula"]],
+            min_count=int(p["min_count"]),
+            epochs=int(p["epochs"]),
+            alpha=None if p.get("alpha") in (None, "") else float(p["alpha"]),
+            threads=None if not p.get("threads") else int(p["threads"]),
+            seed=int(p["seed"]),
+            shared_negatives=bool(p["shared_negatives"]),
+            compute_loss=bool(p["compute_loss"]),
+            snapshot_topn=int(p["snapshot_topn"]),
+        )
+    except KeyError as e:
+        raise ConfigError(f"unknown value for {e.args[0]!r}") from None
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"invalid parameter: {e}") from None
+    cfg.resolved()  # validates (raises ConfigError)
+    return cfg
+
+
+def run_name(cfg: TrainConfig, corpus_name: str) -> str:
+    """A short label: 'skip-gram · NS · d100 · 5 ep · small_world'."""
+    arch = "skip-gram" if cfg.architecture == Architecture.SKIPGRAM else "CBOW"
+    corpus = corpus_name.replace(" (sample)", "")
+    return f"{arch} · {Loss(cfg.loss).name} · d{cfg.size} · {cfg.epochs} ep · {corpus}"
+
+
+def configs_for(params: dict[str, Any]) -> list[TrainConfig]:
+    """One config, or one per objective for a race. Raises ConfigError for the first bad one."""
+    if params.get("race"):
+        return [to_config(params, loss=loss) for loss in RACE_LOSSES]
+    return [to_config(params)]
+
+
+def start(loaded: LoadedCorpus, params: dict[str, Any]) -> list[Run]:
+    """Start training on `loaded` (already cut with params['min_count']). Raises ConfigError.
+
+    A rejected config (by TrainConfig or by the Trainer, e.g. softmax with a huge vocabulary)
+    raises ConfigError and starts nothing.
+    """
+    configs = configs_for(params)
+    items = [(run_name(c, loaded.name), c) for c in configs]
+    if len(items) == 1:
+        run = start_run(loaded.corpus, items[0][1], items[0][0], loaded.name)
+        started = [run]
+    else:
+        started = start_sequence(loaded.corpus, items, loaded.name)
+    bad = [r for r in started if r.status == "error"]
+    if bad:
+        for r in started:
+            r.stop()
+        raise ConfigError(bad[0].error or "the trainer rejected these parameters")
+    return started
+
+
+def params_from_config(cfg: TrainConfig) -> dict[str, Any]:
+    """The inverse of to_config (for 'use this run's parameters')."""
+    d = dataclasses.asdict(cfg)
+    inv = lambda table, v: next(k for k, e in table.items() if e == v)  # noqa: E731
+    out = dict(DEFAULT_PARAMS)
+    out.update({k: d[k] for k in out if k in d})
+    out["architecture"] = inv(ARCHITECTURES, cfg.architecture)
+    out["loss"] = inv(LOSSES, cfg.loss)
+    out["subsample_formula"] = inv(FORMULAS, cfg.subsample_formula)
+    out["race"] = False
+    return out
+
+
+# -- session-level actions (Home's demo button, Train's Start, Objectives' race button) -------------
+def start_in_session(params: dict[str, Any]) -> list[Run]:
+    """Start training on the session's corpus with `params`: re-read the corpus first when the
+    min count differs (through the cache), then start and register the run(s). Raises
+    ConfigError or CorpusError with a one-line message; starts nothing then."""
+    from . import session
+
+    loaded = session.current_corpus()
+    if loaded is None:
+        raise corpora.CorpusError("no corpus loaded: choose one on Home")
+    configs_for(params)  # validate before any re-read
+    min_count = int(params["min_count"])
+    if loaded.path is not None and min_count != loaded.min_count:  # no file (a test text): keep its vocabulary
+        loaded = corpora.reload(loaded, min_count, loaded.max_vocab)
+        session.set_corpus(loaded)
+    started = start(loaded, params)
+    for r in started:
+        session.add_run(r)
+    session.select_run(started[0].id)
+    return started
+
+
+def launch(key: str) -> list[Run]:
+    """Load a preset's corpus, fill the Train parameters with the preset and start it."""
+    from . import session
+
+    preset = PRESETS[key]
+    loaded = preset_corpus(preset)
+    params = preset_params(preset)
+    session.set_corpus(loaded)
+    session.set_train_params(params, preset=key)
+    return start_in_session(session.train_params())

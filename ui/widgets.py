@@ -1,0 +1,233 @@
+"""Shared Streamlit pieces: the sidebar, figure styling, live polling, bound widgets, messages.
+
+Does: the frame's sidebar (current corpus, run selector with live status and progress, Stop,
+the "large text" switch for projectors); `fig_style` / `show_figure` that every page uses so
+figures share one template and font size; `live(...)`, a fragment that re-runs every half
+second only while this session trains and triggers one full rerun when training ends;
+widgets bound to the session's own keys (Streamlit forgets a widget's value once its page is
+left, so every value is copied into session state on change and written back before the widget
+is drawn); one-line "what to do" messages.
+Does not: train, load corpora or compute figures (ui/runs.py, ui/corpora.py, ui/figures.py).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from . import session
+from .runs import Run
+
+POLL_SECONDS = 0.5  # page fragments while training
+SIDEBAR_POLL_SECONDS = 1.0
+STATUS_ICONS = {"queued": ":material/hourglass_empty:", "running": ":material/play_circle:",
+                "done": ":material/check_circle:", "stopped": ":material/stop_circle:", "error": ":material/error:"}
+
+
+# -- figures -----------------------------------------------------------------------------------------
+def fig_style(fig: go.Figure, height: int | None = None) -> go.Figure:
+    """Apply the app's template and font size (bigger with 'large text') to a plotly figure."""
+    big = session.large_text()
+    base = 20 if big else 14
+    fig.update_layout(
+        template="plotly_white",
+        font={"size": base, "family": "Source Sans Pro, Helvetica, Arial, sans-serif"},
+        title_font={"size": base + 4},
+        hoverlabel={"font_size": base},
+        legend_font={"size": base - 1},
+        margin={"l": 70, "r": 30, "t": 70, "b": 60},
+    )
+    fig.update_annotations(font_size=base)
+    if height is not None:
+        fig.update_layout(height=height + (80 if big else 0))
+    return fig
+
+
+def show_figure(fig: go.Figure, height: int | None = 420, key: str | None = None) -> None:
+    """fig_style + st.plotly_chart with our own template (not Streamlit's theme)."""
+    st.plotly_chart(fig_style(fig, height), theme=None, key=key, config={"displaylogo": False})
+
+
+# -- messages ------------------------------------------------------------------------------------------
+def need_corpus() -> session.LoadedCorpus | None:
+    """The session's corpus, or None after one line saying where to get one."""
+    loaded = session.current_corpus()
+    if loaded is None:
+        st.info("No corpus yet: choose one on **Home** (or press *Train a small demo* there).", icon=":material/description:")
+    return loaded
+
+
+def need_run(what: str = "this page") -> Run | None:
+    """The selected run, or None after one line saying what to do."""
+    run = session.current_run()
+    if run is None:
+        st.info(f"No training run yet: start one on **Train** to fill {what}.", icon=":material/directions_run:")
+    return run
+
+
+def teach(title: str = "Learn more: the formula and what to notice", expanded: bool = False):
+    """A collapsed expander for teaching text (so visitors exploring are not buried in it)."""
+    return st.expander(title, expanded=expanded, icon=":material/school:")
+
+
+# -- live polling ------------------------------------------------------------------------------------
+def live(body: Callable[[], None], every: float = POLL_SECONDS) -> None:
+    """Draw `body` in a fragment that re-runs every `every` s while this session has a running
+    run (no polling otherwise). When training ends, one full rerun refreshes the whole page."""
+    was_running = bool(session.running_runs())
+
+    @st.fragment(run_every=every if was_running else None)
+    def _live() -> None:
+        body()
+        if was_running and not session.running_runs():
+            st.rerun()
+
+    _live()
+
+
+# -- run display ---------------------------------------------------------------------------------------
+def run_label(run: Run, status: bool = True) -> str:
+    """'#3 skip-gram · NS · … (done)': plain text, for select boxes (no Markdown there)."""
+    return f"#{run.id} {run.name}" + (f" ({run.status})" if status else "")
+
+
+def fmt_seconds(s: float) -> str:
+    if not math.isfinite(s):
+        return "–"
+    if s < 60:
+        return f"{s:.0f} s" if s >= 10 else f"{s:.1f} s"
+    m, sec = divmod(int(round(s)), 60)
+    if m < 60:
+        return f"{m} min {sec:02d} s"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
+
+
+def live_numbers(run: Run) -> tuple[float, int, int, float, float]:
+    """(fraction done, current epoch 1-based, epochs, words/s, seconds left) of a running run.
+
+    Uses the latest progress tick, or the epoch ends when epochs are shorter than a tick (~0.25 s)."""
+    total = run.begin.epochs if run.begin is not None else run.config.epochs
+    p = run.latest
+    done_epochs = len(run.epochs)
+    frac = max(p.fraction if p else 0.0, done_epochs / total if total else 0.0)
+    epoch = min(total, max((p.epoch + 1) if p else 1, done_epochs + 1))
+    elapsed = time.time() - run.started_at if run.started_at else 0.0
+    if p is not None and p.fraction >= done_epochs / max(total, 1):
+        wps, eta = p.words_per_sec, p.eta_seconds
+    else:
+        wps = run.epochs[-1].words_per_sec if run.epochs else 0.0
+        eta = elapsed * (1 - frac) / frac if frac > 0 else float("nan")
+    return frac, epoch, total, wps, eta
+
+
+def progress_text(run: Run) -> tuple[float, str]:
+    """(fraction done, one-line status) of a run."""
+    if run.status == "queued":
+        return 0.0, "queued: waits for the run before it"
+    frac, epoch, total, wps, eta = live_numbers(run)
+    if run.status == "error":
+        return frac, f"error: {run.error}"
+    if run.status in ("done", "stopped"):
+        secs = run.result.seconds if run.result is not None else 0.0
+        wps = run.result.words_per_sec if run.result is not None else 0.0
+        epochs = run.result.epochs_completed if run.result is not None else len(run.epochs)
+        word = "done" if run.status == "done" else "stopped"
+        return (1.0 if run.status == "done" else frac,
+                f"{word}: {epochs} epoch(s) in {fmt_seconds(secs)}, {wps / 1000:,.0f}k words/s")
+    if run.begin is None:
+        return 0.0, "starting…"
+    return frac, f"epoch {epoch}/{total} · {wps / 1000:,.0f}k words/s · ETA {fmt_seconds(eta)}"
+
+
+def _stop_clicked() -> None:
+    active = session.running_runs()
+    session.stop_all()
+    deadline = time.monotonic() + 1.0
+    for r in active:  # the trainer stops at the next chunk boundary (~0.1 s)
+        r.join(max(0.0, deadline - time.monotonic()))
+
+
+def stop_button(key: str, label: str = "Stop training") -> None:
+    """A Stop button for every running run of this session (rendered only while one runs)."""
+    if session.running_runs():
+        st.button(label, key=key, on_click=_stop_clicked, icon=":material/stop_circle:", type="secondary")
+
+
+# -- widgets bound to session keys ----------------------------------------------------------------------
+def _copy_widget(store: dict[str, Any], field: str, wkey: str, convert: Callable[[Any], Any] | None) -> None:
+    value = st.session_state[wkey]
+    store[field] = convert(value) if convert else value
+
+
+def bound(widget: Callable[..., Any], label: str, store: dict[str, Any], field: str, *, prefix: str = "w",
+          convert: Callable[[Any], Any] | None = None, to_widget: Callable[[Any], Any] | None = None,
+          **kwargs: Any) -> Any:
+    """Draw `widget` showing store[field]; every change is copied back into store[field].
+
+    The value lives in our own session dict, so it survives leaving the page (Streamlit drops
+    the state of widgets that are not drawn) and presets can overwrite it.
+    """
+    wkey = f"_{prefix}_{field}"
+    value = store.get(field)
+    st.session_state[wkey] = to_widget(value) if to_widget else value
+    return widget(label, key=wkey, on_change=_copy_widget, args=(store, field, wkey, convert), **kwargs)
+
+
+# -- sidebar -------------------------------------------------------------------------------------------
+def _select_run() -> None:
+    session.select_run(st.session_state["_w_sidebar_run"])
+
+
+def _toggle_large() -> None:
+    session.set_large_text(st.session_state["_w_large_text"])
+
+
+def _run_status() -> None:
+    run = session.current_run()
+    if run is None:
+        st.caption("No run yet. Train one on **Train**.")
+        return
+    frac, text = progress_text(run)
+    st.progress(min(max(frac, 0.0), 1.0), text=f"{STATUS_ICONS.get(run.status, '')} {text}")
+    others = [r for r in session.running_runs() if r is not run]
+    if others:
+        st.caption(f"also training: {', '.join('#' + str(r.id) for r in others)}")
+    stop_button("sidebar_stop")
+
+
+def sidebar() -> None:
+    """The frame's sidebar: corpus, runs, live status, Stop, large text."""
+    with st.sidebar:
+        loaded = session.current_corpus()
+        st.markdown("**Corpus**")
+        if loaded is None:
+            st.caption("none yet: choose one on Home")
+        else:
+            c = loaded.corpus
+            cut = f" (min count {loaded.min_count})" if loaded.min_count is not None else ""
+            st.caption(f"{loaded.name}  \n{len(c):,} words · vocabulary {len(c.vocab):,}{cut}")
+        all_runs = session.runs()
+        st.markdown("**Run**")
+        if all_runs:
+            current = session.current_run()
+            ids = [r.id for r in reversed(all_runs)]
+            st.session_state["_w_sidebar_run"] = current.id if current is not None else ids[0]
+            by_id = {r.id: r for r in all_runs}
+            st.selectbox("Run shown on every page", ids, key="_w_sidebar_run", on_change=_select_run,
+                         format_func=lambda i: run_label(by_id[i], status=False), label_visibility="collapsed")
+        live(_run_status, every=SIDEBAR_POLL_SECONDS)
+        st.divider()
+        st.session_state["_w_large_text"] = session.large_text()
+        st.toggle("Large text (projector)", key="_w_large_text", on_change=_toggle_large,
+                  help="Bigger fonts in every figure, for presenting on a projector.")
+
+
+def latex_block(lines: Sequence[str]) -> None:
+    for line in lines:
+        st.latex(line)
