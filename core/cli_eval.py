@@ -56,8 +56,9 @@ def register(subparsers) -> None:
     p.add_argument("--analogies", metavar="FILE", help="questions-words format: ': section' then 'a b c d'")
     p.add_argument("--method", choices=("add", "mul"), default="add", help="3CosAdd (default) or 3CosMul")
     p.add_argument("--restrict", type=_int_at_least_1, default=ANALOGY_RESTRICT, metavar="N",
-                   help=f"answer among the N most frequent words (default {ANALOGY_RESTRICT:,}, as the C "
-                        "tool's compute-accuracy; gensim uses 300,000)")
+                   help=f"analogies: answer among the N most frequent words (default {ANALOGY_RESTRICT:,}, "
+                        "as the C tool's compute-accuracy; gensim uses 300,000); similarity always "
+                        "uses 300,000 like gensim")
     p.add_argument("--similarity", nargs="+", metavar="FILE", default=[],
                    help="word-pair files ('w1 w2 score', # comments), e.g. WordSim-353, SimLex-999")
     p.add_argument("--case-sensitive", action="store_true",

@@ -368,20 +368,24 @@ def evaluate_analogies(
         predicted[qi] = pred
         correct[qi] = lookup.rep[pred] == idd
 
-    scores_out = [
-        SectionScore(
-            name=s.name,
-            correct=int(np.count_nonzero(correct[sec_of == si])),
-            total=int(np.count_nonzero(ok[sec_of == si])),
-            skipped=int(np.count_nonzero(~ok[sec_of == si])),
-        )
-        for si, s in enumerate(sections)
-    ]
     wrong = [
         WrongAnswer(*flat[i][1], predicted=vectors.words[int(predicted[i])])
         for i in np.flatnonzero(ok & ~correct).tolist()
     ]
-    return AnalogyResult(method, lookup.n, case_insensitive, scores_out, wrong)
+    return AnalogyResult(method, lookup.n, case_insensitive, _section_scores(sections, sec_of, ok, correct),
+                         wrong)
+
+
+def _section_scores(sections: Sequence[AnalogySection], sec_of: np.ndarray, ok: np.ndarray,
+                    correct: np.ndarray) -> list[SectionScore]:
+    """Per-section counts from per-question flags (`sec_of` is each question's section index)."""
+    n = len(sections)
+    return [
+        SectionScore(s.name, int(c), int(t), int(k))
+        for s, c, t, k in zip(sections, np.bincount(sec_of[correct], minlength=n),
+                              np.bincount(sec_of[ok], minlength=n), np.bincount(sec_of[~ok], minlength=n),
+                              strict=True)
+    ]
 
 
 # -- word-pair similarity -----------------------------------------------------------------------
