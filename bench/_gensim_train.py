@@ -8,7 +8,7 @@ Does not: evaluate anything (bench_train.py scores every trainer's file the same
 memory (the parent reads the peak RSS of this whole process with wait4).
 
     python bench/_gensim_train.py CORPUS OUT [--cbow] [--size 100] [--window 5] [--negative 5]
-        [--sample 1e-4] [--min-count 5] [--epochs 5] [--workers 2] [--seed 1] [--binary]
+        [--sample 1e-4] [--min-count 5] [--epochs 5] [--workers 2] [--seed 1] [--alpha A] [--binary]
 """
 
 from __future__ import annotations
@@ -49,12 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--alpha", type=float, help="start learning rate (default: gensim's 0.025); not used by the bench"
+    )
     ap.add_argument("--binary", action="store_true", help="write the binary word2vec format")
     args = ap.parse_args(argv)
 
     t_start = time.perf_counter()
     corpus = Text8Corpus(args.corpus)
-    # alpha / min_alpha stay at gensim's defaults (0.025 / 0.0001 for both architectures).
+    # alpha / min_alpha stay at gensim's defaults (0.025 / 0.0001 for both architectures) unless --alpha.
+    extra = {"alpha": args.alpha} if args.alpha is not None else {}
     model = Word2Vec(
         sg=0 if args.cbow else 1,
         vector_size=args.size,
@@ -67,13 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         seed=args.seed,
         compute_loss=False,
+        **extra,
     )
     t0 = time.perf_counter()
     model.build_vocab(corpus)
     t1 = time.perf_counter()
     timer = EpochTimer()
-    trained, raw = model.train(corpus, total_examples=model.corpus_count, epochs=model.epochs,
-                               callbacks=[timer])
+    trained, raw = model.train(
+        corpus, total_examples=model.corpus_count, epochs=model.epochs, callbacks=[timer]
+    )
     t2 = time.perf_counter()
     model.wv.save_word2vec_format(args.out, binary=args.binary)
     t3 = time.perf_counter()
@@ -86,8 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": train_s,
         "train_seconds": train_s,
         "words_per_sec": words * args.epochs / train_s if train_s > 0 else None,
-        "epochs": [{"loss": None, "seconds": s, "words_per_sec": words / s if s > 0 else None}
-                   for s in timer.seconds],
+        "epochs": [
+            {"loss": None, "seconds": s, "words_per_sec": words / s if s > 0 else None} for s in timer.seconds
+        ],
         "vocab_seconds": t1 - t0,
         "save_seconds": t3 - t2,
         "total_seconds": t3 - t_start,

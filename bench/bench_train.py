@@ -45,6 +45,8 @@ QUESTIONS_NAME = "eval/questions-words.txt"
 RESTRICT_VOCAB = 30_000
 BLOCK_BYTES = 1 << 24  # 16 MB per read when copying / counting
 
+OURS_ALPHA = {"sg": 0.025, "cbow": 0.05}  # our trainer's default start learning rates (word2vec.c's)
+GENSIM_ALPHA = {"sg": 0.025, "cbow": 0.025}  # gensim's default, the same for both architectures
 # Shared settings: both trainers get exactly these (alpha stays at each trainer's default, see README).
 SETTINGS = {"size": 100, "window": 5, "negative": 5, "sample": 1e-4, "min_count": 5}
 
@@ -178,8 +180,9 @@ def run_child(cmd: list[str], stdout_path: Path, stderr_path: Path, timeout: flo
         probe = "python fork+wait4 launcher"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(wrapped, cwd=REPO, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                start_new_session=True)  # own process group: a timeout kills the trainer too
+        proc = subprocess.Popen(
+            wrapped, cwd=REPO, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
+        )  # own process group: a timeout kills the trainer too
         timed_out = threading.Event()
         reaped = threading.Event()
 
@@ -201,11 +204,12 @@ def run_child(cmd: list[str], stdout_path: Path, stderr_path: Path, timeout: flo
     if rss_path.is_file():
         for line in rss_path.read_text(errors="replace").splitlines():
             if line.startswith(RSS_MARK):
-                maxrss_kb = int(line[len(RSS_MARK):].strip() or 0)
+                maxrss_kb = int(line[len(RSS_MARK) :].strip() or 0)
     else:
         probe = "unavailable"
-    return ChildStats(proc.returncode, wall, maxrss_kb * 1024, ru.ru_utime, ru.ru_stime,
-                      timed_out.is_set(), probe)
+    return ChildStats(
+        proc.returncode, wall, maxrss_kb * 1024, ru.ru_utime, ru.ru_stime, timed_out.is_set(), probe
+    )
 
 
 def _parse_json_stdout(path: Path) -> dict | None:
@@ -257,19 +261,67 @@ def gensim_version() -> str:
         return "?"
 
 
-def command(spec: Spec, corpus: Path, out: Path, epochs: int, threads: int) -> list[str]:
+def command(
+    spec: Spec, corpus: Path, out: Path, epochs: int, threads: int, same_alpha: bool = False
+) -> list[str]:
     s = SETTINGS
     if spec.trainer == "gensim":
-        cmd = [sys.executable, str(BENCH / "_gensim_train.py"), str(corpus), str(out),
-               "--size", str(s["size"]), "--window", str(s["window"]), "--negative", str(s["negative"]),
-               "--sample", str(s["sample"]), "--min-count", str(s["min_count"]), "--epochs", str(epochs),
-               "--workers", str(threads), "--binary"]
+        cmd = [
+            sys.executable,
+            str(BENCH / "_gensim_train.py"),
+            str(corpus),
+            str(out),
+            "--size",
+            str(s["size"]),
+            "--window",
+            str(s["window"]),
+            "--negative",
+            str(s["negative"]),
+            "--sample",
+            str(s["sample"]),
+            "--min-count",
+            str(s["min_count"]),
+            "--epochs",
+            str(epochs),
+            "--workers",
+            str(threads),
+            "--binary",
+        ]
+        if same_alpha:  # ours' (word2vec.c's) start rates instead of gensim's 0.025 for both
+            cmd += ["--alpha", str(OURS_ALPHA[spec.arch])]
     else:
-        cmd = [sys.executable, "-m", "core", "train", str(corpus), "-o", str(out), "--loss", "ns",
-               "--size", str(s["size"]), "--window", str(s["window"]), "--negative", str(s["negative"]),
-               "--ns-exponent", "0.75", "--sample", str(s["sample"]), "--subsample-formula", "c",
-               "--min-count", str(s["min_count"]), "--epochs", str(epochs), "--threads", str(threads),
-               "--binary", "--json", *spec.extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "core",
+            "train",
+            str(corpus),
+            "-o",
+            str(out),
+            "--loss",
+            "ns",
+            "--size",
+            str(s["size"]),
+            "--window",
+            str(s["window"]),
+            "--negative",
+            str(s["negative"]),
+            "--ns-exponent",
+            "0.75",
+            "--sample",
+            str(s["sample"]),
+            "--subsample-formula",
+            "c",
+            "--min-count",
+            str(s["min_count"]),
+            "--epochs",
+            str(epochs),
+            "--threads",
+            str(threads),
+            "--binary",
+            "--json",
+            *spec.extra,
+        ]
     if spec.arch == "cbow":
         cmd.insert(cmd.index(str(out)) + 1, "--cbow")
     return cmd
@@ -278,8 +330,13 @@ def command(spec: Spec, corpus: Path, out: Path, epochs: int, threads: int) -> l
 def ours_available() -> tuple[bool, str]:
     """Whether `python -m core train --help` works in this checkout; the reason when not."""
     try:
-        p = subprocess.run([sys.executable, "-m", "core", "train", "--help"], cwd=REPO,
-                           capture_output=True, text=True, timeout=300)
+        p = subprocess.run(
+            [sys.executable, "-m", "core", "train", "--help"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     except subprocess.TimeoutExpired:
         return False, "`python -m core train --help` did not finish in 300 s"
     if p.returncode != 0:
@@ -294,11 +351,14 @@ def evaluate(path: Path, questions: Path) -> dict:
 
     t0 = time.perf_counter()
     kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
-    score, sections = kv.evaluate_word_analogies(str(questions), restrict_vocab=RESTRICT_VOCAB,
-                                                 case_insensitive=True)
+    score, sections = kv.evaluate_word_analogies(
+        str(questions), restrict_vocab=RESTRICT_VOCAB, case_insensitive=True
+    )
 
     def tally(secs: list[dict]) -> tuple[int, int]:
-        return sum(len(s["correct"]) for s in secs), sum(len(s["correct"]) + len(s["incorrect"]) for s in secs)
+        return sum(len(s["correct"]) for s in secs), sum(
+            len(s["correct"]) + len(s["incorrect"]) for s in secs
+        )
 
     parts = [s for s in sections if s["section"] != "Total accuracy"]
     sem_c, sem_n = tally([s for s in parts if not s["section"].startswith("gram")])
@@ -315,19 +375,38 @@ def evaluate(path: Path, questions: Path) -> dict:
     }
 
 
-def do_run(spec: Spec, corpus: Path, words: int, epochs: int, threads: int, workdir: Path,
-           questions: Path | None, timeout: float) -> dict:
+def do_run(
+    spec: Spec,
+    corpus: Path,
+    words: int,
+    epochs: int,
+    threads: int,
+    workdir: Path,
+    questions: Path | None,
+    timeout: float,
+    same_alpha: bool = False,
+) -> dict:
     out = workdir / f"{spec.slug}.bin"
-    cmd = command(spec, corpus, out, epochs, threads)
+    cmd = command(spec, corpus, out, epochs, threads, same_alpha)
     stdout_path, stderr_path = workdir / f"{spec.slug}.stdout", workdir / f"{spec.slug}.stderr"
     log(f"[{spec.arch}] {spec.label}: {' '.join(cmd[1:])}")
     stats = run_child(cmd, stdout_path, stderr_path, timeout)
     report = _parse_json_stdout(stdout_path)
-    row: dict = {"trainer": spec.trainer, "label": spec.label, "arch": spec.arch, "cmd": cmd[1:],
-                 "returncode": stats.returncode, "wall_s": stats.wall_s,
-                 "peak_rss_gb": stats.maxrss_bytes / 1e9, "cpu_user_s": stats.user_s,
-                 "cpu_sys_s": stats.sys_s, "rss_probe": stats.rss_probe, "timed_out": stats.timed_out,
-                 "report": report}
+    row: dict = {
+        "trainer": spec.trainer,
+        "label": spec.label,
+        "arch": spec.arch,
+        "cmd": cmd[1:],
+        "returncode": stats.returncode,
+        "wall_s": stats.wall_s,
+        "peak_rss_gb": stats.maxrss_bytes / 1e9,
+        "cpu_user_s": stats.user_s,
+        "cpu_sys_s": stats.sys_s,
+        "cpu_s": stats.user_s + stats.sys_s,
+        "rss_probe": stats.rss_probe,
+        "timed_out": stats.timed_out,
+        "report": report,
+    }
     if stats.returncode != 0 or not out.is_file():
         why = "timed out" if stats.timed_out else f"exited {stats.returncode}"
         row["error"] = f"{why}; stderr tail:\n{_tail(stderr_path)}"
@@ -338,13 +417,17 @@ def do_run(spec: Spec, corpus: Path, words: int, epochs: int, threads: int, work
     row["train_s"] = float(train_s) if isinstance(train_s, int | float) and train_s > 0 else None
     row["words_per_sec"] = words * epochs / (row["train_s"] or stats.wall_s)
     row["words_per_sec_basis"] = "train" if row["train_s"] else "wall"
-    log(f"[{spec.arch}] {spec.label}: wall {stats.wall_s:.1f} s, train {row['train_s'] or float('nan'):.1f} s, "
-        f"peak RSS {row['peak_rss_gb']:.2f} GB")
+    train = f"{row['train_s']:.1f}" if row["train_s"] else "?"
+    log(
+        f"[{spec.arch}] {spec.label}: wall {stats.wall_s:.1f} s, train {train} s, peak RSS {row['peak_rss_gb']:.2f} GB"
+    )
     if questions is not None:
         try:
             row["analogy"] = evaluate(out, questions)
-            log(f"[{spec.arch}] {spec.label}: analogy {100 * row['analogy']['accuracy']:.1f} % "
-                f"({row['analogy']['correct']}/{row['analogy']['questions']})")
+            log(
+                f"[{spec.arch}] {spec.label}: analogy {100 * row['analogy']['accuracy']:.1f} % "
+                f"({row['analogy']['correct']}/{row['analogy']['questions']})"
+            )
         except Exception as e:  # noqa: BLE001 - a bad file is a result, not a crash of the benchmark
             row["analogy_error"] = f"{type(e).__name__}: {e}"
             log(f"[{spec.arch}] {spec.label}: evaluation failed: {row['analogy_error']}")
@@ -365,8 +448,11 @@ def merge_repeats(got: list[dict], words: int, epochs: int) -> dict:
     ok = [g for g in got if "error" not in g]
     if len(got) == 1 or not ok or "error" in row:
         return row
-    row["repeats"] = [{k: g.get(k) for k in ("wall_s", "train_s", "peak_rss_gb", "error")} for g in got]
+    row["repeats"] = [
+        {k: g.get(k) for k in ("wall_s", "train_s", "cpu_s", "peak_rss_gb", "error")} for g in got
+    ]
     row["wall_s"] = min(g["wall_s"] for g in ok)
+    row["cpu_s"] = min(g["cpu_s"] for g in ok)
     trains = [g["train_s"] for g in ok if g.get("train_s")]
     row["train_s"] = min(trains) if trains else None
     row["words_per_sec"] = words * epochs / (row["train_s"] or row["wall_s"])
@@ -382,6 +468,8 @@ def add_ratios(rows: list[dict]) -> None:
         if r["trainer"] == "gensim" or g is None or "error" in r:
             continue
         r["speed_ratio"] = g["wall_s"] / r["wall_s"]
+        if r.get("cpu_s") and g.get("cpu_s"):
+            r["cpu_ratio"] = g["cpu_s"] / r["cpu_s"]  # steadier than wall time on a busy machine
         if r.get("train_s") and g.get("train_s"):
             r["train_speed_ratio"] = g["train_s"] / r["train_s"]
         r["rss_ratio"] = r["peak_rss_gb"] / g["peak_rss_gb"] if g["peak_rss_gb"] else None
@@ -390,8 +478,21 @@ def add_ratios(rows: list[dict]) -> None:
 
 
 def table(rows: list[dict]) -> str:
-    head = ["trainer", "arch", "wall s", "train s", "M words/s", "peak RSS GB", "analogy %",
-            "speed × gensim", "train speed × gensim", "Δ acc (pts)", "RSS × gensim"]
+    head = [
+        "trainer",
+        "arch",
+        "wall s",
+        "train s",
+        "CPU s",
+        "M words/s",
+        "peak RSS GB",
+        "analogy %",
+        "speed × gensim",
+        "train speed × gensim",
+        "CPU × gensim",
+        "Δ acc (pts)",
+        "RSS × gensim",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if "error" in r:
@@ -399,11 +500,20 @@ def table(rows: list[dict]) -> str:
         else:
             acc = r.get("analogy", {}).get("accuracy")
             cells = [
-                r["label"], r["arch"], _fmt(r["wall_s"], ".1f"), _fmt(r.get("train_s"), ".1f"),
-                _fmt(r["words_per_sec"] / 1e6, ".3f") + ("" if r["words_per_sec_basis"] == "train" else " (wall)"),
-                _fmt(r["peak_rss_gb"], ".2f"), _fmt(None if acc is None else 100 * acc, ".1f"),
-                _fmt(r.get("speed_ratio"), ".2f"), _fmt(r.get("train_speed_ratio"), ".2f"),
-                _fmt(r.get("accuracy_delta_pts"), "+.1f"), _fmt(r.get("rss_ratio"), ".2f"),
+                r["label"],
+                r["arch"],
+                _fmt(r["wall_s"], ".1f"),
+                _fmt(r.get("train_s"), ".1f"),
+                _fmt(r.get("cpu_s"), ".0f"),
+                _fmt(r["words_per_sec"] / 1e6, ".3f")
+                + ("" if r["words_per_sec_basis"] == "train" else " (wall)"),
+                _fmt(r["peak_rss_gb"], ".2f"),
+                _fmt(None if acc is None else 100 * acc, ".1f"),
+                _fmt(r.get("speed_ratio"), ".2f"),
+                _fmt(r.get("train_speed_ratio"), ".2f"),
+                _fmt(r.get("cpu_ratio"), ".2f"),
+                _fmt(r.get("accuracy_delta_pts"), "+.1f"),
+                _fmt(r.get("rss_ratio"), ".2f"),
             ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -414,32 +524,53 @@ def _git_state() -> dict:
         p = subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True)
         return p.stdout.strip() if p.returncode == 0 else ""
 
-    return {"commit": git("rev-parse", "--short", "HEAD"), "dirty_core": bool(git("status", "--porcelain", "core"))}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty_core": bool(git("status", "--porcelain", "core")),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--only", choices=["sg", "cbow"], help="one architecture only")
     ap.add_argument("--skip-gensim", action="store_true", help="do not run gensim (no ratios then)")
     ap.add_argument("--skip-ours", action="store_true", help="do not run our trainer")
-    ap.add_argument("--no-shared-negatives", action="store_true",
-                    help="skip the extra skip-gram run of ours with --shared-negatives")
-    ap.add_argument("--corpus", type=Path, help=f"corpus file (default: $W2V_SHARED or ../shared/{CORPUS_NAME})")
+    ap.add_argument(
+        "--no-shared-negatives",
+        action="store_true",
+        help="skip the extra skip-gram run of ours with --shared-negatives",
+    )
+    ap.add_argument(
+        "--corpus", type=Path, help=f"corpus file (default: $W2V_SHARED or ../shared/{CORPUS_NAME})"
+    )
     ap.add_argument("--head-words", type=int, help="train on the first N words of the corpus (quick trials)")
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2, help="threads for ours, workers for gensim")
+    ap.add_argument(
+        "--same-alpha",
+        action="store_true",
+        help="give gensim our start learning rates (0.025 SG, 0.05 CBOW) instead of its 0.025 for both",
+    )
     ap.add_argument("--no-eval", action="store_true", help="skip the analogy evaluation")
     ap.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="where to write the JSON results")
     ap.add_argument("--keep", type=Path, help="keep vectors and child logs in this directory")
-    ap.add_argument("--cache-dir", type=Path,
-                    default=Path(os.environ.get("W2V_BENCH_CACHE", Path(tempfile.gettempdir()) / "w2v-bench")),
-                    help="where the decompressed corpus is cached (default: $W2V_BENCH_CACHE or /tmp/w2v-bench)")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="run every trainer N times, interleaved; report the fastest (analogy from the first)")
+    ap.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path(os.environ.get("W2V_BENCH_CACHE", Path(tempfile.gettempdir()) / "w2v-bench")),
+        help="where the decompressed corpus is cached (default: $W2V_BENCH_CACHE or /tmp/w2v-bench)",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run every trainer N times, interleaved; report the fastest (analogy from the first)",
+    )
     ap.add_argument("--timeout", type=float, default=3600, help="seconds before a training run is killed")
     args = ap.parse_args(argv)
 
@@ -478,7 +609,9 @@ def main(argv: list[str] | None = None) -> int:
 
     corpus = prepare_corpus(src, args.head_words, args.cache_dir)
     words = count_words(corpus)
-    log(f"corpus: {corpus} ({words:,} words); {len(specs)} runs, {args.epochs} epochs, {args.threads} threads")
+    log(
+        f"corpus: {corpus} ({words:,} words); {len(specs)} runs, {args.epochs} epochs, {args.threads} threads"
+    )
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="w2v-bench-runs-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -488,8 +621,19 @@ def main(argv: list[str] | None = None) -> int:
             for spec, got in zip(specs, runs, strict=True):
                 if rep and "error" in got[0]:
                     continue
-                got.append(do_run(spec, corpus, words, args.epochs, args.threads, workdir,
-                                  questions if rep == 0 else None, args.timeout))
+                got.append(
+                    do_run(
+                        spec,
+                        corpus,
+                        words,
+                        args.epochs,
+                        args.threads,
+                        workdir,
+                        questions if rep == 0 else None,
+                        args.timeout,
+                        args.same_alpha,
+                    )
+                )
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -499,14 +643,30 @@ def main(argv: list[str] | None = None) -> int:
 
     result = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "gensim": gensim_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "gensim": gensim_version(),
+        },
         "git": _git_state(),
         "corpus": {"source": str(src), "file": str(corpus), "words": words, "head_words": args.head_words},
-        "settings": {**SETTINGS, "epochs": args.epochs, "threads": args.threads, "repeat": args.repeat, "loss": "ns",
-                     "subsample_formula": "c", "ns_exponent": 0.75},
-        "evaluation": {"questions": str(questions) if questions else None, "restrict_vocab": RESTRICT_VOCAB,
-                       "case_insensitive": True, "method": "gensim KeyedVectors.evaluate_word_analogies (3CosAdd)"},
+        "settings": {
+            **SETTINGS,
+            "epochs": args.epochs,
+            "threads": args.threads,
+            "repeat": args.repeat,
+            "loss": "ns",
+            "subsample_formula": "c",
+            "ns_exponent": 0.75,
+            "alpha": {"ours": OURS_ALPHA, "gensim": OURS_ALPHA if args.same_alpha else GENSIM_ALPHA},
+        },
+        "evaluation": {
+            "questions": str(questions) if questions else None,
+            "restrict_vocab": RESTRICT_VOCAB,
+            "case_insensitive": True,
+            "method": "gensim KeyedVectors.evaluate_word_analogies (3CosAdd)",
+        },
         "notes": [n for n in [ours_note] if n],
         "runs": rows,
         "table": md,
@@ -516,9 +676,17 @@ def main(argv: list[str] | None = None) -> int:
     tmp.write_text(json.dumps(result, indent=2, default=str) + "\n")
     os.replace(tmp, args.results)
 
-    print(f"\ncorpus: {corpus.name} ({words:,} words), {args.epochs} epochs, {args.threads} threads; "
-          f"M words/s = corpus words x epochs / train s (or wall)\n")
+    print(
+        f"\ncorpus: {corpus.name} ({words:,} words), {args.epochs} epochs, {args.threads} threads; "
+        f"M words/s = corpus words x epochs / train s (or wall)\n"
+    )
     print(md)
+    ga = OURS_ALPHA if args.same_alpha else GENSIM_ALPHA
+    print(
+        f"\nstart learning rate (sg / cbow): ours {OURS_ALPHA['sg']} / {OURS_ALPHA['cbow']}, "
+        f"gensim {ga['sg']} / {ga['cbow']}"
+        + ("" if args.same_alpha else " (its default; --same-alpha to match)")
+    )
     if ours_note:
         print(f"\n{ours_note}")
     print(f"\nresults: {args.results}")
