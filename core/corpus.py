@@ -207,8 +207,10 @@ def read_corpus(
     """
     stats = ReadStats()
     ids: dict[str, int] = {}
-    blocks: list[tuple[np.ndarray, np.ndarray]] = []  # (provisional ids, sentence ends) per run
-    spill = tempfile.TemporaryFile() if out_prefix is not None else None
+    blocks: list[np.ndarray] = []  # sentence ends (raw token positions) per spilled block
+    # subtle: provisional ids go to an anonymous temporary file, not a list of arrays, so the peak
+    # is the final token array plus one block instead of two full copies of the corpus
+    spill = tempfile.TemporaryFile()
     spill_sizes: list[int] = []
     counts = np.zeros(0, dtype=np.int64)
     total_bytes = os.path.getsize(source) if isinstance(source, str | Path) and Path(source).is_file() else 0
@@ -230,12 +232,9 @@ def read_corpus(
             counts = c
         else:
             counts[: c.shape[0]] += c
-        if spill is not None:
-            spill.write(prov.tobytes())
-            spill_sizes.append(prov.shape[0])
-            blocks.append((np.zeros(0, np.int32), ends))
-        else:
-            blocks.append((prov, ends))
+        spill.write(prov.tobytes())
+        spill_sizes.append(prov.shape[0])
+        blocks.append(ends)
         prov_buf, ends_buf, buffered = [], [], 0
 
     for toks, line_ends in iter_token_runs(source, lowercase, stats):
@@ -282,15 +281,14 @@ def read_corpus(
     if out_prefix is not None:
         tokens = np.lib.format.open_memmap(str(out_prefix) + ".tokens.npy", mode="w+",
                                            dtype=np.int32, shape=(n_out,))
-        spill.seek(0)
     else:
         tokens = np.empty(n_out, dtype=np.int32)
+    spill.seek(0)
     offsets_parts = [np.zeros(1, np.int64)]
     out_pos = 0
     raw_pos = 0
-    for bi, (prov, ends) in enumerate(blocks):
-        if spill is not None:
-            prov = np.frombuffer(spill.read(spill_sizes[bi] * 4), dtype=np.int32)
+    for bi, ends in enumerate(blocks):
+        prov = np.frombuffer(spill.read(spill_sizes[bi] * 4), dtype=np.int32)
         fin = remap[prov]
         keep = fin >= 0
         kept = fin[keep]
@@ -300,8 +298,7 @@ def read_corpus(
             offsets_parts.append(out_pos + before[ends - raw_pos])
         out_pos += kept.shape[0]
         raw_pos += prov.shape[0]
-    if spill is not None:
-        spill.close()
+    spill.close()
     offsets = np.unique(np.concatenate(offsets_parts + [np.array([out_pos], np.int64)]))
     corpus = Corpus(tokens, offsets, vocab, stats)
     if out_prefix is not None:
