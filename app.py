@@ -52,6 +52,8 @@ def pages() -> list[st.Page]:
 
 
 st.set_page_config(page_title="word2vec explorer", page_icon=":material/hub:", layout="wide")
+# Less empty space above the title, so a 1280x720 projector shows the figures, not padding.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem;}</style>")
 warm_kernels()
 session.session_jobs()  # registers the session-scoped guard (released when the tab closes)
 navigation = st.navigation(pages())

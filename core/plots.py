@@ -27,10 +27,21 @@ SECOND = "#ff7f0e"  # answers / neighbours
 MUTED = "rgba(128,128,128,0.55)"
 
 
-def _layout(fig: go.Figure, title: str | None = None, height: int = 420) -> go.Figure:
+def _layout(fig: go.Figure, title: str | None = None, height: int = 420, legend_y: float = 1.02) -> go.Figure:
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50 if title else 20, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+                      legend=dict(orientation="h", yanchor="bottom", y=legend_y, x=0))
+    # log axes: a label per decade written as a power of ten (no "2, 5" minor labels, no "10µ")
+    fig.for_each_xaxis(lambda ax: ax.update(dtick=1, exponentformat="power") if ax.type == "log" else None)
+    fig.for_each_yaxis(lambda ax: ax.update(dtick=1, exponentformat="power") if ax.type == "log" else None)
     return fig
+
+
+def _vline(fig: go.Figure, x: float, text: str, log_x: bool) -> None:
+    """A dashed vertical line with a label at the top. subtle: on a log axis plotly places shapes
+    in data units but annotations in log10 units, so add_vline's own annotation would land at 10^x."""
+    fig.add_vline(x=x, line_dash="dash", line_color=MUTED)
+    fig.add_annotation(x=np.log10(x) if log_x else x, y=1, yref="paper", text=text, showarrow=False,
+                       xanchor="left", yanchor="bottom", font=dict(size=11))
 
 
 # -- negative sampling --------------------------------------------------------------------------
@@ -61,14 +72,16 @@ def noise_figure(words: Sequence[str], counts: np.ndarray, exponent: float = 0.7
                              hovertemplate="%{x}: %{y:.3g}<extra>" + name + "</extra>"), row=1, col=1)
         fig.add_trace(go.Scatter(x=ranks, y=np.where(p > 0, p, np.nan), name=name + " (by rank)",
                                  mode="lines" if name != "observed" else "markers",
-                                 marker=dict(size=3), line=dict(color=colours[name]), legendgroup=name,
+                                 marker=dict(size=3, opacity=0.5), line=dict(color=colours[name]), legendgroup=name,
                                  showlegend=False, text=list(words),
                                  hovertemplate="%{text} (rank %{x}): %{y:.3g}<extra></extra>"), row=1, col=2)
     fig.update_layout(barmode="group")
     fig.update_yaxes(type="log", title_text="probability", row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
     fig.update_xaxes(type="log", title_text="frequency rank", row=1, col=2)
-    return _layout(fig, f"noise distribution, p = {exponent:g}", 460)
+    fig = _layout(fig, f"noise distribution, p = {exponent:g}", 480, legend_y=1.1)
+    fig.update_layout(margin=dict(t=95))
+    return fig
 
 
 def exponent_figure(counts: np.ndarray, exponents: Sequence[float] = (0.0, 0.5, 0.75, 1.0),
@@ -129,7 +142,7 @@ def subsampling_figure(words: Sequence[str], counts: np.ndarray, t: float,
                                  marker=dict(color="#2ca02c", size=7, symbol="x"),
                                  hovertemplate="%{text}: f=%{x:.2e}, dropped %{y:.2f}<extra></extra>"))
     if t > 0:
-        fig.add_vline(x=t, line_dash="dash", line_color=MUTED, annotation_text="f = t")
+        _vline(fig, t, "f = t", log_x=True)
     fig.update_xaxes(type="log", title_text="word frequency f(w) = count / total")
     fig.update_yaxes(title_text="probability of dropping an occurrence", range=[-0.02, 1.02])
     return _layout(fig, f"subsampling of frequent words, t = {t:g}", 440)
@@ -248,7 +261,7 @@ def code_length_figure(words: Sequence[str], counts: np.ndarray, lengths: np.nda
     hover = [words[i] + (f" (+{n - 1} more)" if n > 1 else "") for i, n in zip(first, n_same, strict=True)]
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=pairs[:, 0], y=pairs[:, 1], mode="markers", name="words", text=hover,
-                             marker=dict(size=np.clip(4 + np.log2(n_same), 4, 14), opacity=0.6),
+                             marker=dict(size=np.clip(6 + np.log2(n_same), 6, 16), opacity=0.7),
                              hovertemplate="%{text}: count %{x}, code length %{y}<extra></extra>"))
     uc = np.unique(counts)
     fig.add_trace(go.Scatter(x=uc, y=-np.log2(uc / counts.sum()), mode="lines", name="-log2 f(w)",
@@ -283,7 +296,7 @@ def path_figure(steps: Sequence[dict], word: str) -> go.Figure:
 # -- embeddings ---------------------------------------------------------------------------------
 def embedding_figure(coords: np.ndarray, words: Sequence[str], color: Sequence | np.ndarray | None = None,
                      color_title: str = "", hover: Sequence[str] | None = None,
-                     highlight: Sequence[int] = (), neighbours: Sequence[int] = (), labels: int = 60,
+                     highlight: Sequence[int] = (), neighbours: Sequence[int] = (), labels: int = 40,
                      title: str | None = None, axis_titles: Sequence[str] | None = None) -> go.Figure:
     """Words as points in 2-D or 3-D (coords (N, 2) or (N, 3)).
 
@@ -313,7 +326,7 @@ def embedding_figure(coords: np.ndarray, words: Sequence[str], color: Sequence |
         for cat in dict.fromkeys(cats.tolist()):
             idx = np.flatnonzero(cats == cat)
             fig.add_trace(Scatter(**xyz(idx), mode="markers+text", name=str(cat), text=[text[i] for i in idx],
-                                  textposition="top center", marker=dict(size=size),
+                                  textposition="top center", marker=dict(size=size), textfont=dict(size=10),
                                   customdata=np.array([[words[i], hover[i]] for i in idx], dtype=object),
                                   hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"))
     else:
@@ -322,9 +335,9 @@ def embedding_figure(coords: np.ndarray, words: Sequence[str], color: Sequence |
         if color is not None and len(color) == n:
             marker.update(color=np.asarray(color, dtype=np.float64), colorscale="Viridis", showscale=True,
                           colorbar=dict(title=color_title))
+        custom = np.array([[w, h] for w, h in zip(words, hover, strict=True)], dtype=object).reshape(-1, 2)
         fig.add_trace(Scatter(**xyz(idx), mode="markers+text", name="words", text=text, textposition="top center",
-                              marker=marker, customdata=np.array([[w, h] for w, h in zip(words, hover, strict=True)],
-                                                                 dtype=object).reshape(-1, 2),
+                              marker=marker, textfont=dict(size=10), customdata=custom,
                               hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"))
     for name, idx, colour in (("neighbours", neighbours, SECOND), ("query", highlight, HIGHLIGHT)):
         idx = np.asarray(list(idx), dtype=np.int64)
@@ -368,7 +381,10 @@ def analogy_figure(coords: np.ndarray, words: Sequence[str], arrows: Sequence[tu
                            arrowcolor=HIGHLIGHT if "+" in label or "-" in label else SECOND, text="")
         fig.add_annotation(x=(coords[i, 0] + coords[j, 0]) / 2, y=(coords[i, 1] + coords[j, 1]) / 2,
                            text=label, showarrow=False, font=dict(size=11), bgcolor="rgba(255,255,255,0.6)")
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    span = np.ptp(coords, axis=0) if coords.size else np.ones(2)
+    pad = 0.2 * np.maximum(span, 1e-6)
+    fig.update_xaxes(range=[coords[:, 0].min() - pad[0], coords[:, 0].max() + pad[0]])
+    fig.update_yaxes(range=[coords[:, 1].min() - pad[1], coords[:, 1].max() + pad[1]])
     return _layout(fig, "the arithmetic in a 2-D PCA of the words involved", 520)
 
 
@@ -402,10 +418,13 @@ def phrase_figure(phrases: Sequence[str], scores: Sequence[float], passes: Seque
         fig.add_trace(go.Bar(y=[phrases[i] for i in idx], x=scores[idx], orientation="h", name=f"pass {p}",
                              hovertemplate="%{y}: %{x:.4g}<extra></extra>"))
     for i, t in enumerate(thresholds, 1):
-        fig.add_vline(x=t, line_dash="dash", line_color=MUTED, annotation_text=f"threshold {i}")
+        if t > 0:
+            _vline(fig, t, f"threshold {i}", log_x=True)
+    order = [phrases[i] for i in np.argsort(-scores, kind="stable")]
     fig.update_xaxes(type="log", title_text="score")
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "top phrases by score", max(320, 40 + 20 * len(phrases)))
+    fig.update_yaxes(categoryorder="array", categoryarray=order, autorange="reversed", tickfont=dict(size=11),
+                     dtick=1)
+    return _layout(fig, "top phrases by score", max(320, 90 + 24 * len(phrases)))
 
 
 # -- step by step -------------------------------------------------------------------------------
@@ -420,14 +439,17 @@ def step_heatmap_figure(before: np.ndarray, after: np.ndarray, row_labels: Seque
     delta = after - before
     lim = float(np.abs(np.concatenate([before.ravel(), after.ravel()])).max()) if before.size else 1.0
     dlim = float(np.abs(delta).max()) if delta.size else 1.0
-    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.04,
+    fig = make_subplots(rows=1, cols=3, shared_yaxes=True, horizontal_spacing=0.09,
                         subplot_titles=("before", "after", "change (after - before)"))
     labels = list(row_labels)
     cols = [f"d{j}" for j in range(before.shape[1])]
+    after_end = fig.layout.xaxis2.domain[1]  # the before/after scale sits between "after" and "change"
     for c, (name, m, zl, scale) in enumerate((("before", before, lim, "RdBu"), ("after", after, lim, "RdBu"),
                                               ("change", delta, dlim or 1.0, "PiYG")), start=1):
+        bar = dict(x=after_end + 0.005 if c == 2 else 1.0, xanchor="left", len=1.0, thickness=12,
+                   exponentformat="e")
         fig.add_trace(go.Heatmap(z=m, x=cols, y=labels, name=name, colorscale=scale, zmin=-zl, zmax=zl, zmid=0,
-                                 showscale=c != 2, colorbar=dict(x=0.62 if c == 1 else 1.0, len=0.9),
+                                 showscale=c != 1, colorbar=bar,
                                  hovertemplate="%{y}, %{x}: %{z:.4f}<extra>" + name + "</extra>"), row=1, col=c)
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, None, max(220, 60 + 28 * len(labels)))

@@ -109,7 +109,8 @@ except UnknownWordError as e:
     answers = None
 if answers is not None:
     left, right = st.columns([1, 2])
-    left.dataframe(pd.DataFrame(answers, columns=["answer", "score"]), hide_index=True)
+    score = "cos(d,a) - cos(d,b) + cos(d,c)" if METHODS[method_name] == "add" else "3CosMul score"
+    left.dataframe(pd.DataFrame(answers, columns=["answer", score]), hide_index=True)
     shown = [a, b, cc] + [w for w, _ in answers[:3]]
     U = vectors.unit[[vectors.id(w) for w in shown]].astype(np.float64)
     result = U[0] - U[1] + U[2]
@@ -127,7 +128,7 @@ if answers is not None:
 
 # -- additive compositionality ------------------------------------------------------------------
 st.subheader("Adding two words")
-du, dv = first_present([("russian", "river"), ("germany", "capital"), ("france", "capital"), ("king", "woman")],
+du, dv = first_present([("japan", "currency"), ("russian", "river"), ("germany", "capital"), ("king", "woman")],
                        vectors)
 c = st.columns(2)
 u = kept(c[0].text_input, "word", "ana_u", du, param="u").strip()
@@ -193,7 +194,7 @@ st.markdown(f"**Wrong answers** ({len(res.wrong):,}): a : b :: c : expected, and
 st.dataframe(pd.DataFrame([(w.a, w.b, w.c, w.expected, w.predicted) for w in res.wrong],
                           columns=["a", "b", "c", "expected", "model"]), hide_index=True)
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon="🎓"):
+with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
     st.markdown(
         "**What to notice**\n"
         "- 3CosMul often fixes answers where one large similarity dominates 3CosAdd's sum (Levy & Goldberg "

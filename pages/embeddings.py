@@ -110,8 +110,11 @@ colour_by = kept(c[3].radio, "colour", "emb_colour", "frequency", options=["freq
 k = 3 if dims == "3-D" and view == "projection" else 2
 
 c1, c2 = st.columns([2, 1])
-n_top = kept(c1.slider, "most frequent words shown", "emb_n", min(300, V), min_value=min(10, V),
-             max_value=max(min(10, V), min(3000, V)), step=1)
+if V > 10:
+    n_top = kept(c1.slider, "most frequent words shown", "emb_n", min(300, V), min_value=10,
+                 max_value=min(3000, V), step=1)
+else:  # a slider needs min < max
+    n_top = V
 query = kept(c2.text_input, "find a word", "emb_word", "", param="word").strip()
 if query:
     st.query_params["word"] = query
@@ -223,7 +226,7 @@ st.download_button("Download coordinates (CSV)", table.to_csv(index=False).encod
 if q_id is not None and neigh_ids:
     st.caption(f"nearest to **{query}**: " + ", ".join(words[i] for i in neigh_ids))
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon="🎓"):
+with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
     st.markdown(
         "**What to notice**\n"
         "- Colour by analogy role: countries and capitals form two clouds, and the offsets from each "

@@ -68,9 +68,12 @@ st.latex(r"p(w \mid w_I) = \prod_{j=1}^{L(w)-1} \sigma\!\left( [\![ n(w, j+1) = 
          r"\cdot {v'_{n(w,j)}}^{\top} v_{w_I} \right) \quad \text{(paper, eq. 3)}")
 
 c1, c2 = st.columns([1, 2])
-n_top = kept(c1.slider, "words in the drawn tree", "hs_top", min(40, len(vocab)), min_value=2,
-             max_value=max(2, min(150, len(vocab))))
-word = kept(c2.text_input, "find a word", "hs_word", first_known(["queen", "king", "paris"], words, index, 10)).strip()
+if len(vocab) > 3:
+    n_top = kept(c1.slider, "words in the drawn tree", "hs_top", min(40, len(vocab)), min_value=3,
+                 max_value=min(150, len(vocab)))
+else:  # a slider needs min < max
+    n_top = len(vocab)
+word = kept(c2.text_input, "find a word", "hs_word", words[min(len(words) - 1, 17)]).strip()
 w_id = index.get(word) if word else None
 if word and w_id is None:
     st.warning(f"'{word}' is not in the vocabulary.")
@@ -102,7 +105,8 @@ else:
     default_in = first_known(["king", "man", "france"], words, index, 1)
     c1, c2 = st.columns(2)
     src = kept(c1.text_input, "input word w_I (its vector v_{w_I} = W_in row)", "hs_input", default_in).strip()
-    tgt = kept(c2.text_input, "output word w", "hs_target", word or words[0]).strip()
+    default_out = first_known(["queen", "woman", "paris"], words, index, 2)
+    tgt = kept(c2.text_input, "output word w", "hs_target", default_out).strip()
     unknown = [w for w in (src, tgt) if w not in index]
     if unknown:
         st.warning(f"'{unknown[0]}' is not in the vocabulary.")
@@ -120,7 +124,7 @@ else:
         st.dataframe(pd.DataFrame({"word": [words[i] for i in best], f"p(w | {src})": probs[best]}),
                      hide_index=True)
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon="🎓"):
+with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
     st.markdown(
         "**What to notice**\n"
         "- Frequent words sit near the root (short codes); the markers follow the -log2 f(w) line, the "

@@ -103,10 +103,10 @@ else:
     j = int(rng.choice(ctx))
     centre, context = int(corpus.tokens[i]), int(corpus.tokens[j])
     words = vocab.words
-    shown = [f"**:red[{words[t]}]**" if q == i else (f"__{words[t]}__" if q == j else words[t])
+    shown = [f"**:red[{words[t]}]**" if q == i else (f"**:blue[{words[t]}]**" if q == j else words[t])
              for q, t in zip(range(lo, hi), corpus.tokens[lo:hi].tolist(), strict=True)]
     st.markdown(" ".join(shown[:60]) + (" ..." if hi - lo > 60 else ""))
-    st.caption(f"centre word (the target, red): **{words[centre]}**; context word (the input, underlined): "
+    st.caption(f"centre word (the target, red): **{words[centre]}**; context word (the input, blue): "
                f"**{words[context]}**. word2vec.c and gensim feed the context word's vector W_in[context] "
                "and predict the centre word.")
 
@@ -135,7 +135,7 @@ else:
     if skipped:
         st.caption(f"{skipped} of the {k} draws hit the centre word itself and were skipped, as word2vec.c does.")
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon="🎓"):
+with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
     st.markdown(
         "**What to notice**\n"
         "- In the left panel the orange bars (p = 0.75) sit below the blue ones for the top words and above "

@@ -49,8 +49,8 @@ else:
     with c2:
         st.dataframe(pd.DataFrame({
             "objective": ["full softmax", "hierarchical softmax", "negative sampling", "NCE"],
-            "rows of W_out per example": [f"{rt.softmax:,.0f}", f"{rt.hs:.2f}", f"{rt.ns:.0f}", f"{rt.nce:.0f}"],
-            "rule": ["V", f"mean code length ({rt.hs_min}-{rt.hs_max})", "k + 1", "k + 1"],
+            "rows": [f"{rt.softmax:,.0f}", f"{rt.hs:.2f}", f"{rt.ns:.0f}", f"{rt.nce:.0f}"],
+            "rule": ["V", f"mean code length ({rt.hs_min} to {rt.hs_max})", "k + 1", "k + 1"],
         }), hide_index=True, key="obj_rows_table")
         st.caption(f"V = {rt.vocab:,}, log2 V = {rt.log2_v:.1f}, k = {max(k, 1)}. The Huffman code length is "
                    "averaged over target words weighted by how often they are targets"

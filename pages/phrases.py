@@ -166,7 +166,7 @@ if st.button("Use the phrased corpus for training", type="primary"):
     except CorpusError as e:
         st.warning(str(e))
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon="🎓"):
+with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
     st.markdown(
         "**What to notice**\n"
         "- The top phrases are names and fixed expressions whose parts rarely occur apart; frequent pairs of "

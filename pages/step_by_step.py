@@ -92,15 +92,18 @@ corpus, corpus_name = tiny_corpus()
 vocab = corpus.vocab
 words = vocab.words
 
-c = st.columns(6)
-loss = kept(c[0].radio, "output layer", "step_loss", "NS", options=["NS", "HS"],
+c = st.columns(4)
+loss = kept(c[0].radio, "output layer", "step_loss", "NS", options=["NS", "HS"], horizontal=True,
             help="NS: negative sampling; HS: hierarchical softmax")
 k = kept(c[1].slider, "k negatives", "step_k", 3, min_value=1, max_value=10, disabled=loss != "NS")
 dim = kept(c[2].slider, "dimensions D", "step_dim", 8, min_value=2, max_value=24)
 window = kept(c[3].slider, "window", "step_window", 2, min_value=1, max_value=5)
-alpha = kept(c[4].select_slider, "learning rate alpha", "step_alpha", 0.025, options=ALPHAS)
-warm = kept(c[5].selectbox, "start from", "step_warm", 0, options=[0, 5, 50],
-            format_func=lambda e: "initial weights" if e == 0 else f"after {e} epochs")
+c = st.columns(2)
+alpha = kept(c[0].select_slider, "learning rate alpha", "step_alpha", 0.025, options=ALPHAS)
+warm = kept(c[1].segmented_control, "start from", "step_warm", 0, options=[0, 5, 50],
+            format_func=lambda e: "initial weights" if e == 0 else f"after {e} epochs",
+            help="initial weights: W_in random, W_out zero (word2vec.c); or train that many epochs first")
+warm = warm or 0  # a segmented control can be deselected
 settings = (loss, int(k), int(dim), int(window), 1, int(warm))
 
 state = st.session_state.get(STATE)
@@ -120,12 +123,12 @@ b[3].caption(f"{corpus_name}: {len(corpus)} tokens, {len(vocab)} words, {len(sta
              f"pairs within the window. Example {state['cursor']} done.")
 
 if loss == "NS":
-    st.latex(r"z_j = {v'_{j}}^{\top} h,\quad g_j = \alpha\,(\ell_j - \sigma(z_j)),\quad "
-             r"v'_j \leftarrow v'_j + g_j\, h,\quad h \leftarrow h + \sum_j g_j\, v'_j{}^{\text{(old)}}"
-             r"\qquad \ell = 1 \text{ for the centre word}, 0 \text{ for the } k \text{ negatives}")
+    st.latex(r"z_j = {v'_{j}}^{\top} h, \qquad g_j = \alpha\,(\ell_j - \sigma(z_j)), \qquad "
+             r"\ell_j = 1 \text{ for the centre word}, \ 0 \text{ for the } k \text{ negatives}")
+    st.latex(r"v'_j \leftarrow v'_j + g_j\, h \qquad h \leftarrow h + \sum_j g_j\, v'_j{}^{\text{(old)}}")
 else:
-    st.latex(r"z_j = {v'_{n(w,j)}}^{\top} h,\quad g_j = \alpha\,(1 - \mathrm{code}_j - \sigma(z_j)),\quad "
-             r"v'_{n(w,j)} \leftarrow v'_{n(w,j)} + g_j\, h,\quad h \leftarrow h + \sum_j g_j\, "
+    st.latex(r"z_j = {v'_{n(w,j)}}^{\top} h, \qquad g_j = \alpha\,(1 - \mathrm{code}_j - \sigma(z_j))")
+    st.latex(r"v'_{n(w,j)} \leftarrow v'_{n(w,j)} + g_j\, h \qquad h \leftarrow h + \sum_j g_j\, "
              r"v'_{n(w,j)}{}^{\text{(old)}}")
 st.caption("h = W_in[context] (word2vec.c's syn0), v'_j = W_out rows (syn1neg for NS, syn1 for HS). "
            "The loss of the example is -sum_j log sigma(+-z_j): + for label 1, - for label 0.")
@@ -147,8 +150,8 @@ m = st.columns(4)
 m[0].metric("loss before", f"{rep.loss_before:.5f}")
 m[1].metric("loss after", f"{rep.loss_after:.5f}", f"{rep.loss_after - rep.loss_before:+.2e}", delta_color="inverse")
 m[2].metric("output rows scored", len(rep.rows), help="k + 1 for NS, the code length for HS; V for a full softmax")
-m[3].metric("rows changed (W_in + W_out)", f"{len(rep.changed_in)} + {len(rep.changed_out)}",
-            help=f"of {state['W_in'].shape[0]} + {state['W_out'].shape[0]} rows")
+m[3].metric("rows changed", f"{len(rep.changed_in)} + {len(rep.changed_out)}",
+            help=f"W_in + W_out, of {state['W_in'].shape[0]} + {state['W_out'].shape[0]} rows")
 
 if loss == "NS":
     role = ["positive (centre)"] + ["negative"] * (len(rep.rows) - 1)
@@ -189,7 +192,7 @@ if len(hist) > 1:
                "words; what falls is the after-value relative to the before-value)")
     st.line_chart(pd.DataFrame(hist, columns=["before", "after"]), height=180)
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon="🎓"):
+with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
     st.markdown(
         "**What to notice**\n"
         "- Only the rows in the table move: one row of W_in and k + 1 rows of W_out (or the path's inner "

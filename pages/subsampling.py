@@ -56,11 +56,8 @@ counts = vocab.counts.astype(np.float64)
 total = counts.sum()
 f = counts / total
 
-c1, c2 = st.columns(2)
-with c1:
-    st.latex(r"P_{\mathrm{drop}}(w_i) = 1 - \sqrt{\frac{t}{f(w_i)}} \quad \text{(paper, eq. 5)}")
-with c2:
-    st.latex(r"P_{\mathrm{keep}}(w_i) = \sqrt{\frac{t}{f(w_i)}} + \frac{t}{f(w_i)} \quad \text{(word2vec.c, gensim)}")
+st.latex(r"P_{\mathrm{drop}}(w_i) = 1 - \sqrt{\frac{t}{f(w_i)}} \quad \text{(paper, eq. 5)} \qquad\qquad "
+         r"P_{\mathrm{keep}}(w_i) = \sqrt{\frac{t}{f(w_i)}} + \frac{t}{f(w_i)} \quad \text{(word2vec.c, gensim)}")
 
 default_t = float(cfg.sample) if cfg is not None else 1e-3
 if default_t not in T_CHOICES:
@@ -88,12 +85,12 @@ keep_c = 1.0 - plots.drop_c(f, t)
 m = st.columns(4)
 m[0].metric("corpus tokens (in vocabulary)", f"{int(total):,}")
 m[1].metric("expected after, paper", f"{int((counts * keep_paper).sum()):,}",
-            f"{(counts * keep_paper).sum() / total - 1:.0%}")
+            f"{(counts * keep_paper).sum() / total - 1:.0%}", delta_color="off")
 m[2].metric("expected after, word2vec.c", f"{int((counts * keep_c).sum()):,}",
-            f"{(counts * keep_c).sum() / total - 1:.0%}")
+            f"{(counts * keep_c).sum() / total - 1:.0%}", delta_color="off")
 if last is not None:
     m[3].metric(f"observed after (run, t={cfg.sample:g})", f"{int(last.kept.sum()):,}",
-                f"{last.kept.sum() / max(1, last.seen.sum()) - 1:.0%}")
+                f"{last.kept.sum() / max(1, last.seen.sum()) - 1:.0%}", delta_color="off")
 
 st.subheader("The most dropped words")
 n_show = min(25, len(vocab))
@@ -108,7 +105,7 @@ if observed_drop is not None:
     table[f"observed drop (t={cfg.sample:g})"] = observed_drop[:n_show]
 st.dataframe(table, hide_index=True)
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon="🎓"):
+with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
     st.markdown(
         "**What to notice**\n"
         "- Words rarer than t (left of the dashed line) are never dropped by either formula.\n"

@@ -31,11 +31,13 @@ def as_text(v: object) -> str:
 CORES = os.cpu_count() or 1
 
 st.title("Train")
+top = st.container()  # Start/Stop and the live view: drawn above the settings, filled after them
 
 # -- presets ------------------------------------------------------------------------------------------
 avail = presets.available_presets()
-with st.container(border=True):
-    p1, p2, p3 = st.columns([2, 1, 4], vertical_alignment="bottom")
+settings = st.expander("Preset and parameters", expanded=not session.runs(), icon=":material/tune:")
+with settings, st.container(border=True):
+    p1, p2, p3 = st.columns([2, 1.3, 4], vertical_alignment="bottom")
     keys = [p.key for p in avail]
     chosen = p1.selectbox("Preset", keys, format_func=lambda k: presets.PRESETS[k].title, key="train_preset_pick",
                           index=keys.index(session.current_preset()) if session.current_preset() in keys else 0)
@@ -55,7 +57,7 @@ with st.container(border=True):
 
 # -- parameters -----------------------------------------------------------------------------------------
 b = widgets.bound
-with st.container(border=True):
+with settings, st.container(border=True):
     c1, c2, c3, c4 = st.columns(4, gap="medium")
     with c1:
         st.markdown("**Model**")
@@ -116,33 +118,36 @@ try:
 except ConfigError as e:
     problem = str(e)
     configs = []
-if problem:
-    st.error(f"Cannot train with these parameters: {problem}")
 
 loaded = session.current_corpus()
 running = bool(session.running_runs())
-if loaded is None:
-    st.info("No corpus yet: load one on **Home**, or pick a preset above and press *Use preset*.", icon=":material/description:")
-elif configs and any(c.loss.name == "SOFTMAX" for c in configs):
-    v = len(loaded.corpus.vocab)
-    st.caption(f"Full softmax scores all {v:,} words for every example: expect it to be about {v // 6:,} times "
-               "slower than negative sampling.")
-
-s1, s2, s3 = st.columns([1, 1, 4], vertical_alignment="center")
-start = s1.button("Start training", type="primary", icon=":material/play_arrow:", key="train_start",
-                  disabled=running or problem is not None or loaded is None)
-with s2:
-    widgets.stop_button("train_stop", "Stop")
-if running:
-    s3.caption("Training runs in the background: other pages stay live. Stop it or wait to start another.")
-if start:
-    try:
-        with st.spinner("Preparing…"):
-            presets.start_in_session(params)
-    except (ConfigError, CorpusError) as e:
-        st.error(f"Not started: {e}")
-    else:
-        st.rerun()
+with top:
+    if problem:
+        st.error(f"Cannot train with these parameters: {problem}")
+    if loaded is None:
+        st.info("No corpus yet: load one on **Home**, or open *Preset and parameters* below and use a preset.",
+                icon=":material/description:")
+    elif configs and any(c.loss.name == "SOFTMAX" for c in configs):
+        v = len(loaded.corpus.vocab)
+        st.caption(f"Full softmax scores all {v:,} words for every example: expect it to be about {v // 6:,} "
+                   "times slower than negative sampling.")
+    s1, s2, s3 = st.columns([1.2, 1, 4], vertical_alignment="center")
+    start = s1.button("Start training", type="primary", icon=":material/play_arrow:", key="train_start",
+                      disabled=running or problem is not None or loaded is None)
+    with s2:
+        widgets.stop_button("train_stop", "Stop")
+    if running:
+        s3.caption("Training runs in the background: other pages stay live. Stop it, or wait, to start another.")
+    elif loaded is not None:
+        s3.caption(f"Corpus: {loaded.name}. Parameters: *Preset and parameters* below.")
+    if start:
+        try:
+            with st.spinner("Preparing…"):
+                presets.start_in_session(params)
+        except (ConfigError, CorpusError) as e:
+            st.error(f"Not started: {e}")
+        else:
+            st.rerun()
 
 # -- live view ------------------------------------------------------------------------------------------
 overlay = st.session_state.setdefault("train_overlay", None)  # run ids shown dotted; None = all earlier
@@ -151,7 +156,8 @@ overlay = st.session_state.setdefault("train_overlay", None)  # run ids shown do
 def panel() -> None:
     run = session.current_run()
     if run is None:
-        st.info("No run yet: press **Start training** (or *Train a small demo* on Home).", icon=":material/directions_run:")
+        st.info("No run yet: press **Start training** (or *Train a small demo* on Home).",
+                icon=":material/directions_run:")
         return
     frac, text = widgets.progress_text(run)
     st.progress(min(max(frac, 0.0), 1.0), text=f"**#{run.id} {run.name}** — {text}")
@@ -183,19 +189,19 @@ def panel() -> None:
                                 key="train_lr")
 
 
-widgets.live(panel)
+with top:
+    widgets.live(panel)
+    others = [r for r in session.runs() if r is not session.current_run()]
+    if others:
+        by_id = {r.id: r for r in others}
+        default = [r.id for r in others] if overlay is None else [i for i in overlay if i in by_id]
 
-others = [r for r in session.runs() if r is not session.current_run()]
-if others:
-    by_id = {r.id: r for r in others}
-    default = [r.id for r in others] if overlay is None else [i for i in overlay if i in by_id]
+        def _overlay_changed() -> None:
+            st.session_state["train_overlay"] = list(st.session_state["_train_overlay_w"])
 
-    def _overlay_changed() -> None:
-        st.session_state["train_overlay"] = list(st.session_state["_train_overlay_w"])
-
-    st.session_state["_train_overlay_w"] = default
-    st.multiselect("Compare with earlier runs (dotted)", list(by_id), key="_train_overlay_w",
-                   format_func=lambda i: widgets.run_label(by_id[i]), on_change=_overlay_changed)
+        st.session_state["_train_overlay_w"] = default
+        st.multiselect("Compare with earlier runs (dotted)", list(by_id), key="_train_overlay_w",
+                       format_func=lambda i: widgets.run_label(by_id[i]), on_change=_overlay_changed)
 
 with widgets.teach():
     st.markdown("**Skip-gram objective** (paper eq. 1): maximise the average log probability of the context "

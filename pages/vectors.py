@@ -135,9 +135,11 @@ else:
     e = st.columns(5)
     e[0].download_button("word2vec binary", lambda: vector_io.to_word2vec_bytes(run.vectors, True),
                          file_name=f"{base}.bin", mime="application/octet-stream", key="dl_bin", on_click="ignore",
-                         icon=":material/save:", help="Readable by word2vec.c's distance tool and gensim (binary=True).")
+                         icon=":material/save:",
+                         help="Readable by word2vec.c's distance tool and gensim (binary=True).")
     e[1].download_button("word2vec text", lambda: vector_io.to_word2vec_bytes(run.vectors, False),
-                         file_name=f"{base}.txt", mime="text/plain", key="dl_txt", on_click="ignore", icon=":material/description:")
+                         file_name=f"{base}.txt", mime="text/plain", key="dl_txt", on_click="ignore",
+                         icon=":material/description:")
     e[2].download_button("Projector vectors.tsv", lambda: vector_io.to_projector_tsv(run.vectors)[0],
                          file_name=f"{base}-vectors.tsv", mime="text/tab-separated-values", key="dl_tsv",
                          on_click="ignore", icon=":material/grid_on:")
@@ -146,7 +148,8 @@ else:
                          on_click="ignore", icon=":material/label:")
     e[4].download_button("Vocabulary counts", lambda: "".join(
         f"{w} {int(c)}\n" for w, c in zip(run.trainer.vocab.words, run.trainer.vocab.counts, strict=True)),
-        file_name=f"{base}-vocab.txt", mime="text/plain", key="dl_vocab", on_click="ignore", icon=":material/format_list_numbered:",
+        file_name=f"{base}-vocab.txt", mime="text/plain", key="dl_vocab", on_click="ignore",
+        icon=":material/format_list_numbered:",
         help="`word count` per line, most frequent first (word2vec.c -save-vocab).")
     st.caption(f"{len(rv):,} words x {rv.dim} dimensions. For projector.tensorflow.org: *Load* → upload "
                "vectors.tsv, then metadata.tsv.")

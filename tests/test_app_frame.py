@@ -380,3 +380,28 @@ def test_upload_is_stored_by_content_hash():
     p1 = corpora.save_upload("a.txt", data)
     p2 = corpora.save_upload("b.txt", data)
     assert p1 == p2 and p1.read_bytes() == data
+
+
+def test_rows_moved_figure_stays_light_for_a_big_vocabulary():
+    v = 50_000
+    delta_in = np.zeros(v)
+    delta_in[[3, 40_000]] = [0.1, 0.2]
+    delta_out = np.zeros(v - 1)
+    delta_out[[v - 2, 100]] = 0.05
+    m = objectives.RowsMoved(Loss.HS, 1, 3, delta_in, delta_out, np.array([v - 2, 100]), 1.0, 0.9)
+    fig = figures.rows_moved_figure(m, [f"w{i}" for i in range(v)])
+    for trace in fig.data:
+        z = np.asarray(trace.z, dtype=float)
+        assert np.isfinite(z).sum() <= figures.MAX_CELLS
+        assert (z > 0).sum() == 2  # each changed row still lights its cell
+    assert "2 of 50,000 rows" in fig.layout.annotations[0].text
+
+
+def test_phrases_and_text8_presets(tmp_path, monkeypatch):
+    loaded = presets.preset_corpus(presets.PRESETS["phrases"])
+    assert "phrases" in loaded.name and "new_york" in loaded.corpus.vocab
+    fake = tmp_path / "text8"
+    fake.write_bytes(b"anarchism originated as a term of abuse " * 30_000)
+    monkeypatch.setenv("W2V_TEXT8", str(fake))
+    assert corpora.text8_path() == fake
+    assert "text8" in [p.key for p in presets.available_presets()]

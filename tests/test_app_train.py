@@ -161,3 +161,19 @@ def test_objectives_race_runs_four_objectives_one_after_another():
     print("seconds per epoch:", {k: round(v, 3) for k, v in per_epoch.items()})
     assert per_epoch["SOFTMAX"] > 5 * per_epoch["NS"]
     assert at.dataframe and len(at.get("plotly_chart")) >= 3
+
+
+def test_a_new_min_count_re_reads_the_vocabulary_before_training():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.button(key="home_load_sample").click().run()  # small_world, min count 5
+    v5 = len(at.session_state["corpus"].corpus.vocab)
+    at.switch_page("pages/train.py").run()
+    set_params(at, min_count=50, epochs=30, size=10)
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+    loaded = at.session_state["corpus"]
+    assert loaded.min_count == 50 and len(loaded.corpus.vocab) < v5
+    run = runs(at)[0]
+    assert len(run.trainer.vocab) == len(loaded.corpus.vocab)
+    at.button(key="train_stop").click().run()
+    assert not run.running

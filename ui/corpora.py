@@ -190,7 +190,7 @@ def save_upload(name: str, data: bytes) -> Path:
     suffix = ".txt.gz" if data[:2] == b"\x1f\x8b" else ".txt"
     path = UPLOAD_DIR / f"{digest}{suffix}"
     if not path.is_file() or path.stat().st_size != len(data):
-        tmp = path.with_suffix(path.suffix + ".part")
+        tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.part")
         tmp.write_bytes(data)
         tmp.replace(path)
     return path
@@ -291,10 +291,11 @@ def phrased(loaded: LoadedCorpus, thresholds: tuple[float, ...] = (200.0, 100.0)
         if loaded.head_words:
             src = io.StringIO(_head_text(Path(loaded.path), loaded.head_words))
         try:
-            model = detect_phrases(src, str(out) + ".part", cfg)
+            part = f"{out}.{os.getpid()}.part"
+            model = detect_phrases(src, part, cfg)
         except PhraseError as e:
             raise CorpusError(str(e)) from None
-        Path(str(out) + ".part").replace(out)
+        Path(part).replace(out)
         table = [(p.phrase, p.count, p.score, p.pass_no) for p in model.table()]
         table_path.write_text(json.dumps(table), encoding="utf-8")
     table = [tuple(r) for r in json.loads(table_path.read_text(encoding="utf-8"))]

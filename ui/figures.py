@@ -122,8 +122,8 @@ def loss_figure(current: LossSeries | None, others: Sequence[LossSeries] = (),
                                  line={"color": color, "width": 3},
                                  marker={"color": color, "size": 11, "line": {"color": "white", "width": 1.5}},
                                  hovertemplate="end of epoch %{x:.0f}<br>loss %{y:.4f}<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="epochs", yaxis_title="loss per example",
-                      legend={"orientation": "h", "y": -0.22, "x": 0}, hovermode="closest")
+    fig.update_layout(title=title, xaxis_title="epochs", yaxis_title="loss per example", hovermode="closest",
+                      showlegend=bool(others), legend={"orientation": "h", "y": -0.25, "x": 0})
     fig.update_xaxes(rangemode="tozero")
     return fig
 
@@ -139,7 +139,7 @@ def lr_figure(alpha0: float, min_alpha: float, epochs: int, observed: LossSeries
         fig.add_trace(go.Scatter(x=observed.alpha_x, y=observed.alpha_y, mode="markers", name="this run",
                                  marker={"color": LOSS_COLORS.get(observed.loss, "#1f77b4"), "size": 6}))
     fig.update_layout(title=title, xaxis_title="epochs", yaxis_title="alpha",
-                      legend={"orientation": "h", "y": -0.22, "x": 0})
+                      legend={"x": 0.99, "xanchor": "right", "y": 0.99, "bgcolor": "rgba(255,255,255,0.7)"})
     fig.update_yaxes(rangemode="tozero")
     return fig
 
@@ -163,30 +163,45 @@ def epoch_time_figure(rows: Sequence[tuple[str, Loss, float]],
 def rows_touched_figure(rt: RowsTouched, title: str | None = None) -> go.Figure:
     """Output rows read and written per training example, log scale: V vs log2 V vs k + 1."""
     title = title or f"Output rows touched per example (V = {rt.vocab:,})"
-    labels = ["full softmax", "hierarchical softmax", "negative sampling", "NCE"]
+    labels = ["full<br>softmax", "hierarchical<br>softmax", "negative<br>sampling", "NCE"]
     values = [rt.softmax, rt.hs, rt.ns, rt.nce]
-    notes = [f"V = {rt.vocab:,}", f"{rt.hs:.1f} (log2 V = {rt.log2_v:.1f})", f"k + 1 = {rt.ns:.0f}",
-             f"k + 1 = {rt.nce:.0f}"]
+    notes = [f"V = {rt.vocab:,}", f"≈ {rt.hs:.1f}", f"k+1 = {rt.ns:.0f}", f"k+1 = {rt.nce:.0f}"]
     colors = [LOSS_COLORS[Loss.SOFTMAX], LOSS_COLORS[Loss.HS], LOSS_COLORS[Loss.NS], LOSS_COLORS[Loss.NCE]]
     fig = go.Figure(go.Bar(x=labels, y=values, marker_color=colors, text=notes, textposition="outside",
-                           hovertemplate="%{x}<br>%{y:,.1f} rows<extra></extra>"))
-    fig.update_layout(title=title, yaxis_title="rows of W_out per example", showlegend=False)
-    fig.update_yaxes(type="log", range=[0, math.log10(max(values) * 8)])
+                           cliponaxis=False, hovertemplate="%{x}<br>%{y:,.1f} rows<extra></extra>"))
+    fig.update_layout(title=title, yaxis_title="rows of W_out per example", showlegend=False,
+                      uniformtext={"minsize": 12, "mode": "show"})
+    fig.update_yaxes(type="log", dtick=1, range=[0, math.log10(max(values) * 8)])
+    fig.update_xaxes(tickangle=0)
     return fig
 
 
+MAX_CELLS = 4096  # beyond this many rows, one cell stands for a block of consecutive rows
+
+
 def _grid(delta: np.ndarray, labels: Sequence[str], cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lay (n,) row changes out as a (rows, cols) grid of cells; a cell holds `block` rows when
+    n > MAX_CELLS (its value is the largest change in the block), so big vocabularies stay light."""
     n = delta.shape[0]
-    rows = math.ceil(n / cols)
+    block = max(1, math.ceil(n / MAX_CELLS))
+    cells = math.ceil(n / block)
+    padded = np.zeros(cells * block)
+    padded[:n] = delta
+    cell_delta = padded.reshape(cells, block).max(axis=1)
+    rows = math.ceil(cells / cols)
     z = np.full(rows * cols, np.nan)
-    mx = float(delta.max()) if n else 0.0
-    moved = delta > 0
-    z[:n] = 0.0
+    z[:cells] = 0.0
+    mx = float(cell_delta.max()) if cells else 0.0
+    moved = cell_delta > 0
     if mx > 0:
         # every moved row visible (>= 0.35), the largest move darkest
-        z[:n][moved] = 0.35 + 0.65 * np.sqrt(delta[moved] / mx)
+        z[:cells][moved] = 0.35 + 0.65 * np.sqrt(cell_delta[moved] / mx)
     text = np.full(rows * cols, "", dtype=object)
-    text[:n] = [f"row {i}: {labels[i]}<br>|change| = {delta[i]:.2e}" for i in range(n)]
+    if block == 1:
+        text[:cells] = [f"row {i}: {labels[i]}<br>|change| = {delta[i]:.2e}" for i in range(n)]
+    else:
+        text[:cells] = [f"rows {c * block}-{min(n, (c + 1) * block) - 1} ({labels[c * block]} …)"
+                        f"<br>largest |change| = {cell_delta[c]:.2e}" for c in range(cells)]
     return z.reshape(rows, cols), text.reshape(rows, cols)
 
 
@@ -195,7 +210,7 @@ def rows_moved_figure(moved: RowsMoved, words: Sequence[str],
     """Every row of W_in and W_out as one cell of a grid (row 0 top-left, most frequent word);
     dark cells are rows whose values changed in the update."""
     v = len(words)
-    cols = max(8, math.ceil(math.sqrt(max(v, moved.delta_out.shape[0]))))
+    cols = max(8, math.ceil(math.sqrt(min(MAX_CELLS, max(v, moved.delta_out.shape[0])))))
     out_labels = list(words) if moved.delta_out.shape[0] == v else [f"inner node {i}" for i in
                                                                      range(moved.delta_out.shape[0])]
     n_in, n_out = len(moved.changed_in), len(moved.changed_out)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import plotly.graph_objects as go
@@ -25,8 +25,6 @@ from .runs import Run
 
 POLL_SECONDS = 0.5  # page fragments while training
 SIDEBAR_POLL_SECONDS = 1.0
-STATUS_ICONS = {"queued": ":material/hourglass_empty:", "running": ":material/play_circle:",
-                "done": ":material/check_circle:", "stopped": ":material/stop_circle:", "error": ":material/error:"}
 
 
 # -- figures -----------------------------------------------------------------------------------------
@@ -58,7 +56,8 @@ def need_corpus() -> session.LoadedCorpus | None:
     """The session's corpus, or None after one line saying where to get one."""
     loaded = session.current_corpus()
     if loaded is None:
-        st.info("No corpus yet: choose one on **Home** (or press *Train a small demo* there).", icon=":material/description:")
+        st.info("No corpus yet: choose one on **Home** (or press *Train a small demo* there).",
+                icon=":material/description:")
     return loaded
 
 
@@ -194,7 +193,7 @@ def _run_status() -> None:
         st.caption("No run yet. Train one on **Train**.")
         return
     frac, text = progress_text(run)
-    st.progress(min(max(frac, 0.0), 1.0), text=f"{STATUS_ICONS.get(run.status, '')} {text}")
+    st.progress(min(max(frac, 0.0), 1.0), text=text)
     others = [r for r in session.running_runs() if r is not run]
     if others:
         st.caption(f"also training: {', '.join('#' + str(r.id) for r in others)}")
@@ -205,29 +204,22 @@ def sidebar() -> None:
     """The frame's sidebar: corpus, runs, live status, Stop, large text."""
     with st.sidebar:
         loaded = session.current_corpus()
-        st.markdown("**Corpus**")
         if loaded is None:
-            st.caption("none yet: choose one on Home")
+            st.caption("**Corpus**: none yet (choose one on Home)")
         else:
             c = loaded.corpus
-            cut = f" (min count {loaded.min_count})" if loaded.min_count is not None else ""
-            st.caption(f"{loaded.name}  \n{len(c):,} words · vocabulary {len(c.vocab):,}{cut}")
+            cut = f", min count {loaded.min_count}" if loaded.min_count is not None else ""
+            st.caption(f"**Corpus**: {loaded.name}  \n{len(c):,} words · vocabulary {len(c.vocab):,}{cut}")
         all_runs = session.runs()
-        st.markdown("**Run**")
         if all_runs:
             current = session.current_run()
             ids = [r.id for r in reversed(all_runs)]
             st.session_state["_w_sidebar_run"] = current.id if current is not None else ids[0]
             by_id = {r.id: r for r in all_runs}
             st.selectbox("Run shown on every page", ids, key="_w_sidebar_run", on_change=_select_run,
-                         format_func=lambda i: run_label(by_id[i], status=False), label_visibility="collapsed")
+                         format_func=lambda i: run_label(by_id[i], status=False))
         live(_run_status, every=SIDEBAR_POLL_SECONDS)
         st.divider()
         st.session_state["_w_large_text"] = session.large_text()
         st.toggle("Large text (projector)", key="_w_large_text", on_change=_toggle_large,
                   help="Bigger fonts in every figure, for presenting on a projector.")
-
-
-def latex_block(lines: Sequence[str]) -> None:
-    for line in lines:
-        st.latex(line)
