@@ -171,7 +171,9 @@ def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_
     rng = rng_state[0]
     sen = work.sen
     words = 0
-    loss_sum = 0.0
+    # subtle: continue the running float64 sum instead of adding a per-chunk partial sum, so the
+    # order of additions (and the last bit of the loss) does not depend on the chunk sizes
+    loss_sum = out[0]
     examples = 0
     alpha = run.alpha0
     for s in range(s_begin, s_end):
@@ -200,7 +202,7 @@ def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_
         loss_sum += ls
         examples += ex
     rng_state[0] = rng
-    out[0] += loss_sum
+    out[0] = loss_sum
     out[1] += examples
     out[2] += words
     out[3] = alpha
