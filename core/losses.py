@@ -140,13 +140,15 @@ def logistic_step(h, W_out, rows, labels, offsets, n, alpha, neu1e, zs, want_los
     """Binary logistic regression of each target row: label 1 pushes s(z) up, label 0 down.
 
     z_j = W_out[r_j] . h - offset_j; g_j = alpha (label_j - s(clip(z_j)));
-    neu1e += g_j W_out[r_j] (old row); W_out[r_j] += g_j h. Returns the float64 loss
+    neu1e += g_j W_out[r_j] (the row before this target's update); W_out[r_j] += g_j h. Returns the float64 loss
     sum_j log(1 + e^{-y_j z_j}), y_j = +1 for label 1 and -1 for label 0, from the unclipped z.
 
     subtle: all n dot products are taken before any row is updated. Computed one after the other,
     each dot -> sigmoid -> update chain waits on the previous one (measured 1.7x slower). The
-    results differ only when a row appears twice among the targets (a noise word drawn twice),
-    where the sequential C code would score the second copy against the updated row.
+    results differ only when a row appears twice among the targets (a noise word drawn twice):
+    the C code scores the second copy against the updated row; here both copies are scored
+    against the old row, while the second copy's contribution to neu1e reads the row already
+    updated by the first (exactly what core/step.py reports).
     """
     dim = h.shape[0]
     for j in range(n):

@@ -4,8 +4,8 @@ Does: PCA by a NumPy SVD (instant, deterministic signs), UMAP (opt-in; umap-lear
 only when asked, it costs seconds), orthogonal Procrustes alignment (Schoenemann 1966; as used for
 diachronic embeddings by Hamilton et al. 2016) so the per-epoch snapshots of one run share one
 frame and points do not jump when the epoch slider moves, "semantic axes" (coordinates along word
-differences such as he - she, the Embedding Projector's custom projection), and the nearest
-neighbours shown on hover.
+differences such as he - she, the Embedding Projector's custom projection), the nearest
+neighbours shown on hover, and colour groups read from analogy sections (capital vs country).
 Does not: draw (plots.py), cache (the pages do, with st.cache_data), or train.
 
 Shapes: X (N, D) float rows are words; coordinates (N, k) float64 with k = 2 or 3.
