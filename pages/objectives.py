@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -50,7 +49,7 @@ else:
         st.dataframe(pd.DataFrame({
             "objective": ["full softmax", "hierarchical softmax", "negative sampling", "NCE"],
             "rows": [f"{rt.softmax:,.0f}", f"{rt.hs:.2f}", f"{rt.ns:.0f}", f"{rt.nce:.0f}"],
-            "rule": ["V", f"mean code length ({rt.hs_min} to {rt.hs_max})", "k + 1", "k + 1"],
+            "rule": ["V", f"Huffman path ({rt.hs_min}-{rt.hs_max})", "k + 1", "k + 1"],
         }), hide_index=True, key="obj_rows_table")
         st.caption(f"V = {rt.vocab:,}, log2 V = {rt.log2_v:.1f}, k = {max(k, 1)}. The Huffman code length is "
                    "averaged over target words weighted by how often they are targets"
@@ -74,34 +73,40 @@ r2.caption(presets.PRESETS["race"].blurb + " Or tick *Race all four objectives* 
 
 
 def race_panel() -> None:
-    all_runs = session.runs()
-    if not all_runs:
+    selected = session.current_run()
+    if selected is None:
         st.info("No runs yet: press **Run the objectives race**.", icon=":material/sports_score:")
         return
+    # compare like with like: only the runs on the selected run's corpus
+    same = [r for r in session.runs() if r.corpus_name == selected.corpus_name]
+    hidden = len(session.runs()) - len(same)
     rows, times, series = [], [], []
-    for r in all_runs:
+    for r in same:
         cfg = r.trainer.config if r.trainer is not None else r.config
         loss = Loss(cfg.loss)
-        secs = [e.seconds for e in r.epochs]
-        per_epoch = float(np.mean(secs)) if secs else math.nan
-        frac, text = widgets.progress_text(r)
+        # subtle: the fastest epoch, not the mean: a short epoch is easily slowed by the page redrawing
+        best = min((e.seconds for e in r.epochs), default=math.nan)
+        _, text = widgets.progress_text(r)
         rows.append({"run": f"#{r.id}", "objective": figures.LOSS_NAMES[loss], "status": text,
-                     "corpus": r.corpus_name, "s / epoch": None if math.isnan(per_epoch) else round(per_epoch, 3),
+                     "s / epoch (fastest)": None if math.isnan(best) else round(best, 3),
                      "words / s": round(r.result.words_per_sec) if r.result is not None else None,
                      "last epoch loss": round(r.epochs[-1].loss, 4) if r.epochs else None})
-        if secs:
-            times.append((f"#{r.id} {figures.LOSS_NAMES[loss]}", loss, per_epoch))
+        if r.epochs:
+            times.append((f"#{r.id} {figures.LOSS_NAMES[loss]}", loss, best))
         series.append(figures.loss_series(r))
+    st.caption(f"Runs on **{selected.corpus_name}** (the corpus of the run selected in the sidebar)"
+               + (f"; {hidden} run(s) on other corpora are not shown." if hidden else "."))
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="obj_race_table")
     g1, g2 = st.columns(2, gap="medium")
     with g1:
-        widgets.show_figure(figures.epoch_time_figure(times), height=420, key="obj_times")
+        widgets.show_figure(figures.epoch_time_figure(times, title="Seconds per epoch (fastest epoch, log scale)"),
+                            height=420, key="obj_times")
     with g2:
-        widgets.show_figure(figures.loss_figure(None, series, title="Loss per example, all runs"), height=420,
-                            key="obj_losses")
+        widgets.show_figure(figures.loss_figure(None, series, title="Loss per example (scales differ by objective)"),
+                            height=420, key="obj_losses")
 
 
-widgets.live(race_panel)
+widgets.live(race_panel, every=2.0)  # light polling: the race measures speed
 
 # -- 3. one update -------------------------------------------------------------------------------------------
 st.subheader("3. One update changes only the rows of the words involved")
@@ -114,14 +119,16 @@ else:
                             ("context", "queen" if "queen" in index else words[min(20, len(words) - 1)])):
         if prefs[field] not in index:
             prefs[field] = fallback
-    u1, u2, u3 = st.columns(3)
+    u1, u2, u3 = st.columns([1, 1, 1.6])
     with u1:
         widgets.bound(st.selectbox, "Centre word (the target)", prefs, "centre", prefix="obj", options=words)
     with u2:
         widgets.bound(st.selectbox, "Context word (the input row)", prefs, "context", prefix="obj", options=words)
     with u3:
         widgets.bound(st.segmented_control, "Objective", prefs, "loss", prefix="obj", options=list(presets.LOSSES),
-                      format_func=presets.LOSS_LABELS.get, required=True)
+                      format_func={"ns": "NS", "hs": "HS", "softmax": "softmax", "nce": "NCE"}.get, required=True,
+                      help="NS: negative sampling; HS: hierarchical softmax; softmax: the full softmax; NCE: "
+                           "noise-contrastive estimation.")
     loss = presets.LOSSES[prefs["loss"]]
     use_run = (run is not None and run.trainer is not None and Loss(run.trainer.config.loss) == loss)
     if use_run:
@@ -146,7 +153,7 @@ else:
         m[2].metric("Loss of this example before", f"{moved.loss_before:.4f}")
         m[3].metric("after", f"{moved.loss_after:.4f}", delta=f"{moved.loss_after - moved.loss_before:+.2e}",
                     delta_color="inverse")
-        widgets.show_figure(figures.rows_moved_figure(moved, words), height=520, key="obj_moved")
+        widgets.show_figure(figures.rows_moved_figure(moved, words), height=430, key="obj_moved")
         st.caption(f"Applied to copies of {origin}; every cell is one row, the most frequent word top-left. "
                    "Skip-gram: the input row is the context word, the target the centre word (word2vec.c).")
 

@@ -104,7 +104,7 @@ with settings, st.container(border=True):
         b(st.number_input, "Seed", params, "seed", prefix="train", min_value=0, max_value=2**31 - 1, step=1)
     with c4:
         st.markdown("**Recording**")
-        b(st.checkbox, "Compute the exact loss", params, "compute_loss", prefix="train",
+        b(st.checkbox, "Exact loss", params, "compute_loss", prefix="train",
           help="Accumulates the float64 loss of every example (a little slower).")
         b(st.number_input, "Snapshot top-N words per epoch", params, "snapshot_topn", prefix="train", min_value=0,
           max_value=20_000, step=100, help="Copies of the N most frequent words' vectors after every epoch, for "
@@ -153,11 +153,13 @@ with top:
 overlay = st.session_state.setdefault("train_overlay", None)  # run ids shown dotted; None = all earlier
 
 
-def panel() -> None:
+def status_panel() -> None:
+    """Progress bar and numbers of the selected run (re-drawn every second while training)."""
     run = session.current_run()
     if run is None:
-        st.info("No run yet: press **Start training** (or *Train a small demo* on Home).",
-                icon=":material/directions_run:")
+        if session.current_corpus() is not None:  # without a corpus the line above already says what to do
+            st.info("No run yet: press **Start training** (or *Train a small demo* on Home).",
+                    icon=":material/directions_run:")
         return
     frac, text = widgets.progress_text(run)
     st.progress(min(max(frac, 0.0), 1.0), text=f"**#{run.id} {run.name}** — {text}")
@@ -173,24 +175,39 @@ def panel() -> None:
     m[2].metric("Words / second", f"{wps:,.0f}")
     m[3].metric("Time left" if run.running else "Time",
                 widgets.fmt_seconds(eta if run.running else (run.result.seconds if run.result else 0.0)))
+
+
+def loss_panel() -> None:
+    """The live loss curve of the selected run, earlier runs dotted."""
+    run = session.current_run()
+    if run is None:
+        return
     cur = figures.loss_series(run)
     others_ids = [r.id for r in session.runs() if r is not run]
     chosen_ids = others_ids if overlay is None else [i for i in overlay if i in others_ids]
     others = [figures.loss_series(r) for r in session.runs() if r.id in chosen_ids]
-    g1, g2 = st.columns([3, 2], gap="medium")
-    with g1:
-        if not run.config.compute_loss:
-            st.caption("This run does not compute the loss (Compute the exact loss is off).")
-        widgets.show_figure(figures.loss_figure(cur, others), height=430, key="train_loss")
-    with g2:
-        cfg = run.trainer.config if run.trainer is not None else None
-        if cfg is not None:
-            widgets.show_figure(figures.lr_figure(cfg.alpha, cfg.min_alpha, cfg.epochs, cur), height=430,
-                                key="train_lr")
+    if not run.config.compute_loss:
+        st.caption("This run does not compute the loss (*Exact loss* was off).")
+    widgets.show_figure(figures.loss_figure(cur, others), height=430, key="train_loss")
+
+
+def lr_panel() -> None:
+    """The learning-rate schedule; drawn once per full rerun, not per tick (it is known in advance)."""
+    run = session.current_run()
+    cfg = run.trainer.config if (run is not None and run.trainer is not None) else None
+    if cfg is not None:
+        widgets.show_figure(figures.lr_figure(cfg.alpha, cfg.min_alpha, cfg.epochs, figures.loss_series(run)),
+                            height=430, key="train_lr")
 
 
 with top:
-    widgets.live(panel)
+    widgets.live(status_panel)
+    if session.current_run() is not None:
+        g1, g2 = st.columns([3, 2], gap="medium")
+        with g1:
+            widgets.live(loss_panel)
+        with g2:
+            lr_panel()
     others = [r for r in session.runs() if r is not session.current_run()]
     if others:
         by_id = {r.id: r for r in others}

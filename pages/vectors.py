@@ -133,26 +133,27 @@ else:
     if run.running:
         st.caption("The run is still training: a download holds the vectors as they are at that moment.")
     e = st.columns(5)
-    e[0].download_button("word2vec binary", lambda: vector_io.to_word2vec_bytes(run.vectors, True),
+    e[0].download_button("word2vec .bin", lambda: vector_io.to_word2vec_bytes(run.vectors, True),
                          file_name=f"{base}.bin", mime="application/octet-stream", key="dl_bin", on_click="ignore",
-                         icon=":material/save:",
+                         width="stretch", icon=":material/save:",
                          help="Readable by word2vec.c's distance tool and gensim (binary=True).")
-    e[1].download_button("word2vec text", lambda: vector_io.to_word2vec_bytes(run.vectors, False),
-                         file_name=f"{base}.txt", mime="text/plain", key="dl_txt", on_click="ignore",
+    e[1].download_button("word2vec .txt", lambda: vector_io.to_word2vec_bytes(run.vectors, False),
+                         file_name=f"{base}.txt", mime="text/plain", key="dl_txt", on_click="ignore", width="stretch",
                          icon=":material/description:")
-    e[2].download_button("Projector vectors.tsv", lambda: vector_io.to_projector_tsv(run.vectors)[0],
+    e[2].download_button("vectors.tsv", lambda: vector_io.to_projector_tsv(run.vectors)[0],
                          file_name=f"{base}-vectors.tsv", mime="text/tab-separated-values", key="dl_tsv",
-                         on_click="ignore", icon=":material/grid_on:")
-    e[3].download_button("Projector metadata.tsv", lambda: vector_io.to_projector_tsv(run.vectors)[1],
+                         on_click="ignore", width="stretch", icon=":material/grid_on:")
+    e[3].download_button("metadata.tsv", lambda: vector_io.to_projector_tsv(run.vectors)[1],
                          file_name=f"{base}-metadata.tsv", mime="text/tab-separated-values", key="dl_meta",
-                         on_click="ignore", icon=":material/label:")
-    e[4].download_button("Vocabulary counts", lambda: "".join(
+                         on_click="ignore", width="stretch", icon=":material/label:")
+    e[4].download_button("vocab counts", lambda: "".join(
         f"{w} {int(c)}\n" for w, c in zip(run.trainer.vocab.words, run.trainer.vocab.counts, strict=True)),
-        file_name=f"{base}-vocab.txt", mime="text/plain", key="dl_vocab", on_click="ignore",
+        file_name=f"{base}-vocab.txt", mime="text/plain", key="dl_vocab", on_click="ignore", width="stretch",
         icon=":material/format_list_numbered:",
         help="`word count` per line, most frequent first (word2vec.c -save-vocab).")
-    st.caption(f"{len(rv):,} words x {rv.dim} dimensions. For projector.tensorflow.org: *Load* → upload "
-               "vectors.tsv, then metadata.tsv.")
+    st.caption(f"{len(rv):,} words x {rv.dim} dimensions. word2vec files: for word2vec.c and gensim. "
+               "vectors.tsv + metadata.tsv: for projector.tensorflow.org (*Load*, then upload both). "
+               "vocab counts: `word count` lines.")
 
 with widgets.teach("Formats, and how word2vec.c and gensim read them"):
     st.markdown(

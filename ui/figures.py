@@ -54,8 +54,8 @@ def zipf_figure(counts: np.ndarray, title: str = "Zipf's law: word count against
                              name="slope -1 (Zipf)", line={"dash": "dash", "color": GREY}))
     fig.update_layout(title=title, xaxis_title="rank (1 = most frequent)", yaxis_title="count",
                       legend={"x": 0.99, "xanchor": "right", "y": 0.99})
-    fig.update_xaxes(type="log")
-    fig.update_yaxes(type="log")
+    fig.update_xaxes(type="log", dtick=1)  # powers of ten only: minor labels clutter a projector
+    fig.update_yaxes(type="log", dtick=1)
     return fig
 
 

@@ -2,8 +2,8 @@
 
 Does: the frame's sidebar (current corpus, run selector with live status and progress, Stop,
 the "large text" switch for projectors); `fig_style` / `show_figure` that every page uses so
-figures share one template and font size; `live(...)`, a fragment that re-runs every half
-second only while this session trains and triggers one full rerun when training ends;
+figures share one template and font size; `live(...)`, a fragment that re-runs every second
+only while this session trains and triggers one full rerun when training ends;
 widgets bound to the session's own keys (Streamlit forgets a widget's value once its page is
 left, so every value is copied into session state on change and written back before the widget
 is drawn); one-line "what to do" messages.
@@ -23,8 +23,8 @@ import streamlit as st
 from . import session
 from .runs import Run
 
-POLL_SECONDS = 0.5  # page fragments while training
-SIDEBAR_POLL_SECONDS = 1.0
+POLL_SECONDS = 1.0  # page fragments while training (each poll costs server and browser CPU)
+SIDEBAR_POLL_SECONDS = 2.0
 
 
 # -- figures -----------------------------------------------------------------------------------------
