@@ -27,11 +27,9 @@ except ImportError:  # the evaluation module may still be landing
     ANALOGY_RESTRICT = 30_000
     EvalError = ValueError
 
-try:
-    from ui.widgets import fig_style
-except ImportError:  # the shared widgets module may not be there yet
-    def fig_style(fig, height=None):
-        return fig
+from ui.page_helpers import kept_url as kept
+from ui.page_helpers import show
+from ui.widgets import fig_style  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = {
@@ -41,20 +39,8 @@ FILES = {
 METHODS = {"3CosAdd": "add", "3CosMul": "mul"}
 
 
-def show(fig) -> None:
-    """The app's figure style (template, large-text fonts), keeping the builder's height."""
-    st.plotly_chart(fig_style(fig, fig.layout.height), theme=None, config={"displaylogo": False})
 
 
-def kept(widget, label: str, key: str, default, param: str | None = None, **kwargs):
-    """A widget whose value survives leaving the page; seeded from ?param= when the URL has it."""
-    store = f"_kept_{key}"
-    if key not in st.session_state:
-        url = st.query_params.get(param) if param else None
-        st.session_state[key] = url if url is not None else st.session_state.get(store, default)
-    value = widget(label, key=key, **kwargs)
-    st.session_state[store] = value
-    return value
 
 
 def first_present(options: list[tuple[str, ...]], vectors: Vectors) -> tuple[str, ...]:

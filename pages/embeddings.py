@@ -16,13 +16,10 @@ import streamlit as st
 
 from core import plots, projection
 from core.evaluate import EvalError, read_analogies
+from ui.page_helpers import kept_url as kept
+from ui.page_helpers import show
 from ui.session import current_run
-
-try:
-    from ui.widgets import fig_style
-except ImportError:  # the shared widgets module may not be there yet
-    def fig_style(fig, height=None):
-        return fig
+from ui.widgets import fig_style  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION_FILES = (ROOT / "sample_corpora" / "small_world_analogies.txt",
@@ -30,20 +27,8 @@ SECTION_FILES = (ROOT / "sample_corpora" / "small_world_analogies.txt",
 NEIGHBOUR_CANDIDATES = 10_000  # hover neighbours are searched among this many most frequent words
 
 
-def show(fig) -> None:
-    """The app's figure style (template, large-text fonts), keeping the builder's height."""
-    st.plotly_chart(fig_style(fig, fig.layout.height), theme=None, config={"displaylogo": False})
 
 
-def kept(widget, label: str, key: str, default, param: str | None = None, **kwargs):
-    """A widget whose value survives leaving the page; seeded from ?param= when the URL has it."""
-    store = f"_kept_{key}"
-    if key not in st.session_state:
-        url = st.query_params.get(param) if param else None
-        st.session_state[key] = url if url is not None else st.session_state.get(store, default)
-    value = widget(label, key=key, **kwargs)
-    st.session_state[store] = value
-    return value
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

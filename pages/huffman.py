@@ -13,28 +13,9 @@ import streamlit as st
 
 from core import plots
 from core.huffman import build_huffman, word_path, word_probabilities
+from ui.page_helpers import kept, show
 from ui.session import current_corpus, current_run
-
-try:
-    from ui.widgets import fig_style
-except ImportError:  # the shared widgets module may not be there yet
-    def fig_style(fig, height=None):
-        return fig
-
-
-def show(fig) -> None:
-    """The app's figure style (template, large-text fonts), keeping the builder's height."""
-    st.plotly_chart(fig_style(fig, fig.layout.height), theme=None, config={"displaylogo": False})
-
-
-def kept(widget, label: str, key: str, default, **kwargs):
-    """A widget whose value survives leaving the page (Streamlit drops widget keys of unseen pages)."""
-    store = f"_kept_{key}"
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(store, default)
-    value = widget(label, key=key, **kwargs)
-    st.session_state[store] = value
-    return value
+from ui.widgets import fig_style  # noqa: F401
 
 
 def first_known(candidates: list[str], words: list[str], index: dict[str, int], fallback: int) -> str:

@@ -31,29 +31,15 @@ try:
 except ImportError:  # the corpora module may not be there yet
     load_file = None
 
-try:
-    from ui.widgets import fig_style
-except ImportError:  # the shared widgets module may not be there yet
-    def fig_style(fig, height=None):
-        return fig
+from ui.page_helpers import kept, show
+from ui.widgets import fig_style  # noqa: F401
 
 AUTO_TOKENS = 3_000_000  # corpora up to this size are processed without a button press
 SAMPLE_SENTENCES = 5_000  # sentences scanned for the before/after examples
 
 
-def show(fig) -> None:
-    """The app's figure style (template, large-text fonts), keeping the builder's height."""
-    st.plotly_chart(fig_style(fig, fig.layout.height), theme=None, config={"displaylogo": False})
 
 
-def kept(widget, label: str, key: str, default, **kwargs):
-    """A widget whose value survives leaving the page (Streamlit drops widget keys of unseen pages)."""
-    store = f"_kept_{key}"
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(store, default)
-    value = widget(label, key=key, **kwargs)
-    st.session_state[store] = value
-    return value
 
 
 def text_source(loaded: LoadedCorpus) -> tuple[str | io.StringIO, str, bool]:

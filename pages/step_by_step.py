@@ -21,31 +21,16 @@ from core.config import Loss, TrainConfig
 from core.corpus import Corpus, read_corpus, read_corpus_text
 from core.step import one_example, skipgram_pairs
 from core.trainer import Trainer
-
-try:
-    from ui.widgets import fig_style
-except ImportError:  # the shared widgets module may not be there yet
-    def fig_style(fig, height=None):
-        return fig
+from ui.page_helpers import kept, show
+from ui.widgets import fig_style  # noqa: F401
 
 TINY = Path(__file__).resolve().parents[1] / "sample_corpora" / "tiny.txt"
 STATE = "step_state"
 ALPHAS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]
 
 
-def show(fig) -> None:
-    """The app's figure style (template, large-text fonts), keeping the builder's height."""
-    st.plotly_chart(fig_style(fig, fig.layout.height), theme=None, config={"displaylogo": False})
 
 
-def kept(widget, label: str, key: str, default, **kwargs):
-    """A widget whose value survives leaving the page (Streamlit drops widget keys of unseen pages)."""
-    store = f"_kept_{key}"
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(store, default)
-    value = widget(label, key=key, **kwargs)
-    st.session_state[store] = value
-    return value
 
 
 @st.cache_data(show_spinner=False)
