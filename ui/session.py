@@ -157,10 +157,18 @@ def _release(jobs: SessionJobs) -> None:
         _log.info("w2v-explorer: session closed, stopped %d running run(s)", n)
 
 
-@st.cache_resource(scope="session", on_release=_release, show_spinner=False)
-def session_jobs() -> SessionJobs:
-    """This session's job list (session-scoped resource, released on disconnect)."""
+def _new_jobs() -> SessionJobs:
     return SessionJobs()
+
+
+try:  # Streamlit with session-scoped resources (scope= and on_release= of st.cache_resource)
+    session_jobs = st.cache_resource(scope="session", on_release=_release, show_spinner=False)(_new_jobs)
+except TypeError:  # older Streamlit: keep the list in session state; closing the tab then does not stop runs
+    _log.warning("this Streamlit has no session-scoped cache_resource: closing a tab will not stop its training")
+
+    def session_jobs() -> SessionJobs:  # type: ignore[misc]
+        return st.session_state.setdefault("_session_jobs", SessionJobs())
+session_jobs.__doc__ = "This session's job list (a session-scoped resource, released when the tab disconnects)."
 
 
 def _guard_register(run: Run) -> None:
