@@ -67,7 +67,7 @@ if run is None or run.trainer is None or run.vectors is None:
     st.info("Train a run on the Train page to try analogies with its vectors.")
     st.stop()
 vectors = run.vectors
-version = f"{len(run.epochs)}-{run.status}" if not run.running else f"{len(run.epochs)}-{len(run.ticks)}"
+version = run.version
 
 st.latex(r"\mathrm{vec}(\text{Berlin}) - \mathrm{vec}(\text{Germany}) + \mathrm{vec}(\text{France}) "
          r"\approx \mathrm{vec}(\text{Paris})")

@@ -81,7 +81,7 @@ if run is None or run.trainer is None or run.vectors is None:
 vectors = run.vectors
 words, X, counts = vectors.words, vectors.vectors, vectors.counts
 V = len(words)
-version = f"{len(run.epochs)}-{run.status}" if not run.running else f"{len(run.epochs)}-{len(run.ticks)}"
+version = run.version
 
 st.latex(r"\cos(w_1, w_2) = \frac{v_{w_1} \cdot v_{w_2}}{\lVert v_{w_1} \rVert \, \lVert v_{w_2} \rVert}"
          r"\qquad \text{axes: } x = \cos(w, a) - \cos(w, b)")

@@ -56,6 +56,12 @@ class Run:
         return self.trainer.vectors if self.trainer is not None else None
 
     @property
+    def version(self) -> str:
+        """Changes whenever the vectors may have changed: a cache key for what pages derive from them."""
+        tail = str(len(self.ticks)) if self.running else self.status
+        return f"{len(self.epochs)}-{tail}"
+
+    @property
     def latest(self) -> Progress | None:
         return self.ticks[-1] if self.ticks else None
 
