@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from . import _numba_setup  # noqa: F401
+from .borrow import borrow
 from .config import Architecture
 from .losses import LOSS_NCE, LOSS_NS, LOSS_SOFTMAX, draw_targets, output_step, rng_below, rng_next, rng_uniform
 from .prefetch import prefetch_row
@@ -40,27 +41,29 @@ def make_run(arch: int, loss: int, window: int, negative: int, shared: bool, wan
 
 
 def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out: int, softmax: bool) -> Work:
-    """Scratch for one worker. rows/labels/offsets are (2, 2 window, T): two positions (the one
-    being trained and the next one being prefetched) x pairs x targets."""
-    pairs = 2 * window
+    """Scratch for one worker. rows/labels/offsets are (2 x 2 window, T): two positions (the one
+    being trained and the next one being prefetched) x pairs, by targets; h is (1, D)."""
+    slots = 2 * 2 * window
     return Work(
         np.zeros(max_sentence, np.int32),
-        np.zeros((2, pairs, max_targets), np.int64),
-        np.zeros((2, pairs, max_targets), np.float32),
-        np.zeros((2, pairs, max_targets), np.float32),
-        np.zeros((2, pairs), np.int64),
-        np.zeros((2, pairs), np.int32),
+        np.zeros((slots, max_targets), np.int64),
+        np.zeros((slots, max_targets), np.float32),
+        np.zeros((slots, max_targets), np.float32),
+        np.zeros(slots, np.int64),
+        np.zeros(slots, np.int32),
         np.zeros(2, np.int64),
         np.zeros(dim, np.float32),
-        np.zeros(dim, np.float32),
+        np.zeros((1, dim), np.float32),
         np.zeros(max(n_out, max_targets) if softmax else max_targets, np.float32),
     )
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _skipgram_prepare(run, tables, sen, n_sen, i, buf, W_in, W_out, rng, work, neg_counts):
-    """Draw position i's window and the targets of each of its pairs into buffer `buf`, and
-    prefetch the rows they will touch, one position ahead of their use."""
+def _skipgram_prepare(run, tables, sen, n_sen, i, buf, W_out, rng, work, neg_counts):
+    """Draw position i's window and the targets of each of its pairs into the slots of buffer
+    `buf`, and prefetch the output rows they will touch, one position ahead of their use."""
+    rows, labels, offsets, ns, ctx = work.rows, work.labels, work.offsets, work.ns, work.ctx
+    base = buf * 2 * run.window
     word = sen[i]
     rng, r = rng_next(rng)
     eff = run.window - rng_below(r, run.window)
@@ -73,15 +76,15 @@ def _skipgram_prepare(run, tables, sen, n_sen, i, buf, W_in, W_out, rng, work, n
     for c in range(lo, hi):
         if c == i:
             continue
-        work.ctx[buf, m] = sen[c]
-        prefetch_row(W_in, sen[c])
+        ctx[base + m] = sen[c]
         if m == 0 or per_pair:
-            n, rng = draw_targets(run.loss, word, run.negative, tables, rng, work.rows[buf, m],
-                                  work.labels[buf, m], work.offsets[buf, m], neg_counts)
-            work.ns[buf, m] = n
+            slot = base + m
+            n, rng = draw_targets(run.loss, word, run.negative, tables, rng, rows, labels, offsets, slot,
+                                  neg_counts)
+            ns[slot] = n
             if run.loss != LOSS_SOFTMAX:
                 for j in range(n):
-                    prefetch_row(W_out, work.rows[buf, m, j])
+                    prefetch_row(W_out, rows[slot, j])
         m += 1
     work.npairs[buf] = m
     return rng
@@ -91,27 +94,27 @@ def _skipgram_prepare(run, tables, sen, n_sen, i, buf, W_in, W_out, rng, work, n
 def _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts):
     loss_sum = 0.0
     examples = 0
-    neu1e = work.neu1e
+    rows, labels, offsets, ns, ctx = work.rows, work.labels, work.offsets, work.ns, work.ctx
+    neu1e, scores = work.neu1e, work.scores
     dim = neu1e.shape[0]
     per_pair = (run.loss == LOSS_NS or run.loss == LOSS_NCE) and not run.shared
     if n_sen > 0:
-        rng = _skipgram_prepare(run, tables, sen, n_sen, 0, 0, W_in, W_out, rng, work, neg_counts)
+        rng = _skipgram_prepare(run, tables, sen, n_sen, 0, 0, W_out, rng, work, neg_counts)
     for i in range(n_sen):
         buf = i & 1
         if i + 1 < n_sen:  # subtle: prepare the next position first so its rows load meanwhile
-            rng = _skipgram_prepare(run, tables, sen, n_sen, i + 1, 1 - buf, W_in, W_out, rng, work,
-                                    neg_counts)
+            rng = _skipgram_prepare(run, tables, sen, n_sen, i + 1, 1 - buf, W_out, rng, work, neg_counts)
         word = sen[i]
+        base = buf * 2 * run.window
         for m in range(work.npairs[buf]):
-            slot = m if per_pair else 0
-            h = W_in[work.ctx[buf, m]]
+            slot = base + m if per_pair else base
+            c = ctx[base + m]
             for d in range(dim):
                 neu1e[d] = 0.0
-            loss_sum += output_step(run.loss, h, W_out, word, work.rows[buf, slot], work.labels[buf, slot],
-                                    work.offsets[buf, slot], work.ns[buf, slot], alpha, neu1e, work.scores,
-                                    run.want_loss)
+            loss_sum += output_step(run.loss, W_in, c, W_out, word, rows, labels, offsets, slot, ns[slot], alpha,
+                                    neu1e, scores, run.want_loss)
             for d in range(dim):
-                h[d] += neu1e[d]
+                W_in[c, d] += neu1e[d]
             examples += 1
     return loss_sum, examples, rng
 
@@ -120,9 +123,9 @@ def _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, n
 def _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts):
     loss_sum = 0.0
     examples = 0
-    neu1e = work.neu1e
-    h = work.h
-    dim = h.shape[0]
+    rows, labels, offsets = work.rows, work.labels, work.offsets
+    neu1e, H, scores = work.neu1e, work.h, work.scores
+    dim = neu1e.shape[0]
     for i in range(n_sen):
         word = sen[i]
         rng, r = rng_next(rng)
@@ -130,29 +133,28 @@ def _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_c
         lo = max(0, i - eff)
         hi = min(n_sen, i + eff + 1)
         for d in range(dim):
-            h[d] = 0.0
+            H[0, d] = 0.0
             neu1e[d] = 0.0
         cw = 0
         for c in range(lo, hi):
             if c != i:
-                row = W_in[sen[c]]
+                w = sen[c]
                 for d in range(dim):
-                    h[d] += row[d]
+                    H[0, d] += W_in[w, d]
                 cw += 1
         if cw == 0:
             continue
         inv = np.float32(1.0) / np.float32(cw)
         for d in range(dim):
-            h[d] *= inv
-        rows, labels, offsets = work.rows[0, 0], work.labels[0, 0], work.offsets[0, 0]
-        n, rng = draw_targets(run.loss, word, run.negative, tables, rng, rows, labels, offsets, neg_counts)
-        loss_sum += output_step(run.loss, h, W_out, word, rows, labels, offsets, n, alpha, neu1e, work.scores,
+            H[0, d] *= inv
+        n, rng = draw_targets(run.loss, word, run.negative, tables, rng, rows, labels, offsets, 0, neg_counts)
+        loss_sum += output_step(run.loss, H, 0, W_out, word, rows, labels, offsets, 0, n, alpha, neu1e, scores,
                                 run.want_loss)
         for c in range(lo, hi):
             if c != i:
-                row = W_in[sen[c]]
+                w = sen[c]
                 for d in range(dim):
-                    row[d] += neu1e[d]
+                    W_in[w, d] += neu1e[d]
         examples += 1
     return loss_sum, examples, rng
 
@@ -168,6 +170,11 @@ def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_
     times one constant, so it does not depend on how sentences are grouped into chunks (and a
     seeded run is bit-identical whatever the chunk sizes). word2vec.c updates every 10k words.
     """
+    # subtle: unowned views, so passing arrays around below costs no atomic reference counting
+    tables, work = borrow(tables), borrow(work)
+    tokens, offsets, W_in, W_out, keep_prob = borrow(tokens), borrow(offsets), borrow(W_in), borrow(W_out), borrow(
+        keep_prob)
+    seen, kept, neg_counts = borrow(seen), borrow(kept), borrow(neg_counts)
     rng = rng_state[0]
     sen = work.sen
     words = 0

@@ -1,6 +1,6 @@
 """Output layers as small @njit steps sharing one signature (fastText's loss.cc idea).
 
-Does: given a hidden vector h (D,) and a target word, pick the output rows to score
+Does: given a hidden vector h = H[hi] (a row of a (N, D) matrix) and a target word, pick the output rows to score
 (`draw_targets`), then score them, update those rows of W_out in place, accumulate the gradient
 with respect to h into `neu1e` (D,), and return the example's exact loss (`output_step`).
 Negative sampling, NCE and hierarchical softmax all reduce to one binary-logistic step over a
@@ -103,8 +103,9 @@ def sigmoid_clipped(z):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, neg_counts):
-    """Fill rows/labels/offsets with the output rows to score for `target`; returns (n, rng).
+def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, slot, neg_counts):
+    """Fill row `slot` of rows/labels/offsets (S, T) with the output rows to score for `target`;
+    returns (n, rng).
 
     NS/NCE: the target (label 1) then k noise words (label 0) drawn from Pn; a noise word equal
     to the target is skipped, as in word2vec.c. HS: the inner nodes on the target's path with
@@ -113,13 +114,13 @@ def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, neg
     if loss == LOSS_HS:
         n = tables.lengths[target]
         for d in range(n):
-            rows[d] = tables.points[target, d]
-            labels[d] = np.float32(1.0) - np.float32(tables.codes[target, d])
-            offsets[d] = np.float32(0.0)
+            rows[slot, d] = tables.points[target, d]
+            labels[slot, d] = np.float32(1.0) - np.float32(tables.codes[target, d])
+            offsets[slot, d] = np.float32(0.0)
         return n, rng
-    rows[0] = target
-    labels[0] = np.float32(1.0)
-    offsets[0] = tables.log_kpn[target] if loss == LOSS_NCE else np.float32(0.0)
+    rows[slot, 0] = target
+    labels[slot, 0] = np.float32(1.0)
+    offsets[slot, 0] = tables.log_kpn[target] if loss == LOSS_NCE else np.float32(0.0)
     if loss == LOSS_SOFTMAX:
         return 1, rng
     n = 1
@@ -128,21 +129,25 @@ def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, neg
         neg_counts[w] += 1
         if w == target:
             continue
-        rows[n] = w
-        labels[n] = np.float32(0.0)
-        offsets[n] = tables.log_kpn[w] if loss == LOSS_NCE else np.float32(0.0)
+        rows[slot, n] = w
+        labels[slot, n] = np.float32(0.0)
+        offsets[slot, n] = tables.log_kpn[w] if loss == LOSS_NCE else np.float32(0.0)
         n += 1
     return n, rng
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def logistic_step(h, W_out, rows, labels, offsets, n, alpha, neu1e, zs, want_loss):
+def logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, zs, want_loss):
     """Binary logistic regression of each target row: label 1 pushes s(z) up, label 0 down.
 
+    With h = H[hi] (D,) and targets r_j = rows[slot, j], j < n:
     z_j = W_out[r_j] . h - offset_j; g_j = alpha (label_j - s(clip(z_j)));
     neu1e += g_j W_out[r_j] (the row before this target's update); W_out[r_j] += g_j h. Returns the float64 loss
     sum_j log(1 + e^{-y_j z_j}), y_j = +1 for label 1 and -1 for label 0, from the unclipped z.
 
+    subtle: matrices are indexed as M[r, d], never through row views (M[r]): each view costs an
+    atomic increment and decrement of the array's reference count, which took over half the
+    run time and made two threads fight over one cache line.
     subtle: all n dot products are taken before any row is updated. Computed one after the other,
     each dot -> sigmoid -> update chain waits on the previous one (measured 1.7x slower). The
     results differ only when a row appears twice among the targets (a noise word drawn twice):
@@ -150,25 +155,26 @@ def logistic_step(h, W_out, rows, labels, offsets, n, alpha, neu1e, zs, want_los
     against the old row, while the second copy's contribution to neu1e reads the row already
     updated by the first (exactly what core/step.py reports).
     """
-    dim = h.shape[0]
+    dim = H.shape[1]
     for j in range(n):
-        row = W_out[rows[j]]
+        r = rows[slot, j]
         z = np.float32(0.0)
         for d in range(dim):
-            z += h[d] * row[d]
-        zs[j] = z - offsets[j]
+            z += H[hi, d] * W_out[r, d]
+        zs[j] = z - offsets[slot, j]
     prod = 1.0  # subtle: one log of a product of (1 + e^t) terms instead of a log per term
     total = 0.0
     for j in range(n):
         z = zs[j]
-        g = (labels[j] - sigmoid_clipped(z)) * alpha
-        row = W_out[rows[j]]
+        label = labels[slot, j]
+        g = (label - sigmoid_clipped(z)) * alpha
+        r = rows[slot, j]
         for d in range(dim):
-            neu1e[d] += g * row[d]
+            neu1e[d] += g * W_out[r, d]
         for d in range(dim):
-            row[d] += g * h[d]
+            W_out[r, d] += g * H[hi, d]
         if want_loss:
-            t = np.float64(-z) if labels[j] > 0 else np.float64(z)
+            t = np.float64(-z) if label > 0 else np.float64(z)
             if t < 30.0:
                 prod *= 1.0 + math.exp(t)
                 if prod > 1e250:
@@ -176,23 +182,25 @@ def logistic_step(h, W_out, rows, labels, offsets, n, alpha, neu1e, zs, want_los
                     prod = 1.0
             else:
                 total += t
+    if not want_loss:
+        return 0.0
     return total + math.log(prod)
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def softmax_step(h, W_out, target, alpha, neu1e, scores, want_loss):
+def softmax_step(H, hi, W_out, target, alpha, neu1e, scores, want_loss):
     """Full softmax over all V rows (paper eq. 2): O(V D) per example, for teaching.
 
-    p = softmax(W_out h); dL/dz_w = p_w - [w = target]; W_out[w] -= alpha dL/dz_w h;
+    With h = H[hi]: p = softmax(W_out h); dL/dz_w = p_w - [w = target]; W_out[w] -= alpha dL/dz_w h;
     neu1e -= alpha sum_w dL/dz_w W_out[w] (old rows). Returns -log p_target.
     """
     v = W_out.shape[0]
-    dim = h.shape[0]
+    dim = H.shape[1]
     zmax = -np.inf
     for w in range(v):
         z = np.float32(0.0)
         for d in range(dim):
-            z += h[d] * W_out[w, d]
+            z += H[hi, d] * W_out[w, d]
         scores[w] = z
         zmax = max(zmax, z)
     zsum = 0.0
@@ -204,18 +212,19 @@ def softmax_step(h, W_out, target, alpha, neu1e, scores, want_loss):
         g = ((np.float32(1.0) if w == target else np.float32(0.0)) - p) * alpha
         for d in range(dim):
             neu1e[d] += g * W_out[w, d]
-            W_out[w, d] += g * h[d]
+            W_out[w, d] += g * H[hi, d]
     return loss if want_loss else 0.0
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def output_step(loss, h, W_out, target, rows, labels, offsets, n, alpha, neu1e, scores, want_loss):
-    """Score the targets chosen by draw_targets; update W_out and neu1e; return the loss.
+def output_step(loss, H, hi, W_out, target, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss):
+    """Score the targets chosen by draw_targets (row `slot` of rows/labels/offsets) against the
+    hidden vector h = H[hi]; update W_out and neu1e; return the loss.
 
     `scores` is scratch: (V,) for the softmax, at least (n,) for the others."""
     if loss == LOSS_SOFTMAX:
-        return softmax_step(h, W_out, target, alpha, neu1e, scores, want_loss)
-    return logistic_step(h, W_out, rows, labels, offsets, n, alpha, neu1e, scores, want_loss)
+        return softmax_step(H, hi, W_out, target, alpha, neu1e, scores, want_loss)
+    return logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss)
 
 
 def make_tables(codes: np.ndarray, points: np.ndarray, lengths: np.ndarray, alias_prob: np.ndarray,

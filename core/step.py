@@ -97,13 +97,13 @@ def draw_negatives(tables: Tables, target: int, k: int, rng: int) -> tuple[np.nd
     target is skipped as in word2vec.c, so k' = k - skipped.
     """
     v = tables.alias_prob.shape[0]
-    rows = np.zeros(k + 1, np.int64)
-    labels = np.zeros(k + 1, np.float32)
-    offsets = np.zeros(k + 1, np.float32)
+    rows = np.zeros((1, k + 1), np.int64)
+    labels = np.zeros((1, k + 1), np.float32)
+    offsets = np.zeros((1, k + 1), np.float32)
     counts = np.zeros(v, np.int64)
     n, state = draw_targets(np.int64(Loss.NS), np.int64(target), np.int64(k), tables, _state(rng),
-                            rows, labels, offsets, counts)
-    return rows[1:n].copy(), int(k - (n - 1)), int(state)
+                            rows, labels, offsets, np.int64(0), counts)
+    return rows[0, 1:n].copy(), int(k - (n - 1)), int(state)
 
 
 def one_example(W_in: np.ndarray, W_out: np.ndarray, tables: Tables, loss: int | Loss, centre: int,
@@ -141,22 +141,23 @@ def one_example(W_in: np.ndarray, W_out: np.ndarray, tables: Tables, loss: int |
             offsets[n] = tables.log_kpn[int(w)] if loss == int(Loss.NCE) else 0.0
             n += 1
     else:
-        n, state = draw_targets(np.int64(loss), np.int64(centre), np.int64(k), tables, state, rows, labels,
-                                offsets, counts)
+        n, state = draw_targets(np.int64(loss), np.int64(centre), np.int64(k), tables, state, rows[None, :],
+                                labels[None, :], offsets[None, :], np.int64(0), counts)
         n = int(n)
         if loss != int(Loss.HS):
             skipped = int(k - (n - 1))
     rows, labels, offsets = rows[:n].copy(), labels[:n].copy(), offsets[:n].copy()
 
     old_in, old_out = W_in.copy(), W_out.copy()
-    h = W_in[context]  # a view, as in the kernel
+    h = W_in[context]
     z, s, loss_before = logistic_terms(h, W_out, rows, labels, offsets)
     g = float(alpha) * (labels.astype(np.float64) - _sigmoid(np.clip(z, -MAX_EXP, MAX_EXP)))
     neu1e = np.zeros(dim, np.float32)
     scratch = np.zeros(width, np.float32)
-    kernel_loss = output_step(np.int64(loss), h, W_out, np.int64(centre), rows, labels, offsets, np.int64(n),
-                              np.float32(alpha), neu1e, scratch, True)
-    W_in[context] += neu1e  # kernels.py _skipgram_sentence: h[d] += neu1e[d]
+    kernel_loss = output_step(np.int64(loss), W_in, np.int64(context), W_out, np.int64(centre), rows[None, :],
+                              labels[None, :], offsets[None, :], np.int64(0), np.int64(n), np.float32(alpha), neu1e,
+                              scratch, True)  # as kernels.py calls it for a skip-gram pair
+    W_in[context] += neu1e  # kernels.py _skipgram_sentence: W_in[c, d] += neu1e[d]
     _, _, loss_after = logistic_terms(W_in[context], W_out, rows, labels, offsets)
 
     changed_in = np.flatnonzero(np.any(W_in != old_in, axis=1))

@@ -24,18 +24,19 @@ def setup(loss: Loss, seed: int = 0):
     W_out = (rng.normal(size=(n_out, D)) * 0.3).astype(np.float32)
     h = (rng.normal(size=D) * 0.3).astype(np.float32)
     T = max(K + 1, tree.codes.shape[1])
-    rows = np.zeros(T, np.int64)
-    labels = np.zeros(T, np.float32)
-    offsets = np.zeros(T, np.float32)
-    n, _ = draw_targets(int(loss), 3, K, tables, np.uint64(12345), rows, labels, offsets, np.zeros(V, np.int64))
-    return tables, W_out, h, rows, labels, offsets, n, p
+    rows = np.zeros((1, T), np.int64)
+    labels = np.zeros((1, T), np.float32)
+    offsets = np.zeros((1, T), np.float32)
+    n, _ = draw_targets(int(loss), 3, K, tables, np.uint64(12345), rows, labels, offsets, 0, np.zeros(V, np.int64))
+    return tables, W_out, h, rows[0], labels[0], offsets[0], n, p
 
 
 def run_step(loss, h, W_out, rows, labels, offsets, n, alpha):
     W = W_out.copy()
     neu1e = np.zeros(D, np.float32)
     scores = np.zeros(max(V, K + 1, 64), np.float32)
-    value = output_step(int(loss), h.copy(), W, 3, rows, labels, offsets, n, np.float32(alpha), neu1e, scores, True)
+    value = output_step(int(loss), h.copy()[None, :], 0, W, 3, rows[None, :], labels[None, :], offsets[None, :], 0, n,
+                        np.float32(alpha), neu1e, scores, True)
     return value, W, neu1e
 
 
