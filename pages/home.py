@@ -2,7 +2,7 @@
 
 Does: offer the sample corpora, an upload (.txt/.gz) and, when not hosted, a local path; show
 tokens, vocabulary, sentences and the Zipf plot of the chosen corpus; start the Demo preset and
-switch to Train.
+switch to Train; when not hosted, download text8 (core/download.py) with a progress bar.
 Does not: train by itself (ui/presets.py) or read files itself (ui/corpora.py).
 """
 
@@ -11,11 +11,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core import download
 from core.config import ConfigError
 from core.corpus import CorpusError
 from ui import corpora, figures, presets, session, widgets
 
 PREFS_KEY = "home_prefs"
+TEXT8_DONE_KEY = "home_text8_downloaded"  # path of a download just finished, shown once after the rerun
 prefs = st.session_state.setdefault(PREFS_KEY, {"source": "Sample corpus", "sample": "small_world",
                                                 "path": "", "min_count": 5})
 
@@ -132,7 +134,35 @@ else:
             "- Words below the min count never get a vector; raising it shrinks the vocabulary fast.")
     st.page_link("pages/train.py", label="Next: train on this corpus", icon=":material/arrow_forward:")
 
+
+def download_text8() -> None:
+    """Download text8 with a progress bar; one st.error line on failure, a rerun on success."""
+    bar = st.progress(0.0, text="Connecting to mattmahoney.net…")
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        percent = int(100 * done / total) if total else 100
+        if percent != shown[0]:  # one update per percent, not per 64 KB block
+            shown[0] = percent
+            bar.progress(percent / 100, text=f"Downloading text8: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
+
+    try:
+        path = download.download_text8(progress)
+    except download.DownloadError as e:
+        bar.empty()
+        st.error(f"Could not download text8: {e}")
+    else:
+        st.session_state[TEXT8_DONE_KEY] = str(path)
+        st.rerun()
+
+
+if TEXT8_DONE_KEY in st.session_state:
+    st.success(f"text8 is in `{st.session_state.pop(TEXT8_DONE_KEY)}`: the *text8 full* preset is on Train.",
+               icon=":material/check_circle:")
 if not corpora.hosted() and corpora.text8_path() is None:
     with st.expander("Want a real corpus? Download text8 (100 MB of Wikipedia)"):
-        st.markdown("Run `python -m core download text8` in a terminal, then reload this page: "
-                    "a *text8 full* preset appears on Train.")
+        st.markdown(f"A 31 MB download that unzips to 100 MB in `{download.cache_dir()}`. "
+                    "Or run `python -m core download text8` in a terminal and reload this page. "
+                    "Either way a *text8 full* preset then appears on Train.")
+        if st.button("Download text8 (31 MB)", key="home_download_text8", icon=":material/download:"):
+            download_text8()

@@ -1,0 +1,142 @@
+"""CLI command `download`: fetch a real corpus (text8) into the cache directory.
+
+Does: `register(subparsers)` adds `download` to the main CLI (core/__main__.py) with
+`func(args) -> exit code`; `python -m core download text8 [--url URL] [--dir DIR]` draws a
+progress bar on stderr (bytes, MB/s, ETA) and prints the corpus path on stdout;
+`python -m core download --list` shows each corpus and whether it is already there. Failures
+(offline, bad checksum, full disk) are one `error: ...` line on stderr and exit code 2.
+Does not: download or verify anything itself (core/download.py does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from .download import DATASETS, DownloadError, cache_dir, download, text8_path
+
+
+class _Fail(Exception):
+    """Bad input found by the handler: printed as one `error:` line, exit code 2."""
+
+
+def register(subparsers) -> None:
+    """Add `download` to an argparse subparsers object (handler in `func`)."""
+    p = subparsers.add_parser(
+        "download", help="download a real corpus (text8, 31 MB) into the cache directory",
+        description="Download, verify (size and SHA-256) and unzip a corpus into the cache directory "
+                    "($W2V_CACHE_DIR, default ~/.cache/w2v-explorer). An interrupted download resumes.")
+    p.add_argument("corpus", nargs="?", choices=sorted(DATASETS), help="the corpus to download")
+    p.add_argument("--url", default=None, help="download from this mirror instead (the same checks apply)")
+    p.add_argument("--dir", default=None, metavar="DIR", help="put it here instead of the cache directory")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the server (default 10)")
+    p.add_argument("--list", action="store_true", help="list the corpora and where they are")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_guard(cmd_download))
+
+
+def _guard(handler):
+    """Turn the expected errors of a handler into one stderr line and exit code 2."""
+    def run(args) -> int:
+        try:
+            return handler(args)
+        except (_Fail, DownloadError, OSError) as e:
+            sys.stderr.write(f"error: {e}\n")
+            return 2
+    run.__doc__ = handler.__doc__
+    return run
+
+
+def _fmt_duration(seconds: float) -> str:
+    if seconds != seconds or seconds == float("inf"):
+        return "?"
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
+
+
+class DownloadBar:
+    """A one-line progress bar: percent, MB done of total, MB/s over this run, ETA."""
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool = True, clock=time.monotonic):
+        self.stream = stream if stream is not None else sys.stderr  # looked up now, so redirection works
+        self.enabled, self.clock = enabled, clock
+        self.t0: float | None = None
+        self.first = 0  # bytes already there when this run began (a resumed download)
+        self.drawn = False
+        self.last = -1.0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = self.clock()
+        if self.t0 is None:
+            self.t0, self.first = now, done
+        if now - self.last < 0.1 and done < total:  # redraw at most 10 times a second
+            return
+        self.last = now
+        self.stream.write("\r" + self.line(done, total, now - self.t0))
+        self.stream.flush()
+        self.drawn = True
+
+    def line(self, done: int, total: int, elapsed: float) -> str:
+        """The bar's text for `done` of `total` bytes after `elapsed` seconds of this run."""
+        fraction = done / total if total else 1.0
+        rate = (done - self.first) / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else float("nan")
+        width = 30
+        filled = int(width * min(1.0, fraction))
+        return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * fraction:5.1f}% {done / 1e6:,.1f}/"
+                f"{total / 1e6:,.1f} MB {rate / 1e6:,.2f} MB/s ETA {_fmt_duration(eta)}  ")
+
+    def close(self) -> None:
+        """End the bar's line, so what follows starts on a fresh one."""
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.drawn = False
+
+
+def cmd_list(directory: Path) -> int:
+    """One line per corpus: name, download size, and its path or 'not downloaded'."""
+    for name, dataset in sorted(DATASETS.items()):
+        found = text8_path(dataset, directory)
+        print(f"{name}\t{dataset.zip_size / 1e6:.1f} MB\t{found if found else 'not downloaded'}")
+    return 0
+
+
+def cmd_download(args) -> int:
+    """Download the named corpus and print where it is."""
+    directory = Path(args.dir).expanduser() if args.dir else cache_dir()
+    if args.list:
+        return cmd_list(directory)
+    if args.corpus is None:
+        raise _Fail(f"name the corpus to download ({', '.join(sorted(DATASETS))}), or use --list")
+    if args.timeout <= 0:
+        raise _Fail(f"--timeout must be > 0 seconds, got {args.timeout}")
+    dataset = DATASETS[args.corpus]
+    bar = DownloadBar(enabled=not args.quiet)
+    if not args.quiet:
+        sys.stderr.write(f"{dataset.name}: {args.url or dataset.url} -> {directory}\n")
+    try:
+        path = download(dataset, bar, url=args.url, timeout=args.timeout, directory=directory)
+    finally:
+        bar.close()
+    print(path)
+    if args.dir and text8_path(dataset) is None and not args.quiet:
+        sys.stderr.write(f"note: the app looks in {cache_dir()}; set W2V_CACHE_DIR={directory} to use this copy\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Standalone entry: `python -c 'from core.cli_download import main; main([...])'`."""
+    parser = argparse.ArgumentParser(prog="python -m core", description="corpus download")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
