@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import session, widgets
+from ui import hosted, session, widgets
 from ui.runs import warm_up
 
 ROOT = Path(__file__).resolve().parent
@@ -55,6 +55,7 @@ st.set_page_config(page_title="word2vec explorer", page_icon=":material/hub:", l
 # Less empty space above the title, so a 1280x720 projector shows the figures, not padding.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem;}</style>")
 warm_kernels()
+hosted.show_problems()  # a setting the operator got wrong: one line, once per session, then the defaults
 session.session_jobs()  # registers the session-scoped guard (released when the tab closes)
 navigation = st.navigation(pages())
 widgets.sidebar()

@@ -18,6 +18,7 @@ import streamlit as st
 
 from core import plots, projection
 from core.vectors import UnknownWordError, Vectors
+from ui import hosted
 from ui.session import current_run
 
 try:
@@ -143,8 +144,11 @@ path: Path | None = None
 file_key = ""
 if source == "upload a file":
     up = st.file_uploader("analogy questions (questions-words format: ': section' lines, then 'a b c d')",
-                          type=["txt"], key="ana_upload")
-    if up is not None:
+                          type=["txt"], key="ana_upload", max_upload_size=hosted.upload_limit_mb())
+    too_large = hosted.too_large(up.name, up.size) if up is not None else None
+    if too_large:  # checked on the declared size, before the bytes are read
+        st.error(too_large)
+    elif up is not None:
         data = up.getvalue()
         digest = hashlib.sha256(data).hexdigest()[:16]
         path = Path(tempfile.gettempdir()) / f"w2v-analogies-{digest}.txt"

@@ -5,6 +5,9 @@ TrainConfig field (values kept in the session, so they survive leaving the page)
 values with one line, start a run (or the objectives race) in the background, and draw its
 progress, loss curve (per progress tick and per epoch, earlier runs overlaid) and learning-rate
 schedule live while it trains.
+When the server has limits (ui/hosted.py), the widgets stop at them and values above them are
+lowered with a warning; ui/presets.py checks them again when Start is pressed. When the server
+already trains as many runs as it allows, a new run waits in line and shows its position.
 Does not: train on the page's thread (ui/runs.py) or compute figures (ui/figures.py).
 """
 
@@ -16,9 +19,11 @@ import streamlit as st
 
 from core.config import ConfigError
 from core.corpus import CorpusError
-from ui import figures, presets, session, widgets
+from ui import figures, hosted, presets, session, widgets
 
 params = session.train_params()
+limits = hosted.settings()
+lowered = presets.clamp_to_limits(params, limits)  # e.g. parameters kept from before the limits applied
 
 
 def as_text(v: object) -> str:
@@ -69,7 +74,8 @@ with settings, st.container(border=True):
           format_func=presets.LOSS_LABELS.get,
           help="Negative sampling (eq. 4), hierarchical softmax (eq. 3), the full softmax (eq. 2, O(V) per "
                "example) or noise-contrastive estimation.")
-        b(st.number_input, "Vector size D", params, "size", prefix="train", min_value=1, max_value=1000, step=10)
+        b(st.number_input, "Vector size D", params, "size", prefix="train", min_value=1,
+          max_value=limits.max_size or 1000, step=10)
         b(st.number_input, "Window (max)", params, "window", prefix="train", min_value=1, max_value=50, step=1,
           help="Each position draws its effective window uniformly in 1..window (word2vec.c), so near "
                "words count more.")
@@ -89,7 +95,8 @@ with settings, st.container(border=True):
           help="Skip-gram: draw the k noise words once per window instead of per pair (faster, pWord2Vec).")
     with c3:
         st.markdown("**Schedule**")
-        b(st.number_input, "Epochs", params, "epochs", prefix="train", min_value=1, max_value=1000, step=1)
+        b(st.number_input, "Epochs", params, "epochs", prefix="train", min_value=1, max_value=limits.max_epochs or 1000,
+          step=1)
         b(st.text_input, "Start learning rate alpha", params, "alpha", prefix="train",
           to_widget=as_text,
           convert=lambda v: None if not str(v).strip() else str(v).strip(),
@@ -97,8 +104,9 @@ with settings, st.container(border=True):
           help="Falls linearly to alpha x 1e-4 by the end of training (word2vec.c).")
         b(st.number_input, "Min count", params, "min_count", prefix="train", min_value=1, max_value=100_000, step=1,
           help="Words rarer than this get no vector. Changing it re-reads the vocabulary (cached).")
-        b(st.number_input, "Threads (0 = all cores)", params, "threads", prefix="train", min_value=0,
-          max_value=64, step=1, to_widget=lambda v: 0 if v is None else int(v),
+        b(st.number_input, "Threads (0 = all cores)" if limits.max_threads is None else
+          f"Threads (0 = the most allowed, {limits.max_threads})", params, "threads", prefix="train", min_value=0,
+          max_value=limits.max_threads or 64, step=1, to_widget=lambda v: 0 if v is None else int(v),
           convert=lambda v: None if int(v) == 0 else int(v),
           help=f"This machine has {CORES} core(s). A seed with 1 thread is bit-exact; more threads race (Hogwild).")
         b(st.number_input, "Seed", params, "seed", prefix="train", min_value=0, max_value=2**31 - 1, step=1)
@@ -107,8 +115,9 @@ with settings, st.container(border=True):
         b(st.checkbox, "Exact loss", params, "compute_loss", prefix="train",
           help="Accumulates the float64 loss of every example (a little slower).")
         b(st.number_input, "Snapshot top-N words per epoch", params, "snapshot_topn", prefix="train", min_value=0,
-          max_value=20_000, step=100, help="Copies of the N most frequent words' vectors after every epoch, for "
-                                             "the Embeddings page's epoch slider.")
+          max_value=limits.max_snapshot or 20_000, step=100,
+          help="Copies of the N most frequent words' vectors after every epoch, for the Embeddings page's "
+               "epoch slider.")
         b(st.checkbox, "Race all four objectives", params, "race", prefix="train",
           help="Start NS, HS, full softmax and NCE one after another with these parameters (Objectives page).")
 
@@ -122,6 +131,8 @@ except ConfigError as e:
 loaded = session.current_corpus()
 running = bool(session.running_runs())
 with top:
+    for note in lowered:
+        st.warning(note, icon=":material/tune:")
     if problem:
         st.error(f"Cannot train with these parameters: {problem}")
     if loaded is None:
@@ -139,7 +150,8 @@ with top:
     if running:
         s3.caption("Training runs in the background: other pages stay live. Stop it, or wait, to start another.")
     elif loaded is not None:
-        s3.caption(f"Corpus: {loaded.name}. Parameters: *Preset and parameters* below.")
+        s3.caption(f"Corpus: {loaded.name}. Parameters: *Preset and parameters* below. "
+                   + (hosted.describe(limits) if limits.hosted else ""))
     if start:
         try:
             with st.spinner("Preparing…"):
@@ -165,6 +177,9 @@ def status_panel() -> None:
     st.progress(min(max(frac, 0.0), 1.0), text=f"**#{run.id} {run.name}** — {text}")
     if run.status == "error":
         st.error(run.error)
+    if run.queue_position is not None:
+        st.caption(f"This server trains at most {run.queue.limit} run(s) at once; yours starts when a slot frees "
+                   "up, in order of arrival. **Stop** takes it out of the line.")
     _, epoch, total, wps, eta = widgets.live_numbers(run)
     last_epoch = run.epochs[-1] if run.epochs else None
     m = st.columns(4)

@@ -1,87 +1,166 @@
 """Vectors [/vectors]: load pre-trained vectors, search nearest neighbours, export the current run.
 
-Does: read word2vec .bin/.txt and our .npz vectors from an upload (or a local path when not
-hosted) with core.vector_io (which never unpickles), keep them in the session, answer
+Does: read word2vec .bin/.txt and our .npz vectors from an upload, from the operator's vectors
+folder (W2V_VECTORS_DIR, offered by file name) or, when not hosted, from a local path, through
+ui/vector_sets.py (core.vector_io never unpickles; uploads and folder files are loaded once per
+process and shared read-only between sessions); keep the chosen sets in the session, answer
 nearest-neighbour queries on them or on the selected run, and offer the run's vectors as
 word2vec binary/text, the Embedding Projector's TSV pair and the vocabulary counts (files are
 generated only when a download button is pressed).
 Does not: parse files itself or train.
+
+URL: ?word=king&topn=10 (and &set=NAME for a file of the server's folder, loaded on arrival).
 """
 
 from __future__ import annotations
-
-import io
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from core.vectors import UnknownWordError, Vectors
-from ui import corpora, session, widgets
+from ui import hosted, session, widgets
 
 try:
     from core import vector_io
+    from ui import vector_sets
 except ImportError:  # lands separately; the page still searches the run's vectors without it
-    vector_io = None
+    vector_io = vector_sets = None
 
-LOADED_KEY = "loaded_vectors"  # dict name -> Vectors
-prefs = st.session_state.setdefault("vectors_prefs", {"source": "run", "word": "", "topn": 10, "path": "",
-                                                      "limit": 0})
+LOADED_KEY = "loaded_vectors"  # dict name -> Vectors (shared read-only objects for uploads and folder files)
+HOSTED_KEEP = 3  # sets one session keeps when hosted (the oldest is dropped first)
+SOURCES = {"upload": "Upload a file", "folder": "This server's vector sets", "path": "A path on this computer"}
+limits = hosted.settings()
+prefs = st.session_state.setdefault("vectors_prefs", {})
+for _k, _v in {"source": "run", "word": "", "topn": 10, "path": "", "limit": 0, "load_from": "upload",
+               "folder_file": None}.items():
+    prefs.setdefault(_k, _v)
 loaded_sets: dict[str, Vectors] = st.session_state.setdefault(LOADED_KEY, {})
 
+
+# -- URL: ?word=&topn=&set= ---------------------------------------------------------------------------
+def _from_url() -> None:
+    """Take the URL's query when it differs from what this page last wrote (a shared link, or
+    the first visit); the page's own writes come back unchanged and are ignored."""
+    written = prefs.get("_url", {})
+    url = {k: st.query_params[k] for k in ("word", "topn", "set") if k in st.query_params}
+    for k, v in url.items():
+        if written.get(k) == v:
+            continue
+        if k == "word":
+            prefs["word"] = v.strip()
+        elif k == "topn":
+            try:
+                prefs["topn"] = min(100, max(1, int(v)))
+            except ValueError:
+                pass
+        elif k == "set" and vector_sets is not None and v in vector_sets.folder_files():
+            prefs["pending_set"] = v
+
+
+def _to_url(source: str) -> None:
+    values = {"word": prefs["word"].strip(), "topn": str(int(prefs["topn"]))}
+    if source.startswith("folder:"):
+        values["set"] = source.removeprefix("folder:")
+    for k in ("word", "topn", "set"):
+        if values.get(k):
+            st.query_params[k] = values[k]
+        elif k in st.query_params:
+            del st.query_params[k]
+    prefs["_url"] = values
+
+
+def _keep(key: str, vset) -> None:
+    """Keep a loaded set in the session under `key` (a hosted session keeps the newest few)."""
+    loaded_sets.pop(key, None)
+    loaded_sets[key] = vset.vectors
+    while limits.hosted and len(loaded_sets) > HOSTED_KEEP:
+        loaded_sets.pop(next(iter(loaded_sets)))
+    prefs["source"] = key
+
+
+_from_url()
 st.title("Vectors")
 
 # -- load ----------------------------------------------------------------------------------------------
+if prefs.get("pending_set") and vector_sets is not None:  # ?set=NAME: a shared link to a folder file
+    name = prefs.pop("pending_set")
+    try:
+        _keep(f"folder:{name}", vector_sets.load_from_folder(name))
+    except vector_sets.VectorSetError as e:
+        st.error(f"Could not load the vectors: {e}")
+
 with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz)", expanded=not session.runs(),
                  icon=":material/upload_file:"):
-    if vector_io is None:
+    if vector_sets is None:
         st.error("Reading vector files needs core/vector_io.py, which is not installed in this version.")
     else:
-        up = st.file_uploader("Vector file", type=["bin", "txt", "vec", "npz"], key="vectors_upload",
-                              help="word2vec binary or text (as word2vec.c and gensim write them), or this app's "
-                                   ".npz. Files are parsed, never unpickled.")
-        if not corpora.hosted():
-            widgets.bound(st.text_input, "…or a path on this computer", prefs, "path", prefix="vectors",
-                          placeholder="/data/GoogleNews-vectors-negative300.bin")
-        widgets.bound(st.number_input, "Read only the first N words (0 = all)", prefs, "limit", prefix="vectors",
-                      min_value=0, max_value=10_000_000, step=10_000,
-                      help="Files list the most frequent words first; 200,000 is plenty for exploring.")
+        server_files = vector_sets.folder_files()
+        ways = ["upload"] + (["folder"] if server_files else []) + ([] if limits.hosted else ["path"])
+        if prefs["load_from"] not in ways:
+            prefs["load_from"] = ways[0]
+        if len(ways) > 1:
+            widgets.bound(st.segmented_control, "Load from", prefs, "load_from", prefix="vectors", options=ways,
+                          format_func=SOURCES.get, required=True, label_visibility="collapsed")
+        how = prefs["load_from"]
+        up = None
+        if how == "upload":
+            mb = hosted.upload_limit_mb(limits)
+            up = st.file_uploader(f"Vector file (up to {mb} MB)", type=["bin", "txt", "vec", "npz"],
+                                  key="vectors_upload", max_upload_size=mb,
+                                  help="word2vec binary or text (as word2vec.c and gensim write them), or this "
+                                       "app's .npz. Files are parsed, never unpickled.")
+        elif how == "folder":
+            if prefs["folder_file"] not in server_files:
+                prefs["folder_file"] = server_files[0]
+            widgets.bound(st.selectbox, "Vector set", prefs, "folder_file", prefix="vectors", options=server_files,
+                          help="Files the operator of this server provides; loaded once and shared by every "
+                               "visitor.")
+        else:
+            widgets.bound(st.text_input, "Path of a vector file on this computer", prefs, "path",
+                          prefix="vectors", placeholder="/data/GoogleNews-vectors-negative300.bin")
+        if how != "folder":
+            widgets.bound(st.number_input, "Read only the first N words (0 = all)", prefs, "limit",
+                          prefix="vectors", min_value=0, max_value=10_000_000, step=10_000,
+                          help="Files list the most frequent words first; 200,000 is plenty for exploring.")
         if st.button("Load vectors", key="vectors_load", icon=":material/upload_file:"):
             limit = int(prefs["limit"]) or None
             try:
-                if up is not None:
-                    name = up.name
-                    if not up.size:
-                        raise ValueError(f"{name} is empty")
-                    vecs, report = vector_io.load_with_report(io.BytesIO(up.getvalue()), "auto", limit=limit)
-                elif prefs["path"].strip() and not corpora.hosted():
-                    name = prefs["path"].strip()
-                    vecs, report = vector_io.load_with_report(name, "auto", limit=limit)
+                if how == "upload":
+                    if up is None:
+                        raise vector_sets.VectorSetError("choose a file to upload")
+                    vset, key = vector_sets.load_upload(up, limit), f"file:{up.name}"
+                elif how == "folder":
+                    vset = vector_sets.load_from_folder(prefs["folder_file"])
+                    key = f"folder:{vset.name}"
                 else:
-                    raise ValueError("choose a file to upload" + ("" if corpora.hosted() else " or type a path"))
-            except (vector_io.VectorFileError, ValueError, OSError) as e:
+                    vset = vector_sets.load_path(prefs["path"], limit)
+                    key = f"file:{vset.name}"
+            except (vector_sets.VectorSetError, ValueError, OSError) as e:
                 st.error(f"Could not load the vectors: {e}")
             else:
-                loaded_sets[name] = vecs
-                prefs["source"] = f"file:{name}"
-                st.success(f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {name} ({report.fmt}).")
-                for note in report.notes():
+                _keep(key, vset)
+                vecs = vset.vectors
+                st.success(f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {vset.name} "
+                           f"({vset.report.fmt}).")
+                for note in vset.report.notes():
                     st.warning(note)
 
 # -- choose the vectors to query ----------------------------------------------------------------------
 run = session.current_run()
-options = (["run"] if run is not None else []) + [f"file:{n}" for n in loaded_sets]
+options = (["run"] if run is not None else []) + list(loaded_sets)
 if not options:
     st.info("No vectors yet: train a run on **Train**, or load a vector file above.", icon=":material/explore:")
     st.stop()
 if prefs["source"] not in options:
     prefs["source"] = options[0]
 labels = {"run": f"run #{run.id}: {run.name}" if run is not None else "run"}
-labels.update({f"file:{n}": f"file: {n}" for n in loaded_sets})
+labels.update({k: f"server: {k.removeprefix('folder:')}" if k.startswith("folder:") else
+               f"file: {k.removeprefix('file:')}" for k in loaded_sets})
 widgets.bound(st.radio, "Vectors to search", prefs, "source", prefix="vectors", options=options,
               format_func=labels.get, horizontal=True)
 vecs: Vectors | None = run.vectors if prefs["source"] == "run" and run is not None else \
-    loaded_sets.get(prefs["source"].removeprefix("file:"))
+    loaded_sets.get(prefs["source"])
 if vecs is None:
     st.info("This run has no vectors yet: wait for it to start.")
     st.stop()
@@ -100,6 +179,7 @@ with n1:
 with n2:
     widgets.bound(st.number_input, "How many", prefs, "topn", prefix="vectors", min_value=1, max_value=100, step=1)
 query = prefs["word"].strip()
+_to_url(prefs["source"])
 if query:
     try:
         word = vecs.words[vecs.id_ci(query)]

@@ -8,8 +8,11 @@ switching back and forth is instant; run phrase detection on a corpus and cache 
 disk by the same kind of key; compute the statistics Home shows; find a downloaded text8.
 Does not: train, draw widgets (pages and ui/widgets.py do) or download anything.
 
-Hosted mode (`W2V_HOSTED=1`): local paths are refused, because a hosted server's files are not
-the visitor's.
+Hosted mode (ui/hosted.py, e.g. `W2V_HOSTED=1`): local paths are refused, because a hosted
+server's files are not the visitor's; an upload over the size limit is refused from its declared
+size, before its bytes are read; a corpus file is read up to the word cap (the name then says
+"first N words") and its vocabulary is cut to the vocabulary cap. The caps apply whenever they
+are set, hosted or not; locally none is set by default.
 """
 
 from __future__ import annotations
@@ -29,12 +32,15 @@ import streamlit as st
 
 from core.corpus import Corpus, CorpusError, read_corpus, read_corpus_text
 
+from . import hosted as _hosted
 from .session import LoadedCorpus
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_corpora"
-MAX_UPLOAD_MB = 200  # keep equal to server.maxUploadSize in .streamlit/config.toml
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+# The upload limit as configured when the app started (labels read it); checks ask settings() again.
+MAX_UPLOAD_MB = _hosted.upload_limit_mb()
+MAX_UPLOAD_BYTES = _hosted.server_upload_mb() * 1024 * 1024  # server.maxUploadSize: the hard ceiling
+HEAD_BLOCK_CHARS = 1 << 20  # a line longer than this is read in pieces (text8 is one 100 MB line)
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "w2v-explorer-uploads"
 
 
@@ -65,8 +71,17 @@ class UploadError(ValueError):
 
 
 def hosted() -> bool:
-    """True when the app is served to the public (W2V_HOSTED=1): no local paths then."""
-    return os.environ.get("W2V_HOSTED", "").strip() == "1"
+    """True when the app is served to the public (see ui/hosted.py): no local paths then."""
+    return _hosted.hosted()
+
+
+def upload_limit_bytes() -> int:
+    """The largest upload accepted now: the configured limit, never above the server's ceiling."""
+    return min(MAX_UPLOAD_BYTES, _hosted.upload_limit_bytes())
+
+
+def upload_limit_mb() -> int:
+    return upload_limit_bytes() // (1024 * 1024)
 
 
 def sample_path(key: str) -> Path:
@@ -98,36 +113,78 @@ def file_digest(path: str | Path) -> str:
     return _digest_cached(str(p.resolve()), st_.st_size, st_.st_mtime_ns)
 
 
-def _head_text(path: Path, head_words: int) -> str:
-    """The first lines of a text file holding about `head_words` whitespace words."""
-    lines, words = [], 0
+def _head(path: Path, head_words: int) -> tuple[str, bool]:
+    """(the first lines of a text file holding about `head_words` whitespace words, whether
+    anything was left unread). A line longer than HEAD_BLOCK_CHARS is taken in pieces cut at
+    whitespace, so one huge line (text8) is never read whole."""
+    parts, words, carry = [], 0, ""
     with open(path, "rb") as raw:
         opener = gzip.open if raw.read(2) == b"\x1f\x8b" else open
     with opener(path, "rt", encoding="utf-8", errors="replace") as f:
-        for line in f:
-            lines.append(line)
-            words += len(line.split())
-            if words >= head_words:
-                break
-    return "".join(lines)
+        while words < head_words:
+            chunk = f.readline(HEAD_BLOCK_CHARS)
+            if not chunk:
+                parts.append(carry)
+                return "".join(parts), False
+            text, carry = carry + chunk, ""
+            if len(chunk) == HEAD_BLOCK_CHARS and not chunk.endswith("\n"):  # inside a long line
+                cut = max(text.rfind(" "), text.rfind("\t")) + 1
+                if cut > 0:  # keep whole words; the partial last one starts the next piece
+                    text, carry = text[:cut], text[cut:]
+            parts.append(text)
+            words += len(text.split())
+        left = bool(carry.strip()) or bool(f.read(HEAD_BLOCK_CHARS).strip())
+    return "".join(parts), left
+
+
+def _head_text(path: Path, head_words: int) -> str:
+    """The first lines of a text file holding about `head_words` whitespace words."""
+    return _head(path, head_words)[0]
 
 
 @st.cache_data(show_spinner="Reading the corpus…", max_entries=12)
 def _read_cached(_path: str, digest: str, min_count: int, max_vocab: int | None,
-                 head_words: int | None) -> Corpus:
-    """Read and encode a corpus file; the cache key is the content digest plus the parameters."""
+                 head_words: int | None) -> tuple[Corpus, bool]:
+    """Read and encode a corpus file: (corpus, whether part of the file was left unread).
+    The cache key is the content digest plus the parameters."""
     if head_words:
-        return read_corpus_text(_head_text(Path(_path), head_words), min_count=min_count, max_vocab=max_vocab)
-    return read_corpus(_path, min_count=min_count, max_vocab=max_vocab)
+        try:
+            text, left = _head(Path(_path), head_words)
+        except (OSError, EOFError, zlib.error) as e:  # e.g. a gzip file cut short after its first MB
+            raise CorpusError(f"cannot read corpus: {e}") from None
+        return read_corpus_text(text, min_count=min_count, max_vocab=max_vocab), left
+    return read_corpus(_path, min_count=min_count, max_vocab=max_vocab), False
+
+
+def _may_exceed(path: Path, words: int) -> bool:
+    """Whether a file can hold more than `words` words (a word and its separator take >= 2 bytes)."""
+    with open(path, "rb") as f:
+        if f.read(2) == b"\x1f\x8b":
+            return True
+    return path.stat().st_size > 2 * words
+
+
+def _smaller(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def load_file(path: str | Path, name: str, source: str, min_count: int = 5, max_vocab: int | None = None,
               head_words: int | None = None) -> LoadedCorpus:
-    """Read a local corpus file through the cache. Raises CorpusError with a one-line message."""
+    """Read a local corpus file through the cache, within the server's word and vocabulary caps.
+    Raises CorpusError with a one-line message."""
     p = Path(path)
     if not p.is_file():
         raise CorpusError(f"{p}: no such file")
-    corpus = _read_cached(str(p), file_digest(p), int(min_count), max_vocab, head_words)
+    limits = _hosted.settings()
+    cap = limits.max_tokens
+    if cap is not None and (head_words is None or head_words > cap) and _may_exceed(p, cap):
+        head_words = cap
+    max_vocab = _smaller(max_vocab, limits.max_vocab)
+    corpus, left = _read_cached(str(p), file_digest(p), int(min_count), max_vocab, head_words)
+    if cap is not None and left and head_words == cap:
+        note = f", first {cap:,} words (this server's limit)"
+        if not name.endswith(note):  # a re-read keeps the name it had
+            name += note
     return LoadedCorpus(name=name, corpus=corpus, source=source, path=str(p), digest=file_digest(p),
                         min_count=int(min_count), max_vocab=max_vocab, head_words=head_words)
 
@@ -156,12 +213,19 @@ def reload(loaded: LoadedCorpus, min_count: int, max_vocab: int | None = None) -
 
 
 # -- uploads --------------------------------------------------------------------------------------
+def check_upload_size(name: str, size: int) -> None:
+    """Raise UploadError for an empty upload or one over the size limit (from its declared size,
+    so an over-size file is refused before its bytes are read)."""
+    if size == 0:
+        raise UploadError(f"{name} is empty")
+    message = _hosted.too_large(name, size, upload_limit_bytes())
+    if message:
+        raise UploadError(message)
+
+
 def check_upload(name: str, data: bytes) -> None:
     """Raise UploadError for an upload that cannot be a text corpus."""
-    if len(data) == 0:
-        raise UploadError(f"{name} is empty")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadError(f"{name} is {len(data) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB")
+    check_upload_size(name, len(data))
     head = data[: 1 << 20]
     if data[:2] == b"\x1f\x8b":
         try:
@@ -201,6 +265,13 @@ def load_upload(name: str, data: bytes, min_count: int = 5) -> LoadedCorpus:
     check_upload(name, data)
     path = save_upload(name, data)
     return load_file(path, f"{name} (upload)", f"upload:{name}", min_count)
+
+
+def load_uploaded(upload, min_count: int = 5) -> LoadedCorpus:
+    """`load_upload` for a Streamlit UploadedFile: its declared `.size` is checked before
+    `.getvalue()` copies its bytes. Raises UploadError or CorpusError."""
+    check_upload_size(upload.name, int(upload.size))
+    return load_upload(upload.name, upload.getvalue(), min_count)
 
 
 def load_path(text: str, min_count: int = 5) -> LoadedCorpus:

@@ -8,6 +8,11 @@ Does not: draw widgets, or know how runs are shown.
 
 Parameter dict: TrainConfig field names; enums are stored by name ("skipgram", "ns", "c") so
 widgets can show them; `alpha` and `threads` may be None (the trainer's defaults).
+
+Limits (ui/hosted.py): `to_config` refuses epochs, vector size, threads and snapshot words above
+the server's caps, and `start` refuses a corpus above the word or vocabulary cap, whatever the
+widgets allowed: the page clamps its widgets too, but a check here is the one that counts.
+`start` also sets the process-wide training queue's size from the settings.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from typing import Any
 
 from core.config import Architecture, ConfigError, Loss, SubsampleFormula, TrainConfig
 
-from . import corpora
-from .runs import Run, start_run, start_sequence
+from . import corpora, hosted
+from .runs import QUEUE, Run, start_run, start_sequence
 from .session import LoadedCorpus
 
 ARCHITECTURES = {"skipgram": Architecture.SKIPGRAM, "cbow": Architecture.CBOW}
@@ -145,7 +150,55 @@ def to_config(params: dict[str, Any], **override: Any) -> TrainConfig:
     except (TypeError, ValueError) as e:
         raise ConfigError(f"invalid parameter: {e}") from None
     cfg.resolved()  # validates (raises ConfigError)
+    return within_limits(cfg)
+
+
+# TrainConfig field -> (HostedLimits field, what to call it in a message)
+CAPPED = {"epochs": ("max_epochs", "epochs"), "size": ("max_size", "vector size D"),
+          "threads": ("max_threads", "threads"), "snapshot_topn": ("max_snapshot", "snapshot words")}
+
+
+def within_limits(cfg: TrainConfig, limits: hosted.HostedLimits | None = None) -> TrainConfig:
+    """`cfg` checked against the server's caps; raises ConfigError naming the first one exceeded.
+    threads=None (all cores) becomes the thread cap when there is one."""
+    limits = limits or hosted.settings()
+    if cfg.threads is None and limits.max_threads is not None:
+        cfg = dataclasses.replace(cfg, threads=min(limits.max_threads, hosted.cores()))
+    for name, (cap_name, label) in CAPPED.items():
+        cap, value = getattr(limits, cap_name), getattr(cfg, name)
+        if cap is not None and value is not None and value > cap:
+            raise ConfigError(f"{label} {value:,} is above this server's limit of {cap:,}")
     return cfg
+
+
+def clamp_to_limits(params: dict[str, Any], limits: hosted.HostedLimits | None = None) -> list[str]:
+    """Lower the page's parameters to the server's caps, in place; one message per change."""
+    limits = limits or hosted.settings()
+    notes = []
+    for name, (cap_name, label) in CAPPED.items():
+        cap, value = getattr(limits, cap_name), params.get(name)
+        if cap is None or value is None:
+            continue
+        try:
+            too_big = int(value) > cap
+        except (TypeError, ValueError):
+            continue  # to_config reports it
+        if too_big:
+            params[name] = cap
+            notes.append(f"{label.capitalize()} lowered from {int(value):,} to {cap:,}, this server's limit.")
+    return notes
+
+
+def check_corpus(loaded: LoadedCorpus, limits: hosted.HostedLimits | None = None) -> None:
+    """Raise ConfigError when the corpus is above the server's word or vocabulary cap."""
+    limits = limits or hosted.settings()
+    words, vocab = len(loaded.corpus), len(loaded.corpus.vocab)
+    if limits.max_tokens is not None and words > limits.max_tokens:
+        raise ConfigError(f"the corpus has {words:,} words; this server trains on at most "
+                          f"{limits.max_tokens:,}: load a smaller file")
+    if limits.max_vocab is not None and vocab > limits.max_vocab:
+        raise ConfigError(f"the vocabulary has {vocab:,} words; this server allows at most "
+                          f"{limits.max_vocab:,}: raise the min count")
 
 
 def run_name(cfg: TrainConfig, corpus_name: str) -> str:
@@ -165,10 +218,14 @@ def configs_for(params: dict[str, Any]) -> list[TrainConfig]:
 def start(loaded: LoadedCorpus, params: dict[str, Any]) -> list[Run]:
     """Start training on `loaded` (already cut with params['min_count']). Raises ConfigError.
 
-    A rejected config (by TrainConfig or by the Trainer, e.g. softmax with a huge vocabulary)
-    raises ConfigError and starts nothing.
+    A rejected config (by TrainConfig, the server's limits, or the Trainer, e.g. softmax with a
+    huge vocabulary) raises ConfigError and starts nothing. Runs wait in the training queue
+    when the server already trains as many as it allows.
     """
+    limits = hosted.settings()
     configs = configs_for(params)
+    check_corpus(loaded, limits)
+    QUEUE.set_limit(limits.max_trainings)
     items = [(run_name(c, loaded.name), c) for c in configs]
     if len(items) == 1:
         run = start_run(loaded.corpus, items[0][1], items[0][0], loaded.name)

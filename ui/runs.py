@@ -6,6 +6,10 @@ Callback copies every event into plain lists on the `Run` object, which pages re
 per-epoch stats and snapshots stay available after it ends so runs can be compared. Errors
 become `run.error` (a one-line message), never an exception in the page. `warm_up()` compiles
 the kernels once per process.
+Admission: every run passes through a `TrainingQueue` before it trains. The process-wide `QUEUE`
+lets at most `limit` runs train at once (None: no limit); the others wait in arrival order with
+status 'queued' and a 1-based `queue_position`. Stopping a queued run takes it out of the queue
+at once (it ends 'stopped' without having trained).
 Does not: import Streamlit (so tests drive it directly), read corpora, or draw figures.
 """
 
@@ -27,6 +31,84 @@ from core.vectors import Vectors
 _ids = itertools.count(1)
 
 
+class TrainingQueue:
+    """FIFO admission of training runs: at most `limit` train at once, the rest wait their turn.
+
+    Thread-safe. A run thread calls `acquire` (blocks until the run is first in line and a slot
+    is free, or the run is stopped) and `release` when it ends. Pages read `position`/`waiting`.
+    """
+
+    def __init__(self, limit: int | None = None):
+        self._cond = threading.Condition()
+        self._limit = limit
+        self._waiting: list[Run] = []  # in arrival order; index 0 is next
+        self._active: set[int] = set()  # ids of runs holding a slot
+        self.peak = 0  # most runs ever active at once (for tests and logs)
+
+    @property
+    def limit(self) -> int | None:
+        return self._limit
+
+    def set_limit(self, limit: int | None) -> None:
+        """Change the number of slots (e.g. when the operator's settings change); wakes waiters."""
+        with self._cond:
+            if limit != self._limit:
+                self._limit = limit
+                self._cond.notify_all()
+
+    def _room(self) -> bool:
+        return self._limit is None or len(self._active) < self._limit
+
+    def acquire(self, run: Run) -> bool:
+        """Wait for `run`'s turn. True: it holds a slot (call `release` later). False: it was
+        stopped while waiting and has left the queue."""
+        with self._cond:
+            self._waiting.append(run)
+            try:
+                while True:
+                    if run.stop_requested:
+                        return False
+                    if self._waiting[0] is run and self._room():
+                        self._active.add(run.id)
+                        self.peak = max(self.peak, len(self._active))
+                        return True
+                    self._cond.wait(timeout=1.0)  # woken by release/cancel; the timeout is a safety net
+            finally:
+                self._waiting = [r for r in self._waiting if r is not run]  # by identity, not dataclass ==
+                self._cond.notify_all()  # the next in line may go now, or its position changed
+
+    def release(self, run: Run) -> None:
+        with self._cond:
+            self._active.discard(run.id)
+            self._cond.notify_all()
+
+    def cancel(self, run: Run) -> None:
+        """Wake the waiters so a stopped queued run leaves the queue now (run.stop() calls this)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def position(self, run: Run) -> int | None:
+        """1-based place of a waiting run (1: next to start), or None when it is not waiting."""
+        with self._cond:
+            for i, r in enumerate(self._waiting):
+                if r is run:
+                    return i + 1
+            return None
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._waiting)
+
+    @property
+    def active(self) -> int:
+        with self._cond:
+            return len(self._active)
+
+
+QUEUE = TrainingQueue()  # process-wide; ui/presets.py sets its limit from ui/hosted.py's settings
+
+
 @dataclass
 class Run:
     """One training run. Written by its thread, read by pages; lists only grow while it runs."""
@@ -45,10 +127,29 @@ class Run:
     result: TrainResult | None = None
     started_at: float = 0.0
     thread: threading.Thread | None = None
+    queue: TrainingQueue | None = None  # the queue it waits in (QUEUE unless a test gives its own)
+    _stop_event: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def running(self) -> bool:
         return self.status in ("queued", "running")
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_event.is_set()
+
+    @property
+    def queue_position(self) -> int | None:
+        """1-based place in the training queue while waiting for a slot (1: next), else None.
+        None too for the later runs of a sequence, which wait for the run before them."""
+        if self.status != "queued" or self.queue is None:
+            return None
+        return self.queue.position(self)
+
+    @property
+    def queue_length(self) -> int:
+        """How many runs of the whole process wait for a slot."""
+        return self.queue.waiting if self.queue is not None else 0
 
     @property
     def vectors(self) -> Vectors | None:
@@ -75,8 +176,12 @@ class Run:
         return out
 
     def stop(self) -> None:
+        """Stop training within a chunk, or leave the queue at once when still waiting."""
+        self._stop_event.set()
         if self.trainer is not None:
             self.trainer.stop()
+        if self.queue is not None:
+            self.queue.cancel(self)
 
     def join(self, timeout: float | None = None) -> None:
         if self.thread is not None:
@@ -102,7 +207,11 @@ class _Recorder(Callback):
 
 
 def _train(run: Run) -> None:
-    """Train one prepared run on the calling thread, recording its outcome on the Run."""
+    """Wait for a slot, then train one prepared run on the calling thread, recording its outcome."""
+    queue = run.queue or QUEUE
+    if not queue.acquire(run):  # stopped while queued: it never trained
+        run.status = "stopped"
+        return
     try:
         run.started_at = time.time()
         run.result = run.trainer.train([_Recorder(run)])
@@ -112,10 +221,13 @@ def _train(run: Run) -> None:
             run.status = "stopped" if run.result.stopped else "done"
     except Exception as e:  # noqa: BLE001 - a page must show a message, not a traceback
         run.status, run.error = "error", f"training failed: {type(e).__name__}: {e}"
+    finally:
+        queue.release(run)
 
 
-def _prepare(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str) -> Run:
-    run = Run(name=name, corpus_name=corpus_name, config=config)
+def _prepare(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str,
+             queue: TrainingQueue | None = None) -> Run:
+    run = Run(name=name, corpus_name=corpus_name, config=config, queue=queue or QUEUE)
     try:
         run.trainer = Trainer(corpus, config)
     except (ConfigError, ValueError) as e:
@@ -123,12 +235,14 @@ def _prepare(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str) -
     return run
 
 
-def start_run(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str = "") -> Run:
-    """Build the trainer (validating the config) and start training in a daemon thread.
+def start_run(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str = "",
+              queue: TrainingQueue | None = None) -> Run:
+    """Build the trainer (validating the config) and start a daemon thread that waits for a
+    training slot in `queue` (default: the process-wide QUEUE) and then trains.
 
     A config the trainer rejects gives a Run with status 'error' and a one-line message.
     """
-    run = _prepare(corpus, config, name, corpus_name)
+    run = _prepare(corpus, config, name, corpus_name, queue)
     if run.status == "error":
         return run
     run.started_at = time.time()
@@ -137,13 +251,15 @@ def start_run(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str =
     return run
 
 
-def start_sequence(corpus: Corpus, items: list[tuple[str, TrainConfig]], corpus_name: str = "") -> list[Run]:
+def start_sequence(corpus: Corpus, items: list[tuple[str, TrainConfig]], corpus_name: str = "",
+                   queue: TrainingQueue | None = None) -> list[Run]:
     """Start several runs one after another on one daemon thread (e.g. the objectives race), so
     each has the machine to itself and their times per epoch compare. Every config is validated
     first; rejected ones come back with status 'error' and are skipped. The others are 'queued'
-    until their turn; stopping a queued run makes it end at once when its turn comes.
+    until their turn (each takes its own place in the training queue when the run before it
+    ends); stopping a queued run makes it end at once when its turn comes.
     """
-    prepared = [_prepare(corpus, cfg, name, corpus_name) for name, cfg in items]
+    prepared = [_prepare(corpus, cfg, name, corpus_name, queue) for name, cfg in items]
     todo = [r for r in prepared if r.status != "error"]
 
     def target() -> None:

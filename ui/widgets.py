@@ -128,10 +128,15 @@ def live_numbers(run: Run) -> tuple[float, int, int, float, float]:
 def progress_text(run: Run) -> tuple[float, str]:
     """(fraction done, one-line status) of a run."""
     if run.status == "queued":
-        return 0.0, "queued: waits for the run before it"
+        position = run.queue_position
+        if position is None:  # a later run of a sequence (the race), or a thread not yet in line
+            return 0.0, "queued: waits for the run before it"
+        return 0.0, f"Queued: position {position} of {max(position, run.queue_length)} (waiting for a free slot)"
     frac, epoch, total, wps, eta = live_numbers(run)
     if run.status == "error":
         return frac, f"error: {run.error}"
+    if run.status == "stopped" and run.begin is None:
+        return 0.0, "stopped before it started (it left the queue)"
     if run.status in ("done", "stopped"):
         secs = run.result.seconds if run.result is not None else 0.0
         wps = run.result.words_per_sec if run.result is not None else 0.0
