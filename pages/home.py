@@ -72,13 +72,14 @@ if source == "Sample corpus":
             except CorpusError as e:
                 error = str(e)
 elif source == "Upload a file":
-    up = st.file_uploader(f"A plain-text corpus (.txt, or gzipped .gz; UTF-8; up to {corpora.MAX_UPLOAD_MB} MB)",
-                          type=["txt", "gz"], key="home_upload")
+    limit_mb = corpora.upload_limit_mb()
+    up = st.file_uploader(f"A plain-text corpus (.txt, or gzipped .gz; UTF-8; up to {limit_mb} MB)",
+                          type=["txt", "gz"], key="home_upload", max_upload_size=limit_mb)
     mc = widgets.bound(st.number_input, "Min count (words rarer than this are dropped)", prefs, "min_count",
                        prefix="home", min_value=1, max_value=10_000, step=1)
     if st.button("Use this file", key="home_load_upload", icon=":material/description:", disabled=up is None):
         try:
-            loaded_now = corpora.load_upload(up.name, up.getvalue(), int(mc))
+            loaded_now = corpora.load_uploaded(up, int(mc))  # checks the declared size before reading
         except (corpora.UploadError, CorpusError) as e:
             error = str(e)
 else:
