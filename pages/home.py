@@ -72,7 +72,7 @@ if source == "Sample corpus":
             except CorpusError as e:
                 error = str(e)
 elif source == "Upload a file":
-    limit_mb = corpora.upload_limit_mb()
+    limit_mb = max(1, corpora.upload_limit_mb())  # the widget needs >= 1; the server check is in bytes
     up = st.file_uploader(f"A plain-text corpus (.txt, or gzipped .gz; UTF-8; up to {limit_mb} MB)",
                           type=["txt", "gz"], key="home_upload", max_upload_size=limit_mb)
     mc = widgets.bound(st.number_input, "Min count (words rarer than this are dropped)", prefs, "min_count",
