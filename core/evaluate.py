@@ -56,7 +56,7 @@ def _read_lines(path: str | Path, what: str) -> list[str]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise EvalError(f"{p}: not UTF-8 text (byte {e.start}): not a {what} file") from None
-    return text.splitlines()
+    return text.removeprefix("\ufeff").splitlines()  # a BOM (Windows editors) is not part of line 1
 
 
 @dataclass
