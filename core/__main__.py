@@ -102,9 +102,6 @@ def add_train(sub) -> None:
 
 
 def cmd_train(args) -> int:
-    from .trainer import Trainer
-    from .vector_io import save
-
     cfg = TrainConfig(
         architecture=Architecture.CBOW if args.cbow else Architecture.SKIPGRAM,
         loss=LOSS_NAMES[args.loss], size=args.size, window=args.window, negative=args.negative,
@@ -112,6 +109,7 @@ def cmd_train(args) -> int:
         min_count=args.min_count, max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
         min_alpha=args.min_alpha, threads=args.threads, seed=args.seed, shared_negatives=args.shared_negatives,
         compute_loss=not args.no_loss,
+        track_counts=False,  # the per-word histograms are for the app; nothing here reads them
     )
     cfg = cfg.resolved()  # validate before reading a large corpus
     t0 = time.perf_counter()
@@ -130,6 +128,10 @@ def cmd_train(args) -> int:
         sys.stderr.write(f"warning: {corpus.stats.replaced:,} invalid UTF-8 sequences were replaced by U+FFFD\n")
     if args.save_vocab:
         corpus.vocab.save(args.save_vocab)
+    # subtle: imported only now, so the corpus is read before Numba's ~90 MB join the process
+    from .trainer import Trainer
+    from .vector_io import save
+
     trainer = Trainer(corpus, cfg)
     result = trainer.train([ProgressBar(enabled=show)])
     if result.error:

@@ -65,6 +65,7 @@ class TrainConfig:
     seed: int = 1  # seeds initialisation and every random draw
     shared_negatives: bool = False  # skip-gram: draw the k negatives once per window (pWord2Vec), not per pair
     compute_loss: bool = True  # accumulate the exact float64 loss (costs some speed)
+    track_counts: bool = True  # count per word, each epoch, occurrences seen/kept and noise draws (~15% of SG time)
     snapshot_topn: int = 0  # keep a copy of the top-N input vectors after every epoch (0: none)
     max_sentence: int = 10_000  # sentences longer than this are split (gensim's limit)
 

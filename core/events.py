@@ -62,9 +62,10 @@ class EpochEnd:
     words_per_sec: float
     seconds: float
     alpha: float  # learning rate at the end of the epoch
-    seen: np.ndarray  # (V,) int64 occurrences of each word read this epoch
-    kept: np.ndarray  # (V,) int64 occurrences that survived subsampling
-    negatives: np.ndarray  # (V,) int64 times each word was drawn as a noise sample (NS/NCE)
+    # the three counts are None when the config's track_counts is off
+    seen: np.ndarray | None  # (V,) int64 occurrences of each word read this epoch
+    kept: np.ndarray | None  # (V,) int64 occurrences that survived subsampling
+    negatives: np.ndarray | None  # (V,) int64 times each word was drawn as a noise sample (NS/NCE)
     snapshot: np.ndarray | None = None  # (N, D) float32 copy of the top-N input vectors, if asked
 
 

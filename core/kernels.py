@@ -183,6 +183,7 @@ def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_
     loss_sum = out[0]
     examples = 0
     alpha = run.alpha0
+    counting = seen.shape[0] > 0  # (0,) arrays: the caller does not want per-word counts
     for s in range(s_begin, s_end):
         frac = (base_words + words) * inv_total
         alpha = np.float32(run.alpha0 - (run.alpha0 - run.min_alpha) * frac)
@@ -191,13 +192,15 @@ def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_
         n_sen = 0
         for p in range(offsets[s], offsets[s + 1]):
             w = tokens[p]
-            seen[w] += 1
+            if counting:
+                seen[w] += 1
             kp = keep_prob[w]
             if kp < 1.0:
                 rng, r = rng_next(rng)
                 if rng_uniform(r) >= kp:
                     continue
-            kept[w] += 1
+            if counting:
+                kept[w] += 1
             sen[n_sen] = w
             n_sen += 1
         words += offsets[s + 1] - offsets[s]

@@ -105,7 +105,7 @@ def sigmoid_clipped(z):
 @njit(inline="always", nogil=True, fastmath=True)
 def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, slot, neg_counts):
     """Fill row `slot` of rows/labels/offsets (S, T) with the output rows to score for `target`;
-    returns (n, rng).
+    returns (n, rng). Each noise draw is counted in neg_counts (V,) unless it has length 0.
 
     NS/NCE: the target (label 1) then k noise words (label 0) drawn from Pn; a noise word equal
     to the target is skipped, as in word2vec.c. HS: the inner nodes on the target's path with
@@ -126,7 +126,8 @@ def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, slo
     n = 1
     for _ in range(negative):
         w, rng = draw_noise(tables, rng)
-        neg_counts[w] += 1
+        if neg_counts.shape[0]:  # a (0,) array: not counting (saves ~15% of skip-gram time)
+            neg_counts[w] += 1
         if w == target:
             continue
         rows[slot, n] = w

@@ -15,6 +15,7 @@ on chunk sizes or timing. With threads > 1, Hogwild races make runs differ sligh
 from __future__ import annotations
 
 import math
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import SOFTMAX_MAX_VOCAB, ConfigError, Loss, TrainConfig
-from .corpus import Corpus
+from .corpus import Corpus, TokenReader
 from .events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
 from .huffman import Huffman, build_huffman
 from .kernels import make_run, make_work, train_chunk
@@ -33,6 +34,7 @@ from .sampling import alias_table, keep_probabilities, noise_distribution
 from .vectors import Vectors
 
 CHUNK_SECONDS = 0.1  # target duration of one kernel call: stop latency and progress granularity
+MAX_CHUNK_WORDS = 1_000_000  # bounds a chunk's token buffer (4 MB) when the corpus is read from disk
 
 
 class TrainingError(RuntimeError):
@@ -59,6 +61,46 @@ def _seed_state(seed: int, worker: int) -> np.ndarray:
     x = (x * 0x94D049BB133111EB) & (2**64 - 1)
     x ^= x >> 29
     return np.array([x or 0x2545F4914F6CDD1D], dtype=np.uint64)
+
+
+class _Checkpoint:
+    """A copy of (W_in, W_out) kept in a temporary file, so keeping the last good epoch's vectors
+    costs no resident memory (57 MB on the 19M-word corpus); in memory if no file can be made."""
+
+    def __init__(self, *arrays: np.ndarray):
+        self.arrays = arrays
+        try:
+            self._file = tempfile.TemporaryFile(prefix="w2v-checkpoint-")
+        except OSError:
+            self._file = None
+        self._copies: list[np.ndarray] | None = None
+        self.save()
+
+    def save(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.seek(0)
+                for a in self.arrays:
+                    a.tofile(self._file)
+                self._file.flush()
+                return
+            except OSError:  # disk full: fall back to memory
+                self._file.close()
+                self._file = None
+        self._copies = [a.copy() for a in self.arrays]
+
+    def restore(self) -> None:
+        if self._copies is not None:
+            for a, c in zip(self.arrays, self._copies, strict=True):
+                a[:] = c
+            return
+        self._file.seek(0)
+        for a in self.arrays:
+            a[:] = np.fromfile(self._file, dtype=a.dtype, count=a.size).reshape(a.shape)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 class Trainer:
@@ -146,12 +188,14 @@ class Trainer:
                  for _ in range(threads)]
         rngs = [_seed_state(cfg.seed, t) for t in range(threads)]
         outs = [np.zeros(4, np.float64) for _ in range(threads)]
-        seen = [np.zeros(v, np.int64) for _ in range(threads)]
-        kept = [np.zeros(v, np.int64) for _ in range(threads)]
-        negs = [np.zeros(v, np.int64) for _ in range(threads)]
+        nc = v if cfg.track_counts else 0  # (0,) arrays tell the kernel not to count
+        seen = [np.zeros(nc, np.int64) for _ in range(threads)]
+        kept = [np.zeros(nc, np.int64) for _ in range(threads)]
+        negs = [np.zeros(nc, np.int64) for _ in range(threads)]
         chunk_words = [20_000] * threads
         diverged = threading.Event()
-        tokens, offsets = self.corpus.tokens, self.corpus.offsets
+        offsets = self.corpus.offsets
+        readers = [TokenReader(self.corpus.tokens, MAX_CHUNK_WORDS + cfg.max_sentence) for _ in range(threads)]
 
         def work(t: int, epoch: int) -> None:
             s0, s1 = parts[t]
@@ -165,12 +209,16 @@ class Trainer:
                 e = min(s1, max(s + 1, int(np.searchsorted(offsets, target, side="left"))))
                 base = epoch * part_words + int(offsets[s] - offsets[s0])
                 t0 = time.perf_counter()
-                train_chunk(run, self.tables, tokens, offsets, s, e, self.W_in, self.W_out, self._keep32,
-                            base, inv_total, rngs[t], seen[t], kept[t], negs[t], works[t], outs[t])
+                a, b = int(offsets[s]), int(offsets[e])
+                # the chunk's own tokens and offsets: a view when the corpus is in memory, a read
+                # into a reused buffer when it is a file (never a mapping that grows the RSS)
+                chunk = readers[t].read(a, b)
+                train_chunk(run, self.tables, chunk, offsets[s:e + 1] - a, 0, e - s, self.W_in, self.W_out,
+                            self._keep32, base, inv_total, rngs[t], seen[t], kept[t], negs[t], works[t], outs[t])
                 dt = time.perf_counter() - t0
-                words = int(offsets[e] - offsets[s])
+                words = b - a
                 if dt > 0:
-                    chunk_words[t] = int(min(2_000_000, max(1_000, words * CHUNK_SECONDS / dt)))
+                    chunk_words[t] = int(min(MAX_CHUNK_WORDS, max(1_000, words * CHUNK_SECONDS / dt)))
                 if cfg.compute_loss and not math.isfinite(outs[t][0]):
                     diverged.set()
                 s = e
@@ -180,7 +228,7 @@ class Trainer:
                 if getattr(cb, method)(event):
                     self._stop.set()
 
-        good_in, good_out = self.W_in.copy(), self.W_out.copy()
+        good = _Checkpoint(self.W_in, self.W_out)  # the last good epoch's vectors, for divergence
         snap_n = min(cfg.snapshot_topn, v)
         start = time.perf_counter()
         notify("on_train_begin", TrainBegin(v, n_words, cfg.epochs, threads, cfg,
@@ -216,8 +264,7 @@ class Trainer:
                 words = int(sum(o[2] for o in outs))
                 finite = math.isfinite(loss_sum) if cfg.compute_loss else True
                 if diverged.is_set() or not finite or not np.isfinite(self.W_in).all():
-                    self.W_in[:] = good_in
-                    self.W_out[:] = good_out
+                    good.restore()
                     error = (
                         f"training diverged in epoch {epoch + 1} (loss became {loss_sum:.3g}): "
                         f"alpha={cfg.alpha} is too large; kept the vectors of epoch {epoch}"
@@ -225,18 +272,21 @@ class Trainer:
                     break
                 if words < n_words:  # stopped inside this epoch: vectors are consistent, epoch partial
                     break
-                good_in[:] = self.W_in
-                good_out[:] = self.W_out
+                good.save()
                 mean_loss = loss_sum / examples if (cfg.compute_loss and examples) else float("nan")
                 ev = EpochEnd(
                     epoch=epoch, loss=mean_loss, examples=examples, words=words,
                     words_per_sec=words / ep_seconds if ep_seconds > 0 else 0.0, seconds=ep_seconds,
-                    alpha=min(o[3] for o in outs), seen=np.sum(seen, axis=0), kept=np.sum(kept, axis=0),
-                    negatives=np.sum(negs, axis=0),
+                    alpha=min(o[3] for o in outs),
+                    seen=np.sum(seen, axis=0) if nc else None, kept=np.sum(kept, axis=0) if nc else None,
+                    negatives=np.sum(negs, axis=0) if nc else None,
                     snapshot=self.W_in[:snap_n].copy() if snap_n else None,
                 )
                 epochs.append(ev)
                 notify("on_epoch_end", ev)
+        for r in readers:
+            r.close()
+        good.close()
         seconds = time.perf_counter() - start
         done_words = sum(e.words for e in epochs)
         result = TrainResult(

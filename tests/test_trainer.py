@@ -156,11 +156,51 @@ def test_stop_from_another_thread_mid_epoch(corpus):
 def test_divergence_is_detected_and_last_good_vectors_kept(corpus):
     cfg = TrainConfig(size=16, epochs=3, threads=1, alpha=9.0, min_alpha=9.0, loss=Loss.HS)
     trainer = Trainer(corpus, cfg)
-    result = trainer.train()
+    good = [trainer.W_in.copy()]  # before training, then after each completed epoch
+
+    class Keep(Callback):
+        def on_epoch_end(self, e):
+            good.append(trainer.W_in.copy())
+
+    result = trainer.train([Keep()])
     if result.error is None:
         pytest.skip("this learning rate did not diverge here")
     assert "diverged" in result.error and "alpha" in result.error
     assert np.all(np.isfinite(trainer.W_in)) and np.all(np.isfinite(trainer.W_out))
+    assert np.array_equal(trainer.W_in, good[-1])  # restored from the on-disk checkpoint
+
+
+def test_a_corpus_read_from_disk_trains_exactly_like_one_in_memory(corpus, tmp_path, monkeypatch):
+    import core.trainer
+    from core.corpus import Corpus
+
+    corpus.save(tmp_path / "c")
+    on_disk = Corpus.load(tmp_path / "c", mmap=True)
+    assert isinstance(on_disk.tokens, np.memmap)
+    cfg = TrainConfig(size=16, epochs=2, threads=1, seed=5)
+    a = Trainer(corpus, cfg)
+    a.train()
+    monkeypatch.setattr(core.trainer, "MAX_CHUNK_WORDS", 3_000)  # many chunks, each read into the buffer
+    monkeypatch.setattr(core.trainer, "CHUNK_SECONDS", 0.001)
+    b = Trainer(on_disk, cfg)
+    b.train()
+    assert np.array_equal(a.W_in, b.W_in) and np.array_equal(a.W_out, b.W_out)
+
+
+def test_token_reader_reads_ranges_and_reports_a_truncated_file(corpus, tmp_path):
+    from core.corpus import Corpus, CorpusError, TokenReader
+
+    corpus.save(tmp_path / "c")
+    tokens = Corpus.load(tmp_path / "c", mmap=True).tokens
+    reader = TokenReader(tokens, 10)
+    for a, b in [(0, 5), (100, 150), (len(corpus) - 7, len(corpus))]:  # 150 - 100 > capacity: buffer grows
+        assert np.array_equal(reader.read(a, b), corpus.tokens[a:b])
+    with open(tmp_path / "c.tokens.npy", "r+b") as f:
+        f.truncate(f.seek(0, 2) - 40)
+    with pytest.raises(CorpusError, match="ended early"):
+        reader.read(len(corpus) - 20, len(corpus))
+    reader.close()
+    assert TokenReader(corpus.tokens, 10).read(3, 9).base is not None  # in memory: a view, no copy
 
 
 def test_two_trainings_at_once_in_one_process(corpus):
