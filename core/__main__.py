@@ -8,10 +8,13 @@ Bad input gives a one-line `error: ...` on stderr and exit code 2, never a trace
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from .config import FORMULA_NAMES, LOSS_NAMES, Architecture, ConfigError, TrainConfig
 from .corpus import CorpusError, read_corpus
@@ -120,8 +123,19 @@ def cmd_train(args) -> int:
             sys.stderr.write(f"\rreading corpus: {chars / 1e6:,.0f}M characters")
             sys.stderr.flush()
 
-    corpus = read_corpus(args.corpus, min_count=cfg.min_count, max_vocab=cfg.max_vocab,
-                         lowercase=not args.keep_case, max_sentence=cfg.max_sentence, progress=progress)
+    # the encoded corpus goes to a temporary file and is streamed from it every epoch (4 bytes a
+    # token on disk, a few MB of buffers in memory); the folder is removed on exit
+    spill_dir = tempfile.TemporaryDirectory(prefix="w2v-corpus-")
+    atexit.register(spill_dir.cleanup)
+    try:
+        corpus = read_corpus(args.corpus, min_count=cfg.min_count, max_vocab=cfg.max_vocab,
+                             lowercase=not args.keep_case, max_sentence=cfg.max_sentence, progress=progress,
+                             out_prefix=Path(spill_dir.name) / "corpus")
+    except OSError as e:
+        if isinstance(e, FileNotFoundError) and e.filename == args.corpus:
+            raise
+        raise UsageError(f"cannot write the encoded corpus to {spill_dir.name} ({e.strerror or e}); "
+                         "set TMPDIR to a folder with space") from None
     if show:
         sys.stderr.write("\n")
     if corpus.stats.replaced:

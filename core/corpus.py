@@ -31,7 +31,7 @@ import numpy as np
 from .vocab import Vocab
 
 TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*")
-BLOCK_CHARS = 1 << 22  # ~4 MB of text per block: bounded memory, few Python calls
+BLOCK_CHARS = 1 << 20  # ~1 MB of text per block: its token strings (~50 B each) stay ~15 MB
 
 
 class CorpusError(ValueError):
@@ -306,7 +306,7 @@ def read_corpus(
         if line_ends and in_sentence:
             ends_buf.append(pos)
             in_sentence = 0
-        if buffered >= 1 << 21:
+        if buffered >= 1 << 19:
             flush()
             if progress is not None:
                 progress(stats.chars, total_bytes)
@@ -328,10 +328,17 @@ def read_corpus(
         )
     remap = np.full(len(words), -1, dtype=np.int32)
     remap[np.array([ids[w] for w in vocab.words], dtype=np.int64)] = np.arange(len(vocab), dtype=np.int32)
+    ids.clear()  # subtle: every distinct word's string goes before the token array is made
+    del words
     n_out = vocab.total
+    sink = None
     if out_prefix is not None:
-        tokens = np.lib.format.open_memmap(str(out_prefix) + ".tokens.npy", mode="w+",
-                                           dtype=np.int32, shape=(n_out,))
+        # subtle: written through a file, not a writable memmap, whose dirty pages would count
+        # in the process's resident memory until the end
+        tokens_path = str(out_prefix) + ".tokens.npy"
+        sink = open(tokens_path, "wb")  # noqa: SIM115 (closed below)
+        np.lib.format.write_array_header_1_0(sink, {"descr": np.dtype(np.int32).str, "fortran_order": False,
+                                                    "shape": (n_out,)})
     else:
         tokens = np.empty(n_out, dtype=np.int32)
     spill.seek(0)
@@ -343,7 +350,10 @@ def read_corpus(
         fin = remap[prov]
         keep = fin >= 0
         kept = fin[keep]
-        tokens[out_pos: out_pos + kept.shape[0]] = kept
+        if sink is not None:
+            sink.write(kept.tobytes())
+        else:
+            tokens[out_pos: out_pos + kept.shape[0]] = kept
         if ends.size:
             before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
             offsets_parts.append(out_pos + before[ends - raw_pos])
@@ -351,13 +361,12 @@ def read_corpus(
         raw_pos += prov.shape[0]
     spill.close()
     offsets = np.unique(np.concatenate(offsets_parts + [np.array([out_pos], np.int64)]))
-    corpus = Corpus(tokens, offsets, vocab, stats)
-    if out_prefix is not None:
-        tokens.flush()
+    if sink is not None:
+        sink.close()
         np.save(str(out_prefix) + ".offsets.npy", offsets, allow_pickle=False)
         vocab.save(str(out_prefix) + ".vocab.txt")
-        corpus.tokens = np.load(str(out_prefix) + ".tokens.npy", mmap_mode="r")
-    return corpus
+        tokens = np.load(tokens_path, mmap_mode="r")  # trainers read it through TokenReader
+    return Corpus(tokens, offsets, vocab, stats)
 
 
 def read_corpus_text(text: str, **kwargs) -> Corpus:

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 from .vectors import Vectors
 
@@ -436,6 +435,8 @@ def evaluate_word_pairs(
     with np.errstate(all="ignore"):
         constant = np.ptp(model) == 0 or np.ptp(gold) == 0
         model64 = model.astype(np.float64)
+        from scipy import stats  # subtle: imported here; at module level it costs every CLI command ~80 MB
+
         spearman = float("nan") if constant else float(stats.spearmanr(gold, model64).statistic)
         pearson = float("nan") if constant else float(stats.pearsonr(gold, model64).statistic)
     return SimilarityResult(spearman, pearson, 1.0 - n_used / len(items), len(items), n_used)
