@@ -104,7 +104,20 @@ def add_train(sub) -> None:
     p.set_defaults(func=cmd_train)
 
 
+def _return_large_blocks_to_the_os() -> None:
+    """glibc only: serve every allocation over 128 KiB by mmap, so numpy's large temporaries go
+    back to the OS when freed. By default glibc raises that threshold after the first such free
+    (up to 32 MiB), and the corpus reader's freed buffers then stay resident (~16 MB here)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # -3: M_MMAP_THRESHOLD in malloc.h
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
 def cmd_train(args) -> int:
+    _return_large_blocks_to_the_os()
     cfg = TrainConfig(
         architecture=Architecture.CBOW if args.cbow else Architecture.SKIPGRAM,
         loss=LOSS_NAMES[args.loss], size=args.size, window=args.window, negative=args.negative,

@@ -140,7 +140,9 @@ class Trainer:
         rng = np.random.default_rng(cfg.seed)
         d = cfg.size
         # word2vec.c: W_in uniform in [-0.5/D, 0.5/D), W_out zero.
-        self.W_in = ((rng.random((v, d), dtype=np.float32) - np.float32(0.5)) / np.float32(d))
+        self.W_in = rng.random((v, d), dtype=np.float32)  # in place below: no (V, D) temporaries
+        self.W_in -= np.float32(0.5)
+        self.W_in /= np.float32(d)
         self.W_out = np.zeros((v - 1 if cfg.loss == Loss.HS else v, d), dtype=np.float32)
         self._keep32 = self.keep_prob.astype(np.float32)
         self._stop = threading.Event()
