@@ -163,29 +163,30 @@ def logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, zs
         for d in range(dim):
             z += H[hi, d] * W_out[r, d]
         zs[j] = z - offsets[slot, j]
-    prod = 1.0  # subtle: one log of a product of (1 + e^t) terms instead of a log per term
     total = 0.0
-    for j in range(n):
-        z = zs[j]
-        label = labels[slot, j]
-        g = (label - sigmoid_clipped(z)) * alpha
-        r = rows[slot, j]
-        for d in range(dim):
-            neu1e[d] += g * W_out[r, d]
-        for d in range(dim):
-            W_out[r, d] += g * H[hi, d]
-        if want_loss:
-            t = np.float64(-z) if label > 0 else np.float64(z)
-            if t < 30.0:
-                prod *= 1.0 + math.exp(t)
+    if want_loss:
+        # subtle: one log of a product of (1 + e^t) terms instead of a log per term; e^t in
+        # float32 (expf: the logits are float32 already), the product and log in float64
+        prod = 1.0
+        for j in range(n):
+            z = zs[j]
+            t = -z if labels[slot, j] > 0 else z
+            if t < np.float32(30.0):
+                prod *= 1.0 + np.float64(math.exp(t))
                 if prod > 1e250:
                     total += math.log(prod)
                     prod = 1.0
             else:
-                total += t
-    if not want_loss:
-        return 0.0
-    return total + math.log(prod)
+                total += np.float64(t)
+        total += math.log(prod)
+    for j in range(n):
+        g = (labels[slot, j] - sigmoid_clipped(zs[j])) * alpha
+        r = rows[slot, j]
+        for d in range(dim):  # one pass: neu1e takes the row before its update
+            o = W_out[r, d]
+            neu1e[d] += g * o
+            W_out[r, d] = o + g * H[hi, d]
+    return total
 
 
 @njit(inline="always", nogil=True, fastmath=True)
