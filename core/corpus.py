@@ -30,7 +30,9 @@ import numpy as np
 
 from .vocab import Vocab
 
-TOKEN_RE = re.compile(r"\w+(?:['\u2019]\w+)*")
+# a word: word characters (Unicode letters, digits, _) and combining marks (lowercased 'İ' is
+# 'i' + U+0307), with inner apostrophes
+TOKEN_RE = re.compile(r"\w[\w\u0300-\u036f]*(?:['\u2019]\w[\w\u0300-\u036f]*)*")
 BLOCK_CHARS = 1 << 20  # ~1 MB of text per block: its token strings (~50 B each) stay ~15 MB
 
 

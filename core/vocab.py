@@ -85,7 +85,9 @@ class Vocab:
                 parts = line.split()
                 if not parts:
                     continue
-                if len(parts) != 2 or not parts[1].isdigit():
+                count = parts[1] if len(parts) == 2 else ""
+                # subtle: isdigit alone accepts '²' and 5000-digit numbers (int() then fails)
+                if not (count.isascii() and count.isdigit() and len(count) <= 18):
                     raise VocabError(f"{path}:{lineno}: expected 'word count', got {line.strip()[:60]!r}")
                 words.append(parts[0])
                 counts.append(int(parts[1]))

@@ -162,3 +162,19 @@ def test_cli_train_json_similar_and_analogy(tmp_path):
     assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 3
     r = run_cli("similar", str(out), "notaword")
     assert r.returncode == 2 and "notaword" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_lowercased_dotted_capital_i_stays_one_word():
+    # 'İ'.lower() is 'i' + U+0307 (a combining mark, not a word character): once split 'i' | 'stanbul'
+    c = read_corpus_text("İstanbul İstanbul", min_count=1)
+    assert c.vocab.words == ["i\u0307stanbul"]
+
+
+@pytest.mark.parametrize("count", ["²", "9" * 5000, "1e3", "-4"])
+def test_vocab_file_with_a_bad_count_is_a_vocab_error(tmp_path, count):
+    from core.vocab import Vocab, VocabError
+
+    p = tmp_path / "v.txt"
+    p.write_text(f"the 10\nword {count}\n", encoding="utf-8")
+    with pytest.raises(VocabError, match="expected 'word count'"):
+        Vocab.load(p)

@@ -402,9 +402,9 @@ def test_fuzz_corpus_load(workdir, files, mmap):
     ("tokens", SAVED["tokens"][:-3], "header promises"),  # ValueError: mmap length is greater than file size
     ("offsets", b"", "not a readable .npy"),  # EOFError
     ("offsets", npy_header("|O", (1,)) + b"\x00" * 8, "1-D int64"),  # ValueError: object arrays
-    ("vocab", "the ²\n".encode(), "invalid literal"),  # ValueError from int()
-    ("vocab", b"the 99999999999999999999\n", "too large"),  # OverflowError
-    ("vocab", b"the " + b"9" * 5000 + b"\n", "4300 digits"),  # ValueError: int string conversion limit
+    ("vocab", "the ²\n".encode(), "expected 'word count'"),  # was a ValueError from int()
+    ("vocab", b"the 99999999999999999999\n", "expected 'word count'"),  # was an OverflowError
+    ("vocab", b"the " + b"9" * 5000 + b"\n", "expected 'word count'"),  # was int()'s 4300-digit limit
     ("vocab", b"the -3\n", "expected 'word count'"),  # VocabError
     ("vocab", None, "No such file"),  # FileNotFoundError
     ("offsets", b"\x93NUMPY\x02\x00\xff\xff\xff\x7f" + SAVED["offsets"][12:], "not a readable .npy"),  # 2 GB read
