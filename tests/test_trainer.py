@@ -243,3 +243,30 @@ def test_softmax_refuses_huge_vocabularies():
     corpus = read_corpus_text(words, min_count=1)
     with pytest.raises(ConfigError, match="softmax"):
         Trainer(corpus, TrainConfig(loss=Loss.SOFTMAX))
+
+
+def test_the_loss_on_fixed_pairs_falls_every_epoch(corpus):
+    """The online loss (each example scored just before its update) can rise late in training;
+    the objective itself, on fixed pairs with fixed noise words, must fall epoch after epoch."""
+    trainer = Trainer(corpus, TrainConfig(size=32, epochs=4, threads=1, seed=3))
+    rng = np.random.default_rng(0)
+    tok = np.asarray(corpus.tokens)
+    pos = rng.integers(3, len(tok) - 3, 20_000)
+    centre, context = tok[pos], tok[pos + rng.choice([-2, -1, 1, 2], size=pos.size)]
+    noise = rng.choice(len(trainer.noise_probs), size=(pos.size, 5), p=trainer.noise_probs)
+
+    def fixed_pairs_loss() -> float:
+        h = trainer.W_in[context].astype(np.float64)
+        w_out = trainer.W_out.astype(np.float64)
+        z_pos = np.einsum("ij,ij->i", h, w_out[centre])
+        z_neg = np.einsum("ij,ikj->ik", h, w_out[noise])
+        return float(np.mean(np.logaddexp(0, -z_pos) + np.logaddexp(0, z_neg).sum(axis=1)))
+
+    losses = [fixed_pairs_loss()]
+
+    class Measure(Callback):
+        def on_epoch_end(self, e):
+            losses.append(fixed_pairs_loss())
+
+    trainer.train([Measure()])
+    assert len(losses) == 5 and all(b < a for a, b in zip(losses, losses[1:], strict=False)), losses
