@@ -98,11 +98,8 @@ def run_child(which: str, corpus: str, out: str, thresholds: list[float], table:
 
 
 def sha256(path: str) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 24), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def print_top(table: str, n: int = 20) -> None:

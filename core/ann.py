@@ -126,6 +126,16 @@ def _sha256(a: np.ndarray) -> str:
 
 
 # -- kernels ---------------------------------------------------------------------------------
+@njit(inline="always", nogil=True)
+def _append_new(out: np.ndarray, i: int, m: int, t: int) -> int:
+    """Append neighbour t to row i of out (m entries so far) unless already there; return the new m."""
+    for e in range(m):
+        if out[i, e] == t:
+            return m
+    out[i, m] = t
+    return m + 1
+
+
 @njit(cache=True, nogil=True)
 def _search_graph(knn: np.ndarray, knn_sims: np.ndarray, max_degree: int) -> np.ndarray:
     """(N, K) int32 neighbours sorted best first, their (N, K) float32 similarities -> (N, M)
@@ -156,30 +166,14 @@ def _search_graph(knn: np.ndarray, knn_sims: np.ndarray, max_degree: int) -> np.
         m = 0
         for j in range(k):
             t = knn[i, j]
-            if t < 0 or t == i:
-                continue
-            dup = False
-            for e in range(m):
-                if out[i, e] == t:
-                    dup = True
-                    break
-            if not dup:
-                out[i, m] = t
-                m += 1
+            if t >= 0 and t != i:
+                m = _append_new(out, i, m, t)
         a, b = indptr[i], indptr[i + 1]
         order = np.argsort(-rev_sim[a:b])
         for o in order:
             if m == max_degree:
                 break
-            t = rev_src[a + o]
-            dup = False
-            for e in range(m):
-                if out[i, e] == t:
-                    dup = True
-                    break
-            if not dup:
-                out[i, m] = t
-                m += 1
+            m = _append_new(out, i, m, rev_src[a + o])
     return out
 
 

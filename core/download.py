@@ -210,11 +210,8 @@ def _fetch(url: str, part: Path, size: int, progress: Progress | None, timeout: 
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _zip_problem(path: Path, dataset: Dataset) -> str | None:
