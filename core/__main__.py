@@ -20,7 +20,7 @@ from .config import FORMULA_NAMES, LOSS_NAMES, Architecture, ConfigError, TrainC
 from .corpus import CorpusError, read_corpus
 from .events import Callback, EpochEnd, Progress, TrainBegin
 
-EXTRA_COMMANDS = ("core.cli_eval", "core.cli_download")  # modules with register(subparsers)
+EXTRA_COMMANDS = ("core.cli_eval", "core.cli_download", "core.cli_index")  # modules with register(subparsers)
 
 
 class UsageError(Exception):

@@ -30,7 +30,9 @@ Cost, measured 2026-11-23 on the shared 2-core machine (bench/bench_large_vector
 warm, 1.2 s cold; a query ~0.8 ms once pages are mapped (exact search: ~55 ms) with recall@10
 0.99-1.00 against exact search (i.i.d. random vectors, which have no neighbour structure, give
 ~0.3: no graph index helps there). Building is always explicit (AnnIndex.build,
-Vectors.build_index), never a side effect of a query.
+Vectors.build_index), never a side effect of a query; AnnIndex.cached only reads a cached copy
+(what a web request may do). A prepared set (`python -m core prepare`) keeps its index in its
+own folder under `ann/`, keyed by `prepared_key` (content without the file's mtime).
 
 Does not: exact search (Vectors does that by matrix products; use it below ~300k words), other
 metrics than cosine, adding or removing rows (a changed vector set is a new index), or
@@ -58,7 +60,7 @@ from numba import njit
 
 from . import _numba_setup  # noqa: F401
 
-__all__ = ["FORMAT", "AnnIndex", "AnnParams", "content_key"]
+__all__ = ["FORMAT", "AnnIndex", "AnnParams", "content_key", "prepared_key"]
 
 FORMAT = 1                      # bump when the files or their meaning change: old caches rebuild
 FULL_HASH_BYTES = 64 << 20      # vectors up to this size are hashed in full for the cache key
@@ -98,22 +100,32 @@ def _backing_file(a: np.ndarray) -> Path | None:
     return None
 
 
-def content_key(unit: np.ndarray) -> str:
+def content_key(unit: np.ndarray, *, file_identity: bool = True) -> str:
     """A SHA-256 that changes when the vectors do. Arrays up to FULL_HASH_BYTES: every byte.
     Larger ones: shape, FINGERPRINT_ROWS evenly spaced rows (first and last included), and for a
     memory-mapped array its file's size and mtime, so reading stays well under a second; a change
-    confined to unsampled rows of an in-memory array is not seen (pass `key=` to be exact)."""
+    confined to unsampled rows of an in-memory array is not seen (pass `key=` to be exact).
+    `file_identity=False` leaves the file's size and mtime out: the key of a file written once and
+    then copied (`cp`, `scp` and `rsync` without -t give the copy a new mtime), see prepared_key."""
     h = hashlib.sha256(f"{unit.shape} {unit.dtype.str}".encode())
     if unit.nbytes <= FULL_HASH_BYTES:
         h.update(np.ascontiguousarray(unit).data)
     else:
         rows = np.unique(np.linspace(0, unit.shape[0] - 1, FINGERPRINT_ROWS).astype(np.int64))
         h.update(np.ascontiguousarray(unit[rows]).data)
-        path = _backing_file(unit)
+        path = _backing_file(unit) if file_identity else None
         if path is not None:
             st = path.stat()
             h.update(f"file {st.st_size} {st.st_mtime_ns}".encode())
     return h.hexdigest()
+
+
+def prepared_key(unit: np.ndarray) -> str:
+    """The cache key of a prepared set's index (unit.npy of `python -m core prepare`, see
+    core/cli_index.py): its content without the file's mtime, so the index stays valid when the
+    prepared folder is copied to the server. Safe because a prepared unit.npy is written whole,
+    once, by convert_to_npy and never edited in place; preparing other vectors rewrites every row."""
+    return content_key(unit, file_identity=False)
 
 
 def _index_key(content: str, params: AnnParams) -> str:
@@ -327,6 +339,10 @@ def _knn_graph(unit: np.ndarray, params: AnnParams) -> tuple[np.ndarray, np.ndar
     return np.ascontiguousarray(ids, dtype=np.int32), (1.0 - dist).astype(np.float32)
 
 
+def _folder(cache_dir: str | os.PathLike, full_key: str) -> Path:
+    return Path(cache_dir) / f"ann-{full_key[:24]}"
+
+
 def _as_unit(unit: np.ndarray) -> np.ndarray:
     a = np.asarray(unit)
     if a.ndim != 2 or a.dtype != np.float32 or a.shape[0] < 1 or a.shape[1] < 1:
@@ -377,10 +393,12 @@ class AnnIndex:
         unit = _as_unit(unit)
         say = progress or (lambda msg: None)
         params = AnnParams(n_neighbors, max_degree, n_entries, seed).resolved(unit.shape[0])
-        full_key = _index_key(key if key is not None else content_key(unit), params)
-        folder = None if cache_dir is None else Path(cache_dir) / f"ann-{full_key[:24]}"
+        content = key if key is not None else content_key(unit)
+        full_key = _index_key(content, params)
+        folder = None if cache_dir is None else _folder(cache_dir, full_key)
         if folder is not None and folder.exists():
-            index = cls._load(folder, unit, full_key, params)
+            index = cls.cached(unit, cache_dir, key=content, seed=seed, n_neighbors=n_neighbors,
+                               max_degree=max_degree, n_entries=n_entries)
             if index is not None:
                 say(f"loaded the neighbour index from {folder}")
                 return index
@@ -402,6 +420,19 @@ class AnnIndex:
             except OSError as e:  # a read-only or full disk costs the cache, not the index
                 warnings.warn(f"could not cache the neighbour index in {folder}: {e}", stacklevel=2)
         return index
+
+    @classmethod
+    def cached(cls, unit: np.ndarray, cache_dir: str | os.PathLike, key: str | None = None,
+               seed: int = 0, n_neighbors: int = 30, max_degree: int = 48, n_entries: int = 0) -> AnnIndex | None:
+        """The index over unit (N, D) float32 read from `cache_dir` when a valid copy built with
+        these parameters exists there, else None. Never builds (safe inside a web request): the
+        cost is the content key, reading the manifest and hashing the graph (about 0.3 s for
+        1M rows, warm). `key` as in build."""
+        unit = _as_unit(unit)
+        params = AnnParams(n_neighbors, max_degree, n_entries, seed).resolved(unit.shape[0])
+        full_key = _index_key(key if key is not None else content_key(unit), params)
+        folder = _folder(cache_dir, full_key)
+        return cls._load(folder, unit, full_key, params) if folder.is_dir() else None
 
     def _save(self, folder: Path) -> None:
         """Write graph.npy, entries.npy, then manifest.json into a temporary folder, then rename

@@ -11,16 +11,16 @@ Does:
   `counts` (V,) int64. Read with allow_pickle=False, after checking every member's dtype, shape
   and declared size in the zip and .npy headers (a zip bomb is rejected before it inflates).
 - TensorFlow Embedding Projector export: `vectors.tsv` + `metadata.tsv`, as files or strings.
-- `convert_to_npy` streams a huge word2vec file once into `vectors.npy` + `unit.npy` + `vocab.txt`;
-  `open_mmap` opens that directory memory-mapped in well under a second.
+- `convert_to_npy` streams a huge word2vec file once into `vectors.npy` + `unit.npy` + `vocab.txt`
+  (a "prepared" folder; `python -m core prepare`, which also puts its approximate index in the
+  folder's `ann/`); `open_mmap` opens that folder memory-mapped in well under a second.
 - Hostile files (the app is hosted): sizes in headers are checked against the file before
   anything is allocated; every problem in a file is one `VectorFileError` (a ValueError) with a
   one-line message; no other exception escapes the loaders for any input bytes.
 - `limit` reads only the first N rows and never touches the rest of the file.
 
 Does not: read compressed word2vec files (.gz/.bz2), GloVe files without a header line, fastText
-.bin models, or words containing spaces; build neighbour indexes (Vectors does exact queries;
-approximate search is a later task, see bench/bench_large_vectors.py).
+.bin models, or words containing spaces; build neighbour indexes (core/ann.py does).
 Shapes: vectors (V, D) float32, row i is words[i]; counts (V,) int64 or None.
 """
 
@@ -35,7 +35,7 @@ import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +46,9 @@ import numpy as np
 from .vectors import Vectors
 
 __all__ = [
-    "MAX_DIM", "MAX_NPZ_MEMBER_BYTES", "MAX_WORD_BYTES", "LoadReport", "VectorFileError",
-    "VectorFileWarning", "convert_to_npy", "load", "load_with_report", "open_mmap",
+    "INDEX_DIR", "MAX_DIM", "MAX_NPZ_MEMBER_BYTES", "MAX_WORD_BYTES", "PREPARED_FILES", "LoadReport",
+    "VectorFileError", "VectorFileWarning", "convert_to_npy", "is_prepared", "load", "load_with_report",
+    "open_mmap",
     "read_projector_tsv", "save", "save_projector", "to_npz_bytes", "to_projector_tsv",
     "to_word2vec_bytes",
 ]
@@ -60,6 +61,8 @@ BLOCK_BYTES = 4 << 20               # rows are parsed and written in blocks of a
 READ_CHUNK = 1 << 20                # bytes per read() from the underlying stream
 FORMATS = ("auto", "text", "binary", "npz")
 EXTENSIONS = {".bin": "binary", ".txt": "text", ".vec": "text", ".npz": "npz"}
+PREPARED_FILES = ("vectors.npy", "unit.npy", "vocab.txt")  # what convert_to_npy writes into its folder
+INDEX_DIR = "ann"  # a prepared folder's approximate-index cache (core/cli_index.py, ui/vector_sets.py)
 _BOM = codecs.BOM_UTF8
 _ASCII_SPACE = " \t\n\r\x0b\x0c"
 
@@ -788,18 +791,20 @@ class _NpyWriter:
 
 
 def convert_to_npy(src: str | os.PathLike | BinaryIO, out_dir: str | os.PathLike,
-                   limit: int | None = None) -> Path:
+                   limit: int | None = None, progress: Callable[[int, int], None] | None = None) -> Path:
     """Stream a word2vec file (text or binary) once into out_dir: `vectors.npy` (V, D) float32,
     `unit.npy` (V, D) float32 rows of unit length, `vocab.txt` one UTF-8 word per line.
     Memory stays about one block plus the vocabulary (a set of the words, to drop duplicates).
-    Files are written under .part names and renamed at the end. Returns out_dir."""
+    An .npz is read whole first (it cannot be streamed), then written the same way.
+    Files are written under .part names and renamed at the end. `progress(rows done, rows
+    planned)` is called after each block. Returns out_dir."""
     _check_args("auto", limit)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    finals = [out / "vectors.npy", out / "unit.npy", out / "vocab.txt"]
+    finals = [out / name for name in PREPARED_FILES]
     parts = [p.with_name(p.name + ".part") for p in finals]
     try:
-        report = _convert(src, parts, limit)
+        report = _convert(src, parts, limit, progress or (lambda done, total: None))
         for part, final in zip(parts, finals, strict=True):
             os.replace(part, final)
     except VectorFileError:
@@ -816,25 +821,51 @@ def convert_to_npy(src: str | os.PathLike | BinaryIO, out_dir: str | os.PathLike
     return out
 
 
-def _convert(src: str | os.PathLike | BinaryIO, parts: list[Path], limit: int | None) -> LoadReport:
+def _npz_blocks(stream: BinaryIO, limit: int | None,
+                ) -> tuple[LoadReport, int, int, Iterator[tuple[list[str], np.ndarray]]]:
+    """An .npz read whole, then handed out in blocks like the word2vec readers' ones."""
+    vectors, report = _load_npz(stream, limit, MAX_NPZ_MEMBER_BYTES)
+    bad = next((w for w in vectors.words if "\n" in w), None)
+    if bad is not None:
+        raise VectorFileError(f"word {bad[:40]!r} contains a newline, which vocab.txt cannot hold")
+    n_rows, dim = vectors.vectors.shape
+    step = _block_rows(dim)
+    return report, n_rows, dim, ((vectors.words[i:i + step], vectors.vectors[i:i + step])
+                                 for i in range(0, n_rows, step))
+
+
+def _convert(src: str | os.PathLike | BinaryIO, parts: list[Path], limit: int | None,
+             progress: Callable[[int, int], None]) -> LoadReport:
     with _opened(src) as (stream, name):
         remaining = _remaining_bytes(stream)
+        if remaining is None:
+            raise VectorFileError("convert_to_npy needs a file of known size (a path or a seekable file)")
+        start = stream.tell()
         cur = _Cursor(stream)
         kind = _format_from_name(name) or _sniff(cur)
         if kind == "npz":
-            raise VectorFileError("convert_to_npy reads word2vec text or binary files, not .npz")
-        if remaining is None:
-            raise VectorFileError("convert_to_npy needs a file of known size (a path or a seekable file)")
-        report, n_rows, dim, blocks = _word2vec_blocks(cur, kind, limit, remaining)
+            stream.seek(start)
+            report, n_rows, dim, blocks = _npz_blocks(stream, limit)
+        else:
+            report, n_rows, dim, blocks = _word2vec_blocks(cur, kind, limit, remaining)
         vec, unit = _NpyWriter(parts[0], n_rows, dim), _NpyWriter(parts[1], n_rows, dim)
+        done = 0
         with open(parts[2], "wb") as vocab:
             for words, block in blocks:
                 vec.write(block)
                 unit.write(_unit_rows(block))
                 vocab.write(b"".join(w.encode("utf-8") + b"\n" for w in words))
+                done += len(words)
+                progress(done, n_rows)
         vec.finish()
         unit.finish()
         return report
+
+
+def is_prepared(path: str | os.PathLike) -> bool:
+    """True for a folder holding the three files convert_to_npy writes (a "prepared" set)."""
+    d = Path(path)
+    return d.is_dir() and all((d / name).is_file() for name in PREPARED_FILES)
 
 
 def open_mmap(out_dir: str | os.PathLike) -> Vectors:

@@ -1,18 +1,22 @@
 """Vectors [/vectors]: load pre-trained vectors, search nearest neighbours, export the current run.
 
 Does: read word2vec .bin/.txt and our .npz vectors from an upload, from the operator's vectors
-folder (W2V_VECTORS_DIR, offered by file name) or, when not hosted, from a local path, through
-ui/vector_sets.py (core.vector_io never unpickles; uploads and folder files are loaded once per
-process and shared read-only between sessions); keep the chosen sets in the session, answer
-nearest-neighbour queries on them or on the selected run, and offer the run's vectors as
-word2vec binary/text, the Embedding Projector's TSV pair and the vocabulary counts (files are
-generated only when a download button is pressed).
+folder (W2V_VECTORS_DIR, offered by file name; folders prepared by `python -m core prepare` are
+memory-mapped) or, when not hosted, from a local path, through ui/vector_sets.py (core.vector_io
+never unpickles; uploads and folder files are loaded once per process and shared read-only
+between sessions); keep the chosen sets in the session, answer nearest-neighbour queries on them
+or on the selected run (saying whether the exact search or the approximate index answered, and
+how long it took), and offer the run's vectors as word2vec binary/text, the Embedding Projector's
+TSV pair and the vocabulary counts (files are generated only when a download button is pressed).
 Does not: parse files itself or train.
 
-URL: ?word=king&topn=10 (and &set=NAME for a file of the server's folder, loaded on arrival).
+URL: ?word=king&topn=10 (and &set=NAME for a file or prepared set of the server's folder, loaded
+on arrival).
 """
 
 from __future__ import annotations
+
+import time
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -90,8 +94,8 @@ if prefs.get("pending_set") and vector_sets is not None:  # ?set=NAME: a shared 
     except vector_sets.VectorSetError as e:
         st.error(f"Could not load the vectors: {e}")
 
-with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz)", expanded=not session.runs(),
-                 icon=":material/upload_file:"):
+with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared sets)",
+                 expanded=not session.runs(), icon=":material/upload_file:"):
     if vector_sets is None:
         st.error("Reading vector files needs core/vector_io.py, which is not installed in this version.")
     else:
@@ -115,10 +119,13 @@ with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz)", expand
                 prefs["folder_file"] = server_files[0]
             widgets.bound(st.selectbox, "Vector set", prefs, "folder_file", prefix="vectors", options=server_files,
                           help="Files the operator of this server provides; loaded once and shared by every "
-                               "visitor.")
+                               "visitor. Folders prepared with `python -m core prepare` open memory-mapped in "
+                               "about a second, whatever their size.")
         else:
             widgets.bound(st.text_input, "Path of a vector file on this computer", prefs, "path",
-                          prefix="vectors", placeholder="/data/GoogleNews-vectors-negative300.bin")
+                          prefix="vectors", placeholder="/data/GoogleNews-vectors-negative300.bin",
+                          help="A word2vec .bin/.txt or .npz file, or a folder prepared with `python -m core "
+                               "prepare` (memory-mapped: opened whole, the word limit does not apply).")
         if how != "folder":
             widgets.bound(st.number_input, "Read only the first N words (0 = all)", prefs, "limit",
                           prefix="vectors", min_value=0, max_value=10_000_000, step=10_000,
@@ -180,10 +187,16 @@ with n2:
     widgets.bound(st.number_input, "How many", prefs, "topn", prefix="vectors", min_value=1, max_value=100, step=1)
 query = prefs["word"].strip()
 _to_url(prefs["source"])
+approximate = vector_sets is not None and vector_sets.search_mode(vecs)
+index_note = vector_sets.index_hint(vecs) if vector_sets is not None else None
+if index_note:
+    st.info(index_note, icon=":material/speed:")
 if query:
     try:
         word = vecs.words[vecs.id_ci(query)]
-        result = vecs.most_similar(word, topn=int(prefs["topn"]))
+        started = time.perf_counter()
+        result = vecs.most_similar(word, topn=int(prefs["topn"]), approximate=approximate)
+        seconds = time.perf_counter() - started
     except UnknownWordError:
         close = [w for w in vecs.words[:200_000] if w.startswith(query.lower()[:3])][:8]
         hint = f" Similar spellings in the vocabulary: {', '.join(close)}." if close else ""
@@ -200,6 +213,8 @@ if query:
                                    marker_color="#1f77b4", hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
             fig.update_layout(title=f"Closest to “{word}”", xaxis_title="cosine similarity")
             widgets.show_figure(fig, height=max(320, 28 * len(df) + 120), key="vectors_nn_fig")
+        if vector_sets is not None:
+            st.caption(vector_sets.describe_search(vecs, approximate, seconds))
 
 # -- export --------------------------------------------------------------------------------------------
 st.subheader("Export the current run")

@@ -349,3 +349,36 @@ def test_approximate_needs_an_index_and_the_whole_vocabulary(vecs, small):
         bare.most_similar("w1", approximate=True)
     with pytest.raises(ValueError, match="method"):
         vecs.analogy("w1", "w2", "w3", method="max", approximate=True)
+
+
+# -- AnnIndex.cached: load only ------------------------------------------------------------
+def test_cached_reads_a_valid_index_and_never_builds(small, tmp_path, builds):
+    assert AnnIndex.cached(small, tmp_path / "missing") is None
+    assert AnnIndex.cached(small, tmp_path) is None                      # empty folder
+    assert builds == []
+    built = AnnIndex.build(small, cache_dir=tmp_path)
+    got = AnnIndex.cached(small, tmp_path)
+    assert got is not None and got.from_cache and got.key == built.key
+    np.testing.assert_array_equal(got.query(small[:20], 5)[0], built.query(small[:20], 5)[0])
+    assert AnnIndex.cached(small, tmp_path, n_neighbors=20) is None       # other parameters
+    assert AnnIndex.cached(small, tmp_path, key="other vectors") is None
+    changed = small.copy()
+    changed[5] = changed[6]
+    assert AnnIndex.cached(changed, tmp_path) is None
+    (only_folder(tmp_path) / "graph.npy").write_bytes(b"garbage")         # damaged: None, not rebuilt
+    assert AnnIndex.cached(small, tmp_path) is None
+    assert builds == [1]
+
+
+def test_prepared_key_survives_a_copy_that_changes_the_mtime(small, tmp_path, monkeypatch):
+    monkeypatch.setattr(ann, "FULL_HASH_BYTES", 0)                        # "large": sampled rows
+    path = tmp_path / "unit.npy"
+    np.save(path, small)
+    key, prepared = ann.content_key(np.load(path, mmap_mode="r")), ann.prepared_key(np.load(path, mmap_mode="r"))
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert ann.content_key(np.load(path, mmap_mode="r")) != key
+    assert ann.prepared_key(np.load(path, mmap_mode="r")) == prepared == ann.prepared_key(small)
+    other = small.copy()
+    other[0] = other[1]                                                   # row 0 is always sampled
+    assert ann.prepared_key(other) != prepared

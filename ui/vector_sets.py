@@ -8,6 +8,15 @@ row limit, so ten visitors opening the same set hold one copy; make the shared a
 what another sees; list the operator's folder (W2V_VECTORS_DIR) by file name only and resolve a
 name strictly inside it (no `..`, no absolute path, no symlink out of the folder); refuse a typed
 path in hosted mode.
+Prepared sets (folders written by `python -m core prepare`: vectors.npy, unit.npy, vocab.txt, and
+optionally the approximate index in ann/) are offered from the folder by their folder name (and
+opened from a typed folder path when not hosted). They are opened with vector_io.open_mmap:
+memory-mapped read-only, shared through `st.cache_resource` keyed by the resolved path, the size
+and mtime of each file, the index folder's mtime and EXACT_MAX (nothing is hashed per request).
+Above core.vectors.EXACT_MAX words the cached index is attached (AnnIndex.cached); an index is
+never built here. Memory: the word list and its dict are in RAM (~170 B a word); the vectors and
+unit rows stay in the page cache, mapped (an exact query reads all of unit.npy; an index query only
+the rows it visits).
 Does not: parse files (core/vector_io.py never unpickles) or draw widgets (pages/vectors.py).
 
 Thread-safety of a shared Vectors: queries only read `vectors`, `unit` and `index`; the one lazy
@@ -25,6 +34,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import vector_io
+from core import vectors as core_vectors
 from core.vectors import Vectors
 
 from . import hosted
@@ -45,7 +55,8 @@ class VectorSet:
     name: str
     vectors: Vectors
     report: vector_io.LoadReport
-    digest: str = ""  # sha256 of the file's bytes ("" for a local path, which is not shared)
+    digest: str = ""  # sha256 of the file's bytes ("" for a local path or a prepared folder)
+    prepared: bool = False  # a memory-mapped prepared folder (python -m core prepare)
 
 
 def freeze(vectors: Vectors) -> Vectors:
@@ -78,12 +89,82 @@ def _shared_file(digest: str, limit: int | None, _path: str) -> tuple[Vectors, v
     return _load(Path(_path), limit)
 
 
+@st.cache_resource(show_spinner="Opening the memory-mapped vectors…", max_entries=8)
+def _shared_prepared(path: str, stamp: tuple, exact_max: int) -> tuple[Vectors, vector_io.LoadReport]:
+    """A prepared folder opened memory-mapped, its cached index attached when it has more than
+    `exact_max` words (key: resolved path, `stamp` of its files, exact_max)."""
+    try:
+        vectors = vector_io.open_mmap(path)
+    except vector_io.VectorFileError as e:
+        raise VectorSetError(str(e)) from None
+    if len(vectors) > exact_max:
+        attach_cached_index(vectors, Path(path) / vector_io.INDEX_DIR)
+    return freeze(vectors), vector_io.LoadReport("memory-mapped .npy", len(vectors), len(vectors))
+
+
+def attach_cached_index(vectors: Vectors, cache_dir: Path) -> bool:
+    """Attach the index `python -m core prepare --index` cached in cache_dir, if there is a valid
+    one; never build. True when attached."""
+    if not cache_dir.is_dir():
+        return False
+    from core.ann import AnnIndex, prepared_key  # numba's kernels: only for sets that have an index
+
+    index = AnnIndex.cached(vectors.unit, cache_dir, key=prepared_key(vectors.unit))
+    if index is None:
+        return False
+    vectors.use_index(index)
+    return True
+
+
+def _stamp(folder: Path) -> tuple:
+    """What changes when a prepared folder is rewritten or gets an index: (size, mtime) of each
+    file and the mtime of ann/ (an index is renamed into it, which touches it)."""
+    out = []
+    for name in vector_io.PREPARED_FILES:
+        st_ = (folder / name).stat()
+        out.append((st_.st_size, st_.st_mtime_ns))
+    try:
+        out.append((folder / vector_io.INDEX_DIR).stat().st_mtime_ns)
+    except OSError:
+        out.append(0)
+    return tuple(out)
+
+
+def load_prepared(folder: Path, name: str) -> VectorSet:
+    """A prepared folder (resolved path) as a shared read-only, memory-mapped set."""
+    try:
+        stamp = _stamp(folder)
+    except OSError as e:
+        raise VectorSetError(f"{name}: cannot read the prepared set ({e.strerror or e})") from None
+    vectors, report = _shared_prepared(str(folder), stamp, core_vectors.EXACT_MAX)
+    return VectorSet(name, vectors, report, prepared=True)
+
+
+def search_mode(vectors: Vectors) -> bool:
+    """True when a whole-vocabulary query goes to the attached index (Vectors' own default rule)."""
+    return vectors.ann_index is not None and len(vectors) > core_vectors.EXACT_MAX
+
+
+def describe_search(vectors: Vectors, approximate: bool, seconds: float) -> str:
+    """One line for the page: which search answered, over how many words, how long it took."""
+    how = "Approximate index" if approximate else "Exact search"
+    return f"{how}, {len(vectors):,} words: {seconds * 1e3:,.1f} ms"
+
+
+def index_hint(vectors: Vectors) -> str | None:
+    """What to do when a set is above EXACT_MAX and has no index, else None."""
+    if len(vectors) <= core_vectors.EXACT_MAX or vectors.ann_index is not None:
+        return None
+    return (f"This set has {len(vectors):,} words, more than the {core_vectors.EXACT_MAX:,} exact search is "
+            "meant for, and no approximate index: every query scans all of them. An index answers in about "
+            "a millisecond. Build it once, outside the app: `python -m core prepare VECTORS -o FOLDER --index` "
+            "(or `python -m core prepare FOLDER --index` for a folder prepared earlier), then offer FOLDER "
+            "from W2V_VECTORS_DIR.")
+
+
 def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 @st.cache_data(show_spinner="Checking the file…", max_entries=64)
@@ -118,22 +199,33 @@ def folder() -> Path | None:
 
 
 def _inside(base: Path, name: str) -> Path | None:
-    """The real file `name` stands for inside `base`, or None when it is not a plain file name,
-    or its real location (symlinks followed) is not a file inside `base`."""
+    """The real file or prepared folder `name` stands for inside `base`, or None when it is not a
+    plain file name, or its real location (symlinks followed) is not a file or a prepared folder
+    inside `base` (a prepared folder's three files must resolve inside `base` too)."""
     if not name or name in (".", "..") or Path(name).name != name or "/" in name or "\\" in name:
         return None
     try:
         real = (base / name).resolve(strict=True)
     except (OSError, RuntimeError):  # missing, or a symlink loop
         return None
-    if not real.is_relative_to(base) or not real.is_file():
+    if not real.is_relative_to(base):
         return None
-    return real
+    if real.is_file() or (real.is_dir() and _prepared_inside(base, real)):
+        return real
+    return None
+
+
+def _prepared_inside(base: Path, folder: Path) -> bool:
+    try:
+        files = [(folder / n).resolve(strict=True) for n in vector_io.PREPARED_FILES]
+    except (OSError, RuntimeError):
+        return False
+    return all(f.is_relative_to(base) and f.is_file() for f in files)
 
 
 def folder_files(base: Path | None = None) -> list[str]:
-    """Names of the vector files offered from the folder (sorted; hidden files and anything
-    whose real location is outside the folder are left out)."""
+    """Names of the vector files and prepared folders offered from the folder (sorted; hidden
+    entries and anything whose real location is outside the folder are left out)."""
     base = base if base is not None else folder()
     if base is None:
         return []
@@ -142,13 +234,18 @@ def folder_files(base: Path | None = None) -> list[str]:
         names = sorted(p.name for p in base.iterdir())
     except OSError:
         return []
-    return [n for n in names if not n.startswith(".") and n.lower().endswith(EXTENSIONS)
-            and _inside(base, n) is not None]
+    out = []
+    for n in names:
+        real = None if n.startswith(".") else _inside(base, n)
+        if real is not None and (real.is_dir() or n.lower().endswith(EXTENSIONS)):
+            out.append(n)
+    return out
 
 
 def resolve_in_folder(name: str, base: Path | None = None) -> Path:
-    """The file `name` inside the folder; VectorSetError for anything else (`../x`, an absolute
-    path, a symlink out of the folder, a missing file, no folder configured)."""
+    """The file or prepared folder `name` inside the folder; VectorSetError for anything else
+    (`../x`, an absolute path, a symlink out of the folder, a missing file, a folder that is not
+    prepared, no folder configured)."""
     base = base if base is not None else folder()
     if base is None:
         raise VectorSetError("this server offers no vector files")
@@ -159,8 +256,11 @@ def resolve_in_folder(name: str, base: Path | None = None) -> Path:
 
 
 def load_from_folder(name: str, limit: int | None = None, base: Path | None = None) -> VectorSet:
-    """A file of the operator's folder, by name, as a shared read-only set."""
+    """A file or prepared folder of the operator's folder, by name, as a shared read-only set
+    (`limit` does not apply to a prepared folder, which is mapped, not read)."""
     path = resolve_in_folder(name, base)
+    if path.is_dir():
+        return load_prepared(path, name)
     st_ = path.stat()
     digest = _file_sha256(str(path), st_.st_size, st_.st_mtime_ns)
     vectors, report = _shared_file(digest, limit, str(path))
@@ -169,8 +269,9 @@ def load_from_folder(name: str, limit: int | None = None, base: Path | None = No
 
 # -- local paths (never when hosted) ---------------------------------------------------------------------
 def load_path(text: str, limit: int | None = None) -> VectorSet:
-    """A vector file from a path typed on this computer. Refused when hosted: a server's disk is
-    not the visitor's. Not shared (one user; a local file may be huge)."""
+    """A vector file, or a prepared folder (or one of its files), from a path typed on this
+    computer. Refused when hosted: a server's disk is not the visitor's. A file is not shared (one
+    user; a local file may be huge); a prepared folder is mapped and shared like the folder's."""
     if hosted.hosted():
         raise VectorSetError("reading files from the server's disk is disabled here; upload the file"
                              + (", or choose one of this server's vector sets" if folder() else ""))
@@ -178,8 +279,13 @@ def load_path(text: str, limit: int | None = None) -> VectorSet:
     if not text:
         raise VectorSetError("type the path of a vector file")
     path = Path(text).expanduser()
+    if path.name in vector_io.PREPARED_FILES and vector_io.is_prepared(path.parent):
+        path = path.parent
     if path.is_dir():
-        raise VectorSetError(f"{path} is a folder; give the path of a vector file")
+        if vector_io.is_prepared(path):
+            return load_prepared(path.resolve(), text)
+        raise VectorSetError(f"{path} is a folder; give the path of a vector file, or of a folder "
+                             f"prepared by `python -m core prepare` ({', '.join(vector_io.PREPARED_FILES)})")
     if not path.is_file():
         raise VectorSetError(f"{path}: no such file")
     vectors, report = _load(path, limit)
