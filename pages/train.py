@@ -207,7 +207,7 @@ def loss_panel() -> None:
 
 
 def lr_panel() -> None:
-    """The learning-rate schedule; drawn once per full rerun, not per tick (it is known in advance)."""
+    """The learning-rate schedule (known in advance) with the run's progress along it."""
     run = session.current_run()
     cfg = run.trainer.config if (run is not None and run.trainer is not None) else None
     if cfg is not None:
@@ -215,14 +215,21 @@ def lr_panel() -> None:
                             height=430, key="train_lr")
 
 
-with top:
-    widgets.live(status_panel)
+def live_panels() -> None:
+    """Status, loss and learning rate in ONE polling fragment. subtle: two run_every fragments on
+    one page, the first calling st.rerun() when training ends while the second's timer still fires,
+    blanked the tab in the load test (the frontend: "Cannot set a node at a delta path")."""
+    status_panel()
     if session.current_run() is not None:
         g1, g2 = st.columns([3, 2], gap="medium")
         with g1:
-            widgets.live(loss_panel)
+            loss_panel()
         with g2:
             lr_panel()
+
+
+with top:
+    widgets.live(live_panels)
     others = [r for r in session.runs() if r is not session.current_run()]
     if others:
         by_id = {r.id: r for r in others}
