@@ -422,3 +422,25 @@ def test_train_page_shows_the_queue_position_while_it_waits(hosted_env):
     finally:
         blocker.stop()
         blocker.join(5)
+
+
+def test_run_ids_and_the_queue_survive_a_reimport_of_ui_runs():
+    """Streamlit re-imports the app's modules when a source file changes; run ids must not
+    restart at #1 and there must stay one training queue."""
+    import importlib
+    import sys
+
+    import ui
+    import ui.runs
+
+    old = ui.runs
+    first_queue, next_id = old.QUEUE, next(old._ids)
+    del sys.modules["ui.runs"]
+    try:
+        fresh = importlib.import_module("ui.runs")
+        assert fresh is not old
+        assert fresh.QUEUE is first_queue
+        assert next(fresh._ids) > next_id
+    finally:  # the other tests keep using the module they imported
+        sys.modules["ui.runs"] = old
+        ui.runs = old

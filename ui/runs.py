@@ -16,8 +16,10 @@ Does not: import Streamlit (so tests drive it directly), read corpora, or draw f
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 import time
+import types
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +30,12 @@ from core.events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
 from core.trainer import Trainer, TrainResult
 from core.vectors import Vectors
 
-_ids = itertools.count(1)
+# subtle: when a source file changes, Streamlit drops the app's modules from sys.modules and the
+# next script run imports them afresh; process-wide state kept in this module would restart (run
+# ids from #1 again, a second empty training queue). It lives in a module object of its own,
+# which has no file and is never dropped, and survives such re-imports.
+_PROCESS = sys.modules.setdefault("_w2v_explorer_process", types.ModuleType("_w2v_explorer_process"))
+_ids = _PROCESS.__dict__.setdefault("run_ids", itertools.count(1))
 
 
 class TrainingQueue:
@@ -106,7 +113,8 @@ class TrainingQueue:
             return len(self._active)
 
 
-QUEUE = TrainingQueue()  # process-wide; ui/presets.py sets its limit from ui/hosted.py's settings
+QUEUE: TrainingQueue = _PROCESS.__dict__.setdefault("queue", TrainingQueue())  # process-wide; ui/presets.py
+# sets its limit from ui/hosted.py's settings
 
 
 @dataclass
