@@ -1,0 +1,264 @@
+"""Many sessions at once against the real server: a small run of bench/load_test.py.
+
+4 explorers (Analogies, Vectors neighbours in the operator's shared set, Embeddings word search,
+page switches) and 2 trainers (the Demo preset) in hosted mode for about 20 s: the server stays
+up and healthy, every session sees only its own runs, no page shows an exception or error
+element, and every interaction completes. A second test opens a shared link as the first
+visitor of a fresh server and checks that the page is drawn inside the app's frame.
+
+Uses Debian's /usr/bin/chromium through Playwright (never `playwright install`); skipped when
+either is missing. The full-size run (12 sessions, 90 s) is `python bench/load_test.py`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def load_test():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium); the load test needs Debian's Chromium")
+    pytest.importorskip("playwright.async_api", reason="the playwright Python package is not installed")
+    spec = importlib.util.spec_from_file_location("load_test", ROOT / "bench" / "load_test.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["load_test"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_six_sessions_explore_and_train_at_once(load_test, tmp_path):
+    args = load_test.parse_args([
+        "--sessions", "5", "--trainers", "2", "--seconds", "12", "--setup-epochs", "1", "--think", "0.5",
+        "--timeout", "60", "--train-timeout", "150", "--results", str(tmp_path / "load.json"),
+        "--log", str(tmp_path / "streamlit.log"), "--shots", str(tmp_path / "shots")])
+    result = load_test.run(args)
+    print(load_test.table(result))
+
+    assert result["server"]["healthy_at_end"], result["server"]
+    assert result["server"]["log_tracebacks"] == 0, (tmp_path / "streamlit.log").read_text()[-3000:]
+    assert result["isolation_ok"], result["problems"]
+    assert not result["problems"], result["problems"]
+    kinds = result["interactions"]
+    assert all(v["failed"] == 0 for v in kinds.values()), kinds
+    for kind in ("open_link", "setup_demo", "page_switch", "analogy", "neighbours", "embeddings_find", "train"):
+        assert kinds.get(kind, {}).get("count", 0) > 0, f"no {kind} interaction completed: {kinds}"
+    sessions = result["sessions"]
+    for s in sessions:
+        if s["role"] == "explorer":
+            assert len(s["runs"]) == 1 and s["sidebar_runs"] == s["runs"], s
+            assert s["interactions"] >= 5, s
+        else:
+            assert len(s["runs"]) >= 1 and s["sidebar_runs"] == sorted(s["runs"]), s
+    all_runs = [r for s in sessions for r in s["runs"]]
+    assert len(all_runs) == len(set(all_runs))
+    assert result["server"]["rss_peak_mb"] > 0
+
+
+@pytest.mark.xfail(strict=True, reason="known, not fixed yet: until a session has called st.navigation, Streamlit "
+                   "serves pages/*.py as an old-style multipage app, so a shared link opened first on a fresh "
+                   "server runs the page without app.py's frame")
+def test_a_shared_link_as_first_visit_of_a_fresh_server_gets_the_app_frame(load_test, tmp_path):
+    """A server just started (or restarted) and a visitor opens a shared link, e.g. the
+    Analogies page's documented ?a=&b=&c= URL. The page must run inside app.py's frame: the
+    sidebar lists the pages by title ("Home", "Analogies") and has the app's own controls.
+
+    Known failure (reported to the lead): Streamlit treats a process whose main script sits next
+    to a `pages/` folder as an old-style multipage app until some session has called
+    st.navigation, so this first visitor gets pages/analogies.py run on its own: the sidebar
+    lists the file names ("app", "analogies", ...), and app.py's frame (sidebar, run selector,
+    session guard that stops training when the tab closes) never runs for it.
+    """
+    from playwright.sync_api import sync_playwright
+
+    port = load_test.free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "streamlit.log"
+    proc = load_test.start_server(port, True, tmp_path, log)
+    try:
+        load_test.wait_healthy(proc, base, log)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport=load_test.VIEWPORT)
+                page.goto(f"{base}/analogies?a=king&b=man&c=woman")
+                page.locator('[data-testid="stMain"] h1', has_text=re.compile("Analogies", re.I)).wait_for()
+                page.wait_for_function("document.querySelector('[data-testid=\"stApp\"]')"
+                                       ".getAttribute('data-test-script-state') === 'notRunning'")
+                links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+                titles = [t.strip().splitlines()[-1].strip() for t in links]
+                frame = page.get_by_text("Large text (projector)").count()
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert "Home" in titles and "app" not in titles, f"sidebar lists {titles}: the page ran without app.py"
+    assert frame == 1, "the app's sidebar controls are missing: app.py's frame did not run"
+
+
+def test_editing_a_source_file_while_serving_keeps_run_ids_unique(load_test, tmp_path):
+    """The server keeps running while its files change (a `git pull` on the server, a push on
+    Community Cloud, another job editing the checkout). A session trains, a module of the app
+    is edited, the session trains again: the two runs must have different ids.
+
+    Known failure (reported to the lead): Streamlit watches the sources, and on any change it
+    evicts every module of the app from sys.modules, so the next script run re-imports
+    ui/runs.py: the run-id counter restarts at #1 (the second run is #1 again, the sidebar
+    lists "#1" twice, and the Train page keeps showing the old run, so "Start training" seems
+    to do nothing) and a new, empty training QUEUE admits W2V_MAX_TRAININGS more runs next to
+    the ones the old queue admitted.
+    """
+    from playwright.sync_api import sync_playwright
+
+    app = tmp_path / "app"  # a copy, so the edit never touches the checkout
+    shutil.copytree(ROOT, app, ignore=shutil.ignore_patterns(".git", "*.pyc", "docs", "tests", "bench", ".*cache"))
+    port = load_test.free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "streamlit.log"
+    proc = load_test.start_server(port, True, tmp_path, log, watch_files=True, cwd=app)
+    progress = '[data-testid="stMain"] [data-testid="stProgress"]'
+
+    def shown_ids(page) -> set[int]:
+        return {int(m) for t in page.locator(progress).all_inner_texts() for m in re.findall(r"#(\d+) ", t)}
+
+    def train_once(page, errors: list[str], known: set[int]) -> int | None:
+        """Start a run; its id once done, or None when no new id appears (or the tab died)."""
+        page.get_by_role("button", name="Start training").click(timeout=60_000)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not errors:
+            done = {int(m) for t in page.locator(progress).all_inner_texts()
+                    for m in re.findall(r"#(\d+) .*done:", t)}
+            if done - known:
+                return min(done - known)
+            if time.monotonic() > deadline - 60 and shown_ids(page) <= known:
+                return None  # 30 s and the page still shows only old runs
+            time.sleep(0.2)
+        return None
+
+    try:
+        load_test.wait_healthy(proc, base, log)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
+            try:
+                for _attempt in range(3):  # a tab that goes blank before the edit (the bug below) is retried
+                    errors: list[str] = []
+                    page = browser.new_page(viewport=load_test.VIEWPORT)
+                    page.on("pageerror", lambda e, errors=errors: errors.append(str(e).splitlines()[0]))
+                    page.goto(base + "/")  # not /train first: see the shared-link test above
+                    page.get_by_role("button", name="Train a small demo").wait_for()
+                    page.locator('[data-testid="stSidebarNavLink"]', has_text="Train").first.click()
+                    page.get_by_role("button", name="Use preset").click()
+                    page.get_by_text("Corpus: small_world").first.wait_for()
+                    epochs = page.get_by_label("Epochs", exact=True)
+                    epochs.fill("1")
+                    epochs.press("Enter")
+                    page.wait_for_timeout(1500)
+                    first = train_once(page, errors, set())
+                    if first is not None and not errors:
+                        break
+                    page.close()
+                assert first is not None and not errors, f"could not train before the edit: {errors}"
+
+                with open(app / "core" / "download.py", "a") as f:
+                    f.write("\n# edited while the server runs\n")
+                time.sleep(3)  # the file watcher's turn
+
+                second = train_once(page, errors, {first})
+                assert not errors, f"the tab went blank after the edit: {errors}"
+                page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+                page.locator('[role="option"]').first.wait_for()
+                listed = [int(m) for t in page.locator('[role="option"]').all_inner_texts()
+                          for m in re.findall(r"#(\d+) ", t)]
+            finally:
+                browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert len(listed) == 2 and len(set(listed)) == 2, \
+        f"after the edit the session's runs are {listed}: run ids restarted (first run #{first})"
+    assert second is not None, f"the Train page still shows only run #{first} after Start training"
+    assert not errors, errors
+
+
+def test_training_again_and_again_never_blanks_the_tab(load_test, tmp_path):
+    """Three visitors each train the Demo preset (1 epoch) five times on Train, pressing Start as
+    soon as the previous run is done. No tab may die.
+
+    Known failure (reported to the lead): at the end of a run, the live fragments of the page
+    (ui/widgets.py `live`: the Train page's status and loss fragments, the sidebar's) each call
+    st.rerun() from inside a `run_every` fragment; now and then Streamlit's frontend then gets a
+    delta for a path that no longer exists, throws "Cannot set a node at a delta path" or "'setIn'
+    cannot be called on an ElementNode", and the whole tab goes blank. On this 2-core machine one
+    of the three sessions died in every one of four runs (and one session alone died within ten
+    trainings in two of three runs).
+    """
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    progress = '[data-testid="stMain"] [data-testid="stProgress"]'
+
+    async def visitor(browser, base: str, name: str, errors: dict[str, list[str]], done: dict[str, list[int]]):
+        page = await (await browser.new_context(viewport=load_test.VIEWPORT)).new_page()
+        errors[name], done[name] = [], []
+        page.on("pageerror", lambda e: errors[name].append(str(e).splitlines()[0]))
+        await page.goto(base + "/train")
+        await page.get_by_role("button", name="Use preset").click()
+        await page.get_by_text("Corpus: small_world").first.wait_for()
+        epochs = page.get_by_label("Epochs", exact=True)
+        await epochs.fill("1")
+        await epochs.press("Enter")
+        await page.wait_for_timeout(1500)
+        for _ in range(5):
+            if errors[name]:
+                return
+            await page.get_by_role("button", name="Start training").click(timeout=60_000)
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and not errors[name]:
+                text = " ".join(await page.locator(progress).all_inner_texts())
+                m = re.search(r"#(\d+) .*done:", text)
+                if m and int(m.group(1)) not in done[name]:
+                    done[name].append(int(m.group(1)))
+                    break
+                await asyncio.sleep(0.1)
+
+    async def drive(base: str) -> tuple[dict, dict]:
+        errors: dict[str, list[str]] = {}
+        done: dict[str, list[int]] = {}
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
+            try:
+                first = await browser.new_page()  # keeps the deep-link bug above out of this test
+                await first.goto(base + "/")
+                await first.get_by_role("button", name="Train a small demo").wait_for()
+                await first.close()
+                await asyncio.gather(*(visitor(browser, base, f"visitor{i + 1}", errors, done) for i in range(3)))
+            finally:
+                await browser.close()
+        return errors, done
+
+    port = load_test.free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "streamlit.log"
+    proc = load_test.start_server(port, True, tmp_path, log)
+    try:
+        load_test.wait_healthy(proc, base, log)
+        errors, done = asyncio.run(drive(base))
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    assert not any(errors.values()), f"tabs went blank: {errors} (runs done per visitor: {done})"
+    assert all(len(ids) == 5 for ids in done.values()), done
