@@ -10,7 +10,6 @@ Does not: download or verify anything itself (core/download.py does).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -129,14 +128,3 @@ def cmd_download(args) -> int:
         sys.stderr.write(f"note: the app looks in {cache_dir()}; set W2V_CACHE_DIR={directory} to use this copy\n")
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry: `python -c 'from core.cli_download import main; main([...])'`."""
-    parser = argparse.ArgumentParser(prog="python -m core", description="corpus download")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -205,14 +205,3 @@ def cmd_prepare(args) -> int:
         print(json.dumps(summary))
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry: `python -c 'from core.cli_index import main; main([...])'`."""
-    parser = argparse.ArgumentParser(prog="python -m core", description="prepare large vector sets")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
