@@ -127,4 +127,3 @@ def cmd_download(args) -> int:
     if args.dir and text8_path(dataset) is None and not args.quiet:
         sys.stderr.write(f"note: the app looks in {cache_dir()}; set W2V_CACHE_DIR={directory} to use this copy\n")
     return 0
-

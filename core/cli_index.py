@@ -204,4 +204,3 @@ def cmd_prepare(args) -> int:
     if args.json:
         print(json.dumps(summary))
     return 0
-
