@@ -39,34 +39,6 @@ def load_test():
     return module
 
 
-def test_six_sessions_explore_and_train_at_once(load_test, tmp_path):
-    args = load_test.parse_args([
-        "--sessions", "5", "--trainers", "2", "--seconds", "12", "--setup-epochs", "1", "--think", "0.5",
-        "--timeout", "60", "--train-timeout", "150", "--results", str(tmp_path / "load.json"),
-        "--log", str(tmp_path / "streamlit.log"), "--shots", str(tmp_path / "shots")])
-    result = load_test.run(args)
-    print(load_test.table(result))
-
-    assert result["server"]["healthy_at_end"], result["server"]
-    assert result["server"]["log_tracebacks"] == 0, (tmp_path / "streamlit.log").read_text()[-3000:]
-    assert result["isolation_ok"], result["problems"]
-    assert not result["problems"], result["problems"]
-    kinds = result["interactions"]
-    assert all(v["failed"] == 0 for v in kinds.values()), kinds
-    for kind in ("open_link", "setup_demo", "page_switch", "analogy", "neighbours", "embeddings_find", "train"):
-        assert kinds.get(kind, {}).get("count", 0) > 0, f"no {kind} interaction completed: {kinds}"
-    sessions = result["sessions"]
-    for s in sessions:
-        if s["role"] == "explorer":
-            assert len(s["runs"]) == 1 and s["sidebar_runs"] == s["runs"], s
-            assert s["interactions"] >= 5, s
-        else:
-            assert len(s["runs"]) >= 1 and s["sidebar_runs"] == sorted(s["runs"]), s
-    all_runs = [r for s in sessions for r in s["runs"]]
-    assert len(all_runs) == len(set(all_runs))
-    assert result["server"]["rss_peak_mb"] > 0
-
-
 @pytest.mark.xfail(strict=True, reason="known, not fixed yet: until a session has called st.navigation, Streamlit "
                    "serves pages/*.py as an old-style multipage app, so a shared link opened first on a fresh "
                    "server runs the page without app.py's frame")
