@@ -22,7 +22,17 @@ from numba import njit
 from . import _numba_setup  # noqa: F401
 from .borrow import borrow
 from .config import Architecture
-from .losses import LOSS_NCE, LOSS_NS, LOSS_SOFTMAX, draw_targets, output_step, rng_below, rng_next, rng_uniform
+from .losses import (
+    LOSS_NCE,
+    LOSS_NS,
+    LOSS_SOFTMAX,
+    draw_targets,
+    flush_loss,
+    output_step,
+    rng_below,
+    rng_next,
+    rng_uniform,
+)
 from .prefetch import prefetch_row
 
 ARCH_SG = int(Architecture.SKIPGRAM)
@@ -31,7 +41,7 @@ ARCH_CBOW = int(Architecture.CBOW)
 # Scalars fixed for a whole run.
 Run = namedtuple("Run", "arch loss window negative shared want_loss alpha0 min_alpha")
 # Per-worker scratch buffers, allocated once per worker.
-Work = namedtuple("Work", "sen rows labels offsets ns ctx npairs neu1e h scores")
+Work = namedtuple("Work", "sen rows labels offsets ns ctx npairs neu1e h scores pending")
 
 
 def make_run(arch: int, loss: int, window: int, negative: int, shared: bool, want_loss: bool,
@@ -42,7 +52,8 @@ def make_run(arch: int, loss: int, window: int, negative: int, shared: bool, wan
 
 def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out: int, softmax: bool) -> Work:
     """Scratch for one worker. rows/labels/offsets are (2 x 2 window, T): two positions (the one
-    being trained and the next one being prefetched) x pairs, by targets; h is (1, D)."""
+    being trained and the next one being prefetched) x pairs, by targets; h is (1, D); pending
+    holds the product of loss factors whose log is still owed (losses.logistic_step)."""
     slots = 2 * 2 * window
     return Work(
         np.zeros(max_sentence, np.int32),
@@ -55,6 +66,7 @@ def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out:
         np.zeros(dim, np.float32),
         np.zeros((1, dim), np.float32),
         np.zeros(max(n_out, max_targets) if softmax else max_targets, np.float32),
+        np.ones(1, np.float64),
     )
 
 
@@ -90,7 +102,7 @@ def _skipgram_prepare(run, tables, sen, n_sen, i, buf, W_out, rng, work, neg_cou
     return rng
 
 
-@njit(nogil=True, fastmath=True)
+@njit(nogil=True, fastmath=True, error_model="numpy")
 def _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts):
     loss_sum = 0.0
     examples = 0
@@ -112,14 +124,16 @@ def _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, n
             for d in range(dim):
                 neu1e[d] = 0.0
             loss_sum += output_step(run.loss, W_in, c, W_out, word, rows, labels, offsets, slot, ns[slot], alpha,
-                                    neu1e, scores, run.want_loss)
+                                    neu1e, scores, run.want_loss, work.pending)
             for d in range(dim):
                 W_in[c, d] += neu1e[d]
             examples += 1
+    if run.want_loss:  # subtle: settle the pending log per sentence, so chunking cannot change the sum
+        loss_sum += flush_loss(work.pending)
     return loss_sum, examples, rng
 
 
-@njit(nogil=True, fastmath=True)
+@njit(nogil=True, fastmath=True, error_model="numpy")
 def _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts):
     loss_sum = 0.0
     examples = 0
@@ -149,17 +163,19 @@ def _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_c
             H[0, d] *= inv
         n, rng = draw_targets(run.loss, word, run.negative, tables, rng, rows, labels, offsets, 0, neg_counts)
         loss_sum += output_step(run.loss, H, 0, W_out, word, rows, labels, offsets, 0, n, alpha, neu1e, scores,
-                                run.want_loss)
+                                run.want_loss, work.pending)
         for c in range(lo, hi):
             if c != i:
                 w = sen[c]
                 for d in range(dim):
                     W_in[w, d] += neu1e[d]
         examples += 1
+    if run.want_loss:
+        loss_sum += flush_loss(work.pending)
     return loss_sum, examples, rng
 
 
-@njit(nogil=True, fastmath=True, cache=True)
+@njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
 def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_prob, base_words, inv_total,
                 rng_state, seen, kept, neg_counts, work, out):
     """Train on sentences [s_begin, s_end). Returns nothing; accumulates into `out` (float64):

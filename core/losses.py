@@ -83,23 +83,33 @@ def draw_noise(tables, rng):
     return np.int64(tables.alias_idx[i]), rng
 
 
-SIGMOID_BINS = 1024  # table resolution over [-MAX_EXP, MAX_EXP] (word2vec.c: EXP_TABLE_SIZE 1000)
-_GRID = -6.0 + np.arange(SIGMOID_BINS + 2) * (12.0 / SIGMOID_BINS)  # one entry past +6 for interpolation
-SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
-_SCALE = np.float32(SIGMOID_BINS / (2.0 * 6.0))
+_LN2 = np.float32(math.log(2.0))
+_INV_LN2 = np.float32(1.0 / math.log(2.0))
+_POW2 = np.array([2.0 ** k for k in range(-9, 10)], dtype=np.float32)  # 2^n for |n| <= 9 (|t| <= 6)
+_C2, _C3, _C4, _C5, _C6, _C7 = (np.float32(1.0 / math.factorial(i)) for i in range(2, 8))
+LOSS_FLUSH = 1e200  # a pending product of loss terms is turned into its log above this
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def sigmoid_clipped(z):
-    """s(clip(z, -MAX_EXP, MAX_EXP)) from a table with linear interpolation (abs. error < 1e-5).
+def exp_clipped(t):
+    """e^clip(t, -MAX_EXP, MAX_EXP) in float32, relative error < 3e-7, inlined (no libm call).
 
-    A table lookup instead of exp: libm's expf is a call the loop cannot overlap (word2vec.c
-    uses a table too, without interpolation)."""
-    zc = min(max(z, -MAX_EXP), MAX_EXP)
-    x = (zc + MAX_EXP) * _SCALE
-    i = np.int64(x)
-    f = x - np.float32(i)
-    return SIGMOID_TABLE[i] + f * (SIGMOID_TABLE[i + 1] - SIGMOID_TABLE[i])
+    t = n ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor series to r^7 (error < 6e-9), times
+    2^n from a table. A call to expf cannot be overlapped with the loop around it; this can
+    (word2vec.c uses a 1000-entry table of s(x) instead, with an error up to 6e-3)."""
+    tc = min(max(t, -MAX_EXP), MAX_EXP)
+    # subtle: clamp the integer too: a NaN logit (a diverging run) converts to INT64_MIN, and the
+    # table read must stay in bounds so the kernel can report the divergence instead of crashing
+    n = min(max(np.int64(np.floor(tc * _INV_LN2 + np.float32(0.5))), -9), 9)
+    r = tc - np.float32(n) * _LN2
+    p = _C6 + r * _C7
+    p = _C5 + r * p
+    p = _C4 + r * p
+    p = _C3 + r * p
+    p = _C2 + r * p
+    p = np.float32(1.0) + r * p
+    p = np.float32(1.0) + r * p
+    return p * _POW2[n + 9]
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -138,13 +148,20 @@ def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, slo
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, zs, want_loss):
+def logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, zs, want_loss, pending):
     """Binary logistic regression of each target row: label 1 pushes s(z) up, label 0 down.
 
     With h = H[hi] (D,) and targets r_j = rows[slot, j], j < n:
     z_j = W_out[r_j] . h - offset_j; g_j = alpha (label_j - s(clip(z_j)));
-    neu1e += g_j W_out[r_j] (the row before this target's update); W_out[r_j] += g_j h. Returns the float64 loss
-    sum_j log(1 + e^{-y_j z_j}), y_j = +1 for label 1 and -1 for label 0, from the unclipped z.
+    neu1e += g_j W_out[r_j] (the row before this target's update); W_out[r_j] += g_j h.
+    The loss is sum_j log(1 + e^{t_j}), t_j = -y_j z_j with y_j = +1 for label 1 and -1 for label 0,
+    from the unclipped z in float64. It is returned, or, when `pending` is a (1,) float64 array,
+    its (1 + e^t) factors are multiplied into pending[0] and only the logs of products that grew
+    past LOSS_FLUSH are returned: the caller owes log(pending[0]) (see flush_loss). A (0,) array
+    returns the whole loss.
+
+    s(clip(z)) comes from the same e^t as the loss: label 1 gives 1 - s(z) = e^t / (1 + e^t) with
+    t = -z, label 0 gives -s(z) = -e^t / (1 + e^t) with t = z.
 
     subtle: matrices are indexed as M[r, d], never through row views (M[r]): each view costs an
     atomic increment and decrement of the array's reference count, which took over half the
@@ -164,29 +181,46 @@ def logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, zs
             z += H[hi, d] * W_out[r, d]
         zs[j] = z - offsets[slot, j]
     total = 0.0
-    if want_loss:
-        # subtle: one log of a product of (1 + e^t) terms instead of a log per term; e^t in
-        # float32 (expf: the logits are float32 already), the product and log in float64
-        prod = 1.0
-        for j in range(n):
-            z = zs[j]
-            t = -z if labels[slot, j] > 0 else z
-            if t < np.float32(30.0):
-                prod *= 1.0 + np.float64(math.exp(t))
-                if prod > 1e250:
-                    total += math.log(prod)
-                    prod = 1.0
-            else:
-                total += np.float64(t)
-        total += math.log(prod)
+    prod = pending[0] if pending.shape[0] else 1.0
     for j in range(n):
-        g = (labels[slot, j] - sigmoid_clipped(zs[j])) * alpha
+        pos = labels[slot, j] > 0
+        t = -zs[j] if pos else zs[j]
+        e = exp_clipped(t)
+        q = e / (np.float32(1.0) + e)
+        if want_loss:
+            # subtle: one log per product of (1 + e^t) factors, not one per term (a libm log is
+            # ~5% of skip-gram's time); outside [-MAX_EXP, MAX_EXP] e is clipped, so recompute
+            if -MAX_EXP <= t <= MAX_EXP:
+                prod *= 1.0 + np.float64(e)
+            elif t < np.float32(30.0):
+                prod *= 1.0 + math.exp(np.float64(t))
+            else:
+                total += np.float64(t)  # log(1 + e^t) = t to float64 precision
+            if prod > LOSS_FLUSH:
+                total += math.log(prod)
+                prod = 1.0
+        zs[j] = (q if pos else -q) * alpha
+    if want_loss:
+        if pending.shape[0]:
+            pending[0] = prod
+        else:
+            total += math.log(prod)
+    for j in range(n):
+        g = zs[j]
         r = rows[slot, j]
         for d in range(dim):  # one pass: neu1e takes the row before its update
             o = W_out[r, d]
             neu1e[d] += g * o
             W_out[r, d] = o + g * H[hi, d]
     return total
+
+
+@njit(inline="always", nogil=True)
+def flush_loss(pending):
+    """The log owed for a pending product of loss factors (see logistic_step); resets it to 1."""
+    v = math.log(pending[0])
+    pending[0] = 1.0
+    return v
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -219,14 +253,16 @@ def softmax_step(H, hi, W_out, target, alpha, neu1e, scores, want_loss):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def output_step(loss, H, hi, W_out, target, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss):
+def output_step(loss, H, hi, W_out, target, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss,
+                pending):
     """Score the targets chosen by draw_targets (row `slot` of rows/labels/offsets) against the
-    hidden vector h = H[hi]; update W_out and neu1e; return the loss.
+    hidden vector h = H[hi]; update W_out and neu1e; return the loss (with `pending` a (0,)
+    float64 array) or the part of it not left in pending[0] (a (1,) array; see logistic_step).
 
     `scores` is scratch: (V,) for the softmax, at least (n,) for the others."""
     if loss == LOSS_SOFTMAX:
         return softmax_step(H, hi, W_out, target, alpha, neu1e, scores, want_loss)
-    return logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss)
+    return logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss, pending)
 
 
 def make_tables(codes: np.ndarray, points: np.ndarray, lengths: np.ndarray, alias_prob: np.ndarray,

@@ -156,7 +156,7 @@ def one_example(W_in: np.ndarray, W_out: np.ndarray, tables: Tables, loss: int |
     scratch = np.zeros(width, np.float32)
     kernel_loss = output_step(np.int64(loss), W_in, np.int64(context), W_out, np.int64(centre), rows[None, :],
                               labels[None, :], offsets[None, :], np.int64(0), np.int64(n), np.float32(alpha), neu1e,
-                              scratch, True)  # as kernels.py calls it for a skip-gram pair
+                              scratch, True, np.zeros(0))  # as kernels.py calls it for a skip-gram pair
     W_in[context] += neu1e  # kernels.py _skipgram_sentence: W_in[c, d] += neu1e[d]
     _, _, loss_after = logistic_terms(W_in[context], W_out, rows, labels, offsets)
 

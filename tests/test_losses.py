@@ -36,7 +36,7 @@ def run_step(loss, h, W_out, rows, labels, offsets, n, alpha):
     neu1e = np.zeros(D, np.float32)
     scores = np.zeros(max(V, K + 1, 64), np.float32)
     value = output_step(int(loss), h.copy()[None, :], 0, W, 3, rows[None, :], labels[None, :], offsets[None, :], 0, n,
-                        np.float32(alpha), neu1e, scores, True)
+                        np.float32(alpha), neu1e, scores, True, np.zeros(0))
     return value, W, neu1e
 
 
@@ -112,3 +112,40 @@ def test_saturated_logits_are_clipped_not_skipped():
     assert np.all(np.abs(W_new[rows[1:n]] - W_big[rows[1:n]]).sum(axis=1) > 0)
     value, _, _ = run_step(Loss.NS, h, W_big, rows, labels, offsets, n, 0.0)
     assert value > 100  # the loss uses the unclipped logits
+
+
+def test_exp_clipped_is_exp_of_the_clipped_value_to_float32_precision():
+    """The inlined e^x behind every sigmoid and loss term (no libm call) against float64 exp."""
+    from numba import njit
+
+    from core.losses import MAX_EXP, exp_clipped
+
+    @njit
+    def many(xs):
+        out = np.empty_like(xs)
+        for i in range(xs.shape[0]):
+            out[i] = exp_clipped(xs[i])
+        return out
+
+    xs = np.concatenate([np.linspace(-8, 8, 20001), [-1e30, 1e30, -np.inf, np.inf]]).astype(np.float32)
+    ref = np.exp(np.clip(xs.astype(np.float64), -MAX_EXP, MAX_EXP))
+    got = many(xs).astype(np.float64)
+    assert np.max(np.abs(got / ref - 1)) < 3e-7
+    # a NaN logit (a diverging run) gives some value without reading outside the 2^n table
+    assert many(np.array([np.nan], np.float32)).shape == (1,)
+
+
+def test_step_sigmoid_is_the_exact_logistic_of_the_clipped_logit():
+    """g_j / alpha = label_j - s(clip(z_j)) to float32 precision (word2vec.c's table is off by up to 6e-3)."""
+    tables, W_out, h, rows, labels, offsets, n, p = setup(Loss.NS, seed=5)
+    h = h * 8  # logits on both sides of the clip
+    alpha = 0.5
+    W = W_out.copy()
+    _, W_new, _ = run_step(Loss.NS, h, W, rows, labels, offsets, n, alpha)
+    z = W_out[rows[:n]].astype(np.float64) @ h.astype(np.float64) - offsets[:n]
+    g = alpha * (labels[:n] - 1 / (1 + np.exp(-np.clip(z, -6, 6))))
+    uniq = [j for j in range(n) if list(rows[:n]).count(rows[j]) == 1]
+    for j in uniq:  # W_out[r] += g h, so g = (change . h) / (h . h)
+        r = rows[j]
+        dw = (W_new[r].astype(np.float64) - W_out[r]) @ h / (h.astype(np.float64) @ h)
+        assert np.isclose(dw, g[j], rtol=2e-6, atol=1e-7)
