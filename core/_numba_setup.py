@@ -1,16 +1,25 @@
 """Numba process settings, applied before any kernel is compiled.
 
-Does: pick a writable on-disk cache directory for `cache=True` kernels when the package folder is
-read-only (e.g. a site-packages install or a hosted container) and ask for a thread-safe
-threading layer (TBB, else OpenMP) for any `parallel=True` code, because the default workqueue
-layer aborts the process when two threads enter parallel regions at once.
+Does: pick a writable on-disk cache directory for `cache=True` kernels (the package's __pycache__,
+else a user cache folder when the package folder is read-only, e.g. a site-packages install or a
+hosted container; or $NUMBA_CACHE_DIR), inside it a subfolder named by a digest of every source
+file of the package, and ask for a thread-safe threading layer (TBB, else OpenMP) for any
+`parallel=True` code, because the default workqueue layer aborts the process when two threads
+enter parallel regions at once.
+
+subtle: Numba keys a cached kernel on its own file's timestamp only. The training kernel inlines
+functions from five other modules (losses.py, hot_rows.py, ...); after editing one of those (or
+upgrading the package) Numba would load the stale machine code. The digest subfolder makes any
+source change a cache miss; older subfolders are removed.
 Does not: compile anything. The trainer's own parallelism is Python threads running `nogil`
 kernels, which needs no threading layer at all.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -41,12 +50,32 @@ def cache_dir() -> str | None:
     return None
 
 
-_dir = cache_dir()
-if _dir is not None:
-    os.environ.setdefault("NUMBA_CACHE_DIR", _dir)
+def source_digest() -> str:
+    """A digest of every .py file of this package (what the compiled kernels may inline)."""
+    h = hashlib.sha256()
+    for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def versioned_cache_dir(base: str) -> str:
+    """`base/numba-<digest>`, removing the subfolders of other digests (stale kernels)."""
+    name = "numba-" + source_digest()
+    for old in Path(base).glob("numba-*"):
+        if old.name != name and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+    return str(Path(base) / name)
+
+
+_env = os.environ.get("NUMBA_CACHE_DIR", "")
+if Path(_env).name == "numba-" + source_digest():
+    _dir = _env  # set by a parent process of the same version: already versioned
+else:
+    _dir = versioned_cache_dir(cache_dir() or str(Path(__file__).resolve().parent / "__pycache__"))
+os.environ["NUMBA_CACHE_DIR"] = _dir  # child processes (the CLI from the app, tests) share it
 
 import numba  # noqa: E402  (must follow the environment set-up above)
 
-if _dir is not None:
-    numba.config.CACHE_DIR = _dir
+numba.config.CACHE_DIR = _dir
 numba.config.THREADING_LAYER = "threadsafe"

@@ -42,6 +42,7 @@ class ConfigError(ValueError):
 LOSS_NAMES = {"ns": Loss.NS, "hs": Loss.HS, "softmax": Loss.SOFTMAX, "nce": Loss.NCE}
 FORMULA_NAMES = {"paper": SubsampleFormula.PAPER, "c": SubsampleFormula.C}
 SOFTMAX_MAX_VOCAB = 50_000  # full softmax costs O(V*D) per example; beyond this it is pointless
+DEFAULT_HOT_ROWS = 256  # output rows buffered per worker with 2+ threads (hot_rows.py measures why)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class TrainConfig:
     shared_negatives: bool = False  # skip-gram: draw the k negatives once per window (pWord2Vec), not per pair
     compute_loss: bool = True  # accumulate the exact float64 loss (costs some speed)
     track_counts: bool = True  # count per word, each epoch, occurrences seen/kept and noise draws (~15% of SG time)
+    hot_rows: int | None = None  # output rows each worker buffers and merges every 256 positions (hot_rows.py);
+    # None: 256 with two or more threads, 0 with one (where it would change nothing but exactness)
     snapshot_topn: int = 0  # keep a copy of the top-N input vectors after every epoch (0: none)
     max_sentence: int = 10_000  # sentences longer than this are split (gensim's limit)
 
@@ -84,6 +87,7 @@ class TrainConfig:
             alpha=float(alpha),
             min_alpha=float(min_alpha),
             threads=int(threads),
+            hot_rows=int(self.hot_rows if self.hot_rows is not None else (DEFAULT_HOT_ROWS if threads > 1 else 0)),
         )
         cfg.validate()
         return cfg
@@ -109,6 +113,8 @@ class TrainConfig:
             (self.min_alpha is None or self.min_alpha >= 0, f"min_alpha must be >= 0 (got {self.min_alpha})"),
             (self.threads is None or 1 <= self.threads <= 256, f"threads must be in 1..256 (got {self.threads})"),
             (self.snapshot_topn >= 0, f"snapshot_topn must be >= 0 (got {self.snapshot_topn})"),
+            (self.hot_rows is None or 0 <= self.hot_rows <= 100_000,
+             f"hot_rows must be in 0..100000 (got {self.hot_rows})"),
             (self.max_sentence >= 2, f"max_sentence must be >= 2 (got {self.max_sentence})"),
             (0 <= self.seed < 2**63, f"seed must be in [0, 2^63) (got {self.seed})"),
         ]

@@ -22,6 +22,7 @@ from numba import njit
 from . import _numba_setup  # noqa: F401
 from .borrow import borrow
 from .config import Architecture
+from .hot_rows import MERGE_EVERY, load_rows, merge_rows, slot_of
 from .losses import (
     LOSS_NCE,
     LOSS_NS,
@@ -41,7 +42,7 @@ ARCH_CBOW = int(Architecture.CBOW)
 # Scalars fixed for a whole run.
 Run = namedtuple("Run", "arch loss window negative shared want_loss alpha0 min_alpha")
 # Per-worker scratch buffers, allocated once per worker.
-Work = namedtuple("Work", "sen rows labels offsets ns ctx npairs neu1e h scores pending")
+Work = namedtuple("Work", "sen rows labels offsets ns ctx npairs neu1e h scores pending tick")
 
 
 def make_run(arch: int, loss: int, window: int, negative: int, shared: bool, want_loss: bool,
@@ -53,7 +54,8 @@ def make_run(arch: int, loss: int, window: int, negative: int, shared: bool, wan
 def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out: int, softmax: bool) -> Work:
     """Scratch for one worker. rows/labels/offsets are (2 x 2 window, T): two positions (the one
     being trained and the next one being prefetched) x pairs, by targets; h is (1, D); pending
-    holds the product of loss factors whose log is still owed (losses.logistic_step)."""
+    holds the product of loss factors whose log is still owed (losses.logistic_step); tick counts
+    positions since the last merge of buffered output rows (hot_rows.py)."""
     slots = 2 * 2 * window
     return Work(
         np.zeros(max_sentence, np.int32),
@@ -67,11 +69,22 @@ def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out:
         np.zeros((1, dim), np.float32),
         np.zeros(max(n_out, max_targets) if softmax else max_targets, np.float32),
         np.ones(1, np.float64),
+        np.zeros(1, np.int64),
     )
 
 
+@njit(inline="always", nogil=True)
+def _tick(out, work):
+    """Count one position; merge the buffered output rows every MERGE_EVERY positions."""
+    if out.index.shape[0]:
+        work.tick[0] += 1
+        if work.tick[0] >= MERGE_EVERY:
+            merge_rows(out)
+            work.tick[0] = 0
+
+
 @njit(inline="always", nogil=True, fastmath=True)
-def _skipgram_prepare(run, tables, sen, n_sen, i, buf, W_out, rng, work, neg_counts):
+def _skipgram_prepare(run, tables, sen, n_sen, i, buf, out, rng, work, neg_counts):
     """Draw position i's window and the targets of each of its pairs into the slots of buffer
     `buf`, and prefetch the output rows they will touch, one position ahead of their use."""
     rows, labels, offsets, ns, ctx = work.rows, work.labels, work.offsets, work.ns, work.ctx
@@ -96,14 +109,15 @@ def _skipgram_prepare(run, tables, sen, n_sen, i, buf, W_out, rng, work, neg_cou
             ns[slot] = n
             if run.loss != LOSS_SOFTMAX:
                 for j in range(n):
-                    prefetch_row(W_out, rows[slot, j])
+                    if slot_of(out, rows[slot, j]) < 0:  # buffered rows are in this core's cache
+                        prefetch_row(out.W, rows[slot, j])
         m += 1
     work.npairs[buf] = m
     return rng
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
-def _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts):
+def _skipgram_sentence(run, tables, sen, n_sen, W_in, out, alpha, rng, work, neg_counts):
     loss_sum = 0.0
     examples = 0
     rows, labels, offsets, ns, ctx = work.rows, work.labels, work.offsets, work.ns, work.ctx
@@ -111,11 +125,11 @@ def _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, n
     dim = neu1e.shape[0]
     per_pair = (run.loss == LOSS_NS or run.loss == LOSS_NCE) and not run.shared
     if n_sen > 0:
-        rng = _skipgram_prepare(run, tables, sen, n_sen, 0, 0, W_out, rng, work, neg_counts)
+        rng = _skipgram_prepare(run, tables, sen, n_sen, 0, 0, out, rng, work, neg_counts)
     for i in range(n_sen):
         buf = i & 1
         if i + 1 < n_sen:  # subtle: prepare the next position first so its rows load meanwhile
-            rng = _skipgram_prepare(run, tables, sen, n_sen, i + 1, 1 - buf, W_out, rng, work, neg_counts)
+            rng = _skipgram_prepare(run, tables, sen, n_sen, i + 1, 1 - buf, out, rng, work, neg_counts)
         word = sen[i]
         base = buf * 2 * run.window
         for m in range(work.npairs[buf]):
@@ -123,18 +137,19 @@ def _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, n
             c = ctx[base + m]
             for d in range(dim):
                 neu1e[d] = 0.0
-            loss_sum += output_step(run.loss, W_in, c, W_out, word, rows, labels, offsets, slot, ns[slot], alpha,
+            loss_sum += output_step(run.loss, W_in, c, out, word, rows, labels, offsets, slot, ns[slot], alpha,
                                     neu1e, scores, run.want_loss, work.pending)
             for d in range(dim):
                 W_in[c, d] += neu1e[d]
             examples += 1
+        _tick(out, work)
     if run.want_loss:  # subtle: settle the pending log per sentence, so chunking cannot change the sum
         loss_sum += flush_loss(work.pending)
     return loss_sum, examples, rng
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
-def _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts):
+def _cbow_sentence(run, tables, sen, n_sen, W_in, out, alpha, rng, work, neg_counts):
     loss_sum = 0.0
     examples = 0
     rows, labels, offsets = work.rows, work.labels, work.offsets
@@ -162,7 +177,7 @@ def _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_c
         for d in range(dim):
             H[0, d] *= inv
         n, rng = draw_targets(run.loss, word, run.negative, tables, rng, rows, labels, offsets, 0, neg_counts)
-        loss_sum += output_step(run.loss, H, 0, W_out, word, rows, labels, offsets, 0, n, alpha, neu1e, scores,
+        loss_sum += output_step(run.loss, H, 0, out, word, rows, labels, offsets, 0, n, alpha, neu1e, scores,
                                 run.want_loss, work.pending)
         for c in range(lo, hi):
             if c != i:
@@ -170,16 +185,19 @@ def _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_c
                 for d in range(dim):
                     W_in[w, d] += neu1e[d]
         examples += 1
+        _tick(out, work)
     if run.want_loss:
         loss_sum += flush_loss(work.pending)
     return loss_sum, examples, rng
 
 
 @njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
-def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_prob, base_words, inv_total,
+def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, out_rows, keep_prob, base_words, inv_total,
                 rng_state, seen, kept, neg_counts, work, out):
     """Train on sentences [s_begin, s_end). Returns nothing; accumulates into `out` (float64):
     out[0] += loss, out[1] += examples, out[2] += corpus words read, out[3] = last alpha.
+    `out_rows` is this worker's OutRows (hot_rows.py); its buffered rows are loaded from W_out
+    at the start and merged back at the end, so W_out is complete when the call returns.
 
     The learning rate is set before every sentence from the worker's exact progress,
     alpha = alpha0 - (alpha0 - min_alpha) (base_words + words_read) inv_total, an integer count
@@ -188,9 +206,11 @@ def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_
     """
     # subtle: unowned views, so passing arrays around below costs no atomic reference counting
     tables, work = borrow(tables), borrow(work)
-    tokens, offsets, W_in, W_out, keep_prob = borrow(tokens), borrow(offsets), borrow(W_in), borrow(W_out), borrow(
-        keep_prob)
+    tokens, offsets, W_in, rows_out, keep_prob = borrow(tokens), borrow(offsets), borrow(W_in), borrow(out_rows), \
+        borrow(keep_prob)
     seen, kept, neg_counts = borrow(seen), borrow(kept), borrow(neg_counts)
+    load_rows(rows_out)
+    work.tick[0] = 0
     rng = rng_state[0]
     sen = work.sen
     words = 0
@@ -221,12 +241,13 @@ def train_chunk(run, tables, tokens, offsets, s_begin, s_end, W_in, W_out, keep_
             n_sen += 1
         words += offsets[s + 1] - offsets[s]
         if run.arch == ARCH_SG:
-            ls, ex, rng = _skipgram_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work,
+            ls, ex, rng = _skipgram_sentence(run, tables, sen, n_sen, W_in, rows_out, alpha, rng, work,
                                              neg_counts)
         else:
-            ls, ex, rng = _cbow_sentence(run, tables, sen, n_sen, W_in, W_out, alpha, rng, work, neg_counts)
+            ls, ex, rng = _cbow_sentence(run, tables, sen, n_sen, W_in, rows_out, alpha, rng, work, neg_counts)
         loss_sum += ls
         examples += ex
+    merge_rows(rows_out)
     rng_state[0] = rng
     out[0] = loss_sum
     out[1] += examples

@@ -27,6 +27,7 @@ from numba import njit
 
 from . import _numba_setup  # noqa: F401
 from .config import Loss
+from .hot_rows import slot_of
 
 MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
 LOSS_NS = int(Loss.NS)
@@ -148,10 +149,29 @@ def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, slo
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, zs, want_loss, pending):
+def _dot(H, hi, M, r, dim):
+    z = np.float32(0.0)
+    for d in range(dim):
+        z += H[hi, d] * M[r, d]
+    return z
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _step_row(H, hi, M, r, g, neu1e, dim):
+    """neu1e += g M[r] (the row before its update); M[r] += g h: one pass over the row."""
+    for d in range(dim):
+        o = M[r, d]
+        neu1e[d] += g * o
+        M[r, d] = o + g * H[hi, d]
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, want_loss, pending):
     """Binary logistic regression of each target row: label 1 pushes s(z) up, label 0 down.
 
-    With h = H[hi] (D,) and targets r_j = rows[slot, j], j < n:
+    With h = H[hi] (D,), W_out the output rows as this worker sees them (`out`, an OutRows from
+    hot_rows.py: a row it buffers is read and written in out.local, the others in out.W) and
+    targets r_j = rows[slot, j], j < n:
     z_j = W_out[r_j] . h - offset_j; g_j = alpha (label_j - s(clip(z_j)));
     neu1e += g_j W_out[r_j] (the row before this target's update); W_out[r_j] += g_j h.
     The loss is sum_j log(1 + e^{t_j}), t_j = -y_j z_j with y_j = +1 for label 1 and -1 for label 0,
@@ -176,9 +196,8 @@ def logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, zs
     dim = H.shape[1]
     for j in range(n):
         r = rows[slot, j]
-        z = np.float32(0.0)
-        for d in range(dim):
-            z += H[hi, d] * W_out[r, d]
+        k = slot_of(out, r)
+        z = _dot(H, hi, out.local, k, dim) if k >= 0 else _dot(H, hi, out.W, r, dim)
         zs[j] = z - offsets[slot, j]
     total = 0.0
     prod = pending[0] if pending.shape[0] else 1.0
@@ -206,12 +225,12 @@ def logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, zs
         else:
             total += math.log(prod)
     for j in range(n):
-        g = zs[j]
         r = rows[slot, j]
-        for d in range(dim):  # one pass: neu1e takes the row before its update
-            o = W_out[r, d]
-            neu1e[d] += g * o
-            W_out[r, d] = o + g * H[hi, d]
+        k = slot_of(out, r)
+        if k >= 0:
+            _step_row(H, hi, out.local, k, zs[j], neu1e, dim)
+        else:
+            _step_row(H, hi, out.W, r, zs[j], neu1e, dim)
     return total
 
 
@@ -228,7 +247,8 @@ def softmax_step(H, hi, W_out, target, alpha, neu1e, scores, want_loss):
     """Full softmax over all V rows (paper eq. 2): O(V D) per example, for teaching.
 
     With h = H[hi]: p = softmax(W_out h); dL/dz_w = p_w - [w = target]; W_out[w] -= alpha dL/dz_w h;
-    neu1e -= alpha sum_w dL/dz_w W_out[w] (old rows). Returns -log p_target.
+    neu1e -= alpha sum_w dL/dz_w W_out[w] (old rows). Returns -log p_target. W_out is the shared
+    matrix itself (no rows are buffered for the softmax).
     """
     v = W_out.shape[0]
     dim = H.shape[1]
@@ -253,16 +273,16 @@ def softmax_step(H, hi, W_out, target, alpha, neu1e, scores, want_loss):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def output_step(loss, H, hi, W_out, target, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss,
-                pending):
+def output_step(loss, H, hi, out, target, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss, pending):
     """Score the targets chosen by draw_targets (row `slot` of rows/labels/offsets) against the
-    hidden vector h = H[hi]; update W_out and neu1e; return the loss (with `pending` a (0,)
-    float64 array) or the part of it not left in pending[0] (a (1,) array; see logistic_step).
+    hidden vector h = H[hi]; update the output rows (`out`, an OutRows: hot_rows.unbuffered(W_out)
+    outside the trainer) and neu1e; return the loss (with `pending` a (0,) float64 array) or the
+    part of it not left in pending[0] (a (1,) array; see logistic_step).
 
     `scores` is scratch: (V,) for the softmax, at least (n,) for the others."""
     if loss == LOSS_SOFTMAX:
-        return softmax_step(H, hi, W_out, target, alpha, neu1e, scores, want_loss)
-    return logistic_step(H, hi, W_out, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss, pending)
+        return softmax_step(H, hi, out.W, target, alpha, neu1e, scores, want_loss)
+    return logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss, pending)
 
 
 def make_tables(codes: np.ndarray, points: np.ndarray, lengths: np.ndarray, alias_prob: np.ndarray,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Loss
+from .hot_rows import unbuffered
 from .losses import MAX_EXP, Tables, draw_targets, output_step
 
 _LOSSES = (int(Loss.NS), int(Loss.HS), int(Loss.NCE))
@@ -154,9 +155,10 @@ def one_example(W_in: np.ndarray, W_out: np.ndarray, tables: Tables, loss: int |
     g = float(alpha) * (labels.astype(np.float64) - _sigmoid(np.clip(z, -MAX_EXP, MAX_EXP)))
     neu1e = np.zeros(dim, np.float32)
     scratch = np.zeros(width, np.float32)
-    kernel_loss = output_step(np.int64(loss), W_in, np.int64(context), W_out, np.int64(centre), rows[None, :],
-                              labels[None, :], offsets[None, :], np.int64(0), np.int64(n), np.float32(alpha), neu1e,
-                              scratch, True, np.zeros(0))  # as kernels.py calls it for a skip-gram pair
+    # as kernels.py calls it for a skip-gram pair (one thread: no buffered rows)
+    kernel_loss = output_step(np.int64(loss), W_in, np.int64(context), unbuffered(W_out), np.int64(centre),
+                              rows[None, :], labels[None, :], offsets[None, :], np.int64(0), np.int64(n),
+                              np.float32(alpha), neu1e, scratch, True, np.zeros(0))
     W_in[context] += neu1e  # kernels.py _skipgram_sentence: W_in[c, d] += neu1e[d]
     _, _, loss_after = logistic_terms(W_in[context], W_out, rows, labels, offsets)
 

@@ -27,6 +27,7 @@ import numpy as np
 from .config import SOFTMAX_MAX_VOCAB, ConfigError, Loss, TrainConfig
 from .corpus import Corpus, TokenReader
 from .events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
+from .hot_rows import buffered, most_used_rows
 from .huffman import Huffman, build_huffman
 from .kernels import make_run, make_work, train_chunk
 from .losses import make_tables
@@ -188,6 +189,8 @@ class Trainer:
         softmax = cfg.loss == Loss.SOFTMAX
         works = [make_work(cfg.max_sentence, cfg.window, max_targets, dim, self.W_out.shape[0], softmax)
                  for _ in range(threads)]
+        hot = most_used_rows(cfg.loss, self.W_out.shape[0], cfg.hot_rows)
+        out_rows = [buffered(self.W_out, hot) for _ in range(threads)]
         rngs = [_seed_state(cfg.seed, t) for t in range(threads)]
         outs = [np.zeros(4, np.float64) for _ in range(threads)]
         nc = v if cfg.track_counts else 0  # (0,) arrays tell the kernel not to count
@@ -215,7 +218,7 @@ class Trainer:
                 # the chunk's own tokens and offsets: a view when the corpus is in memory, a read
                 # into a reused buffer when it is a file (never a mapping that grows the RSS)
                 chunk = readers[t].read(a, b)
-                train_chunk(run, self.tables, chunk, offsets[s:e + 1] - a, 0, e - s, self.W_in, self.W_out,
+                train_chunk(run, self.tables, chunk, offsets[s:e + 1] - a, 0, e - s, self.W_in, out_rows[t],
                             self._keep32, base, inv_total, rngs[t], seen[t], kept[t], negs[t], works[t], outs[t])
                 dt = time.perf_counter() - t0
                 words = b - a

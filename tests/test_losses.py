@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from core.config import Loss
+from core.hot_rows import unbuffered
 from core.huffman import build_huffman
 from core.losses import draw_targets, make_tables, output_step
 from core.sampling import alias_table, noise_distribution
@@ -35,8 +36,8 @@ def run_step(loss, h, W_out, rows, labels, offsets, n, alpha):
     W = W_out.copy()
     neu1e = np.zeros(D, np.float32)
     scores = np.zeros(max(V, K + 1, 64), np.float32)
-    value = output_step(int(loss), h.copy()[None, :], 0, W, 3, rows[None, :], labels[None, :], offsets[None, :], 0, n,
-                        np.float32(alpha), neu1e, scores, True, np.zeros(0))
+    value = output_step(int(loss), h.copy()[None, :], 0, unbuffered(W), 3, rows[None, :], labels[None, :],
+                        offsets[None, :], 0, n, np.float32(alpha), neu1e, scores, True, np.zeros(0))
     return value, W, neu1e
 
 

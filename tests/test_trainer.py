@@ -11,6 +11,7 @@ import pytest
 from core.config import Architecture, ConfigError, Loss, TrainConfig
 from core.corpus import read_corpus_text
 from core.events import Callback
+from core.hot_rows import unbuffered
 from core.kernels import make_run, make_work, train_chunk
 from core.trainer import Trainer
 
@@ -98,7 +99,7 @@ def test_one_update_moves_only_the_rows_involved():
         v = len(corpus.vocab)
         seen, kept, negs = np.zeros(v, np.int64), np.zeros(v, np.int64), np.zeros(v, np.int64)
         out = np.zeros(4)
-        train_chunk(run, trainer.tables, tokens, offsets, 0, 1, trainer.W_in, trainer.W_out,
+        train_chunk(run, trainer.tables, tokens, offsets, 0, 1, trainer.W_in, unbuffered(trainer.W_out),
                     np.ones(v, np.float32), 0, 1e-9, np.array([99], np.uint64), seen, kept, negs, work, out)
         moved_in = set(np.flatnonzero(np.any(trainer.W_in != w_in0, axis=1)))
         moved_out = set(np.flatnonzero(np.any(trainer.W_out != w_out0, axis=1)))

@@ -1,0 +1,118 @@
+"""Buffered output rows (core/hot_rows.py): which rows, merging, and that buffering changes what a
+worker computes only by float32 rounding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.config import Architecture, ConfigError, Loss, TrainConfig
+from core.corpus import read_corpus_text
+from core.hot_rows import buffered, load_rows, merge_rows, most_used_rows, unbuffered
+from core.huffman import build_huffman
+from core.kernels import make_run, make_work, train_chunk
+from core.trainer import Trainer
+
+
+@pytest.fixture(scope="module")
+def corpus(small_real_text):
+    return read_corpus_text(small_real_text, min_count=5)
+
+
+def test_most_used_rows_ns_are_the_most_frequent_words():
+    assert most_used_rows(Loss.NS, 100, 8).tolist() == list(range(8))
+    assert most_used_rows(Loss.NCE, 5, 8).tolist() == list(range(5))  # never more rows than exist
+    assert most_used_rows(Loss.SOFTMAX, 100, 8).size == 0
+    assert most_used_rows(Loss.NS, 100, 0).size == 0
+
+
+def test_most_used_rows_hs_are_the_most_visited_inner_nodes():
+    rng = np.random.default_rng(0)
+    counts = np.sort(rng.zipf(1.3, 400).clip(1, 10**6))[::-1].astype(np.int64)
+    tree = build_huffman(counts)
+    visits = np.zeros(counts.size - 1, np.int64)  # how often each inner node is on an example's path
+    for w, c in enumerate(counts):
+        visits[tree.points[w, : tree.lengths[w]]] += c
+    k = 20
+    got = most_used_rows(Loss.HS, counts.size - 1, k)
+    assert got[0] == counts.size - 2  # the root first
+    assert visits[got].min() >= np.sort(visits)[::-1][k - 1]  # the k most visited (ties either way)
+
+
+def test_merge_adds_every_workers_change_and_refreshes_the_copy():
+    rng = np.random.default_rng(1)
+    W0 = rng.normal(size=(10, 4)).astype(np.float32)
+    W = W0.copy()
+    a, b = buffered(W, np.array([2, 7])), buffered(W, np.array([7, 2]))
+    load_rows(a)
+    load_rows(b)
+    da, db = np.float32(0.5), np.float32(0.25)
+    a.local[:] += da  # worker a changes rows 2 and 7 in its copy
+    b.local[0] += db  # worker b changes row 7 only
+    assert np.array_equal(W, W0)  # nothing reaches W before a merge
+    merge_rows(a)
+    assert np.allclose(W[[2, 7]], W0[[2, 7]] + da)
+    assert np.array_equal(a.local, W[[2, 7]]) and np.array_equal(a.base, a.local)
+    merge_rows(b)
+    assert np.allclose(W[2], W0[2] + da) and np.allclose(W[7], W0[7] + da + db)
+    assert np.array_equal(b.local, W[[7, 2]])  # b now sees a's change too
+    others = [0, 1, 3, 4, 5, 6, 8, 9]
+    assert np.array_equal(W[others], W0[others])
+
+
+def test_buffered_rejects_rows_that_are_not_distinct_rows_of_w():
+    W = np.zeros((5, 3), np.float32)
+    for bad in ([1, 1], [5], [-1]):
+        with pytest.raises(ValueError):
+            buffered(W, np.array(bad))
+    assert buffered(W, np.array([], np.int64)).hot.size == 0  # nothing buffered: the plain view
+
+
+@pytest.mark.parametrize("arch,loss", [(Architecture.SKIPGRAM, Loss.NS), (Architecture.SKIPGRAM, Loss.HS),
+                                       (Architecture.CBOW, Loss.NS), (Architecture.SKIPGRAM, Loss.NCE)])
+def test_one_worker_with_buffered_rows_computes_what_it_computes_without(corpus, arch, loss):
+    """Same chunk, same seed, one worker: reading and writing the buffered copies and merging
+    every 256 positions may only change float32 rounding (W + (local - base) vs local), so a
+    bug in the plumbing (a buffered row read from W, a lost merge) shows up as a real difference."""
+    results = []
+    for hot in (0, 64):
+        trainer = Trainer(corpus, TrainConfig(architecture=arch, loss=loss, size=16, threads=1, seed=4))
+        cfg = trainer.config
+        run = make_run(cfg.architecture, cfg.loss, cfg.window, cfg.negative, False, True, cfg.alpha, cfg.min_alpha)
+        work = make_work(cfg.max_sentence, cfg.window, max(cfg.negative + 1, trainer.tables.points.shape[1]),
+                         16, trainer.W_out.shape[0], False)
+        out_rows = buffered(trainer.W_out, most_used_rows(loss, trainer.W_out.shape[0], hot))
+        none = np.zeros(0, np.int64)
+        acc = np.zeros(4)
+        c = corpus
+        train_chunk(run, trainer.tables, c.tokens, c.offsets, 0, c.n_sentences, trainer.W_in, out_rows,
+                    trainer._keep32, 0, 1.0 / len(c), np.array([77], np.uint64), none, none, none, work, acc)
+        results.append((trainer.W_in.copy(), trainer.W_out.copy(), acc.copy()))
+    (wi0, wo0, acc0), (wi1, wo1, acc1) = results
+    assert acc0[1] == acc1[1]  # the same examples
+    assert np.isclose(acc0[0], acc1[0], rtol=1e-3)  # the same loss up to rounding
+    assert np.abs(wo1 - wo0).max() < 1e-3 and np.abs(wi1 - wi0).max() < 1e-3
+    assert not np.array_equal(wo0, 0 * wo0)  # it trained
+
+
+def test_two_threads_with_and_without_buffering_learn_alike(corpus):
+    losses = {}
+    for hot in (0, 256):
+        r = Trainer(corpus, TrainConfig(size=24, epochs=3, threads=2, seed=2, hot_rows=hot)).train()
+        losses[hot] = [e.loss for e in r.epochs]
+        assert losses[hot][-1] < losses[hot][0]
+    assert abs(losses[256][-1] - losses[0][-1]) < 0.03 * losses[0][-1], losses
+
+
+def test_hot_rows_default_and_validation():
+    assert TrainConfig(threads=1).resolved().hot_rows == 0  # one thread: exact, nothing buffered
+    assert TrainConfig(threads=2).resolved().hot_rows == 256
+    assert TrainConfig(threads=2, hot_rows=0).resolved().hot_rows == 0
+    with pytest.raises(ConfigError, match="hot_rows"):
+        TrainConfig(hot_rows=-1).resolved()
+
+
+def test_unbuffered_is_w_itself():
+    W = np.ones((3, 2), np.float32)
+    v = unbuffered(W)
+    assert v.W is W and v.hot.size == 0 and v.local.shape == (0, 2)
