@@ -27,7 +27,6 @@ from numba import njit
 
 from . import _numba_setup  # noqa: F401
 from .config import Loss
-from .hot_rows import slot_of
 
 MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
 LOSS_NS = int(Loss.NS)
@@ -194,11 +193,17 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
     updated by the first (exactly what core/step.py reports).
     """
     dim = H.shape[1]
-    for j in range(n):
-        r = rows[slot, j]
-        k = slot_of(out, r)
-        z = _dot(H, hi, out.local, k, dim) if k >= 0 else _dot(H, hi, out.W, r, dim)
-        zs[j] = z - offsets[slot, j]
+    W, hot, local = out.W, out.hot, out.local
+    buffering = hot.shape[0] > 0
+    if buffering:
+        for j in range(n):
+            r = rows[slot, j]
+            k = hot[r]
+            z = _dot(H, hi, local, k, dim) if k >= 0 else _dot(H, hi, W, r, dim)
+            zs[j] = z - offsets[slot, j]
+    else:
+        for j in range(n):
+            zs[j] = _dot(H, hi, W, rows[slot, j], dim) - offsets[slot, j]
     total = 0.0
     prod = pending[0] if pending.shape[0] else 1.0
     for j in range(n):
@@ -224,13 +229,17 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
             pending[0] = prod
         else:
             total += math.log(prod)
-    for j in range(n):
-        r = rows[slot, j]
-        k = slot_of(out, r)
-        if k >= 0:
-            _step_row(H, hi, out.local, k, zs[j], neu1e, dim)
-        else:
-            _step_row(H, hi, out.W, r, zs[j], neu1e, dim)
+    if buffering:
+        for j in range(n):
+            r = rows[slot, j]
+            k = hot[r]
+            if k >= 0:
+                _step_row(H, hi, local, k, zs[j], neu1e, dim)
+            else:
+                _step_row(H, hi, W, r, zs[j], neu1e, dim)
+    else:
+        for j in range(n):
+            _step_row(H, hi, W, rows[slot, j], zs[j], neu1e, dim)
     return total
 
 
