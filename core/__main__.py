@@ -75,6 +75,16 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _nonnegative_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
+    return v
+
+
 def add_train(sub) -> None:
     p = sub.add_parser("train", help="train word vectors on a text corpus (.txt or .gz)")
     p.add_argument("corpus")
@@ -96,6 +106,9 @@ def add_train(sub) -> None:
     p.add_argument("--seed", type=_positive_int, default=1)
     p.add_argument("--shared-negatives", action="store_true", help="skip-gram: one noise draw per window")
     p.add_argument("--no-loss", action="store_true", help="do not compute the loss (a little faster)")
+    p.add_argument("--hot-rows", type=_nonnegative_int, default=None,
+                   help="output rows each thread keeps its own copy of, merged every 256 positions "
+                        "(default 256 with 2+ threads; 0: every thread writes the shared matrix)")
     p.add_argument("--keep-case", action="store_true", help="do not lowercase the corpus")
     p.add_argument("--save-vocab", default=None, help="also write 'word count' lines here")
     p.add_argument("--binary", action="store_true", help="write the binary word2vec format")
@@ -124,7 +137,7 @@ def cmd_train(args) -> int:
         ns_exponent=args.ns_exponent, sample=args.sample, subsample_formula=FORMULA_NAMES[args.subsample_formula],
         min_count=args.min_count, max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
         min_alpha=args.min_alpha, threads=args.threads, seed=args.seed, shared_negatives=args.shared_negatives,
-        compute_loss=not args.no_loss,
+        compute_loss=not args.no_loss, hot_rows=args.hot_rows,
         track_counts=False,  # the per-word histograms are for the app; nothing here reads them
     )
     cfg = cfg.resolved()  # validate before reading a large corpus

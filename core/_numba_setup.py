@@ -2,8 +2,8 @@
 
 Does: pick a writable on-disk cache directory for `cache=True` kernels (the package's __pycache__,
 else a user cache folder when the package folder is read-only, e.g. a site-packages install or a
-hosted container; or $NUMBA_CACHE_DIR), inside it a subfolder named by a digest of every source
-file of the package, and ask for a thread-safe threading layer (TBB, else OpenMP) for any
+hosted container; or $NUMBA_CACHE_DIR), inside it a subfolder named by a digest of the package's
+source files that hold compiled code, and ask for a thread-safe threading layer (TBB, else OpenMP) for any
 `parallel=True` code, because the default workqueue layer aborts the process when two threads
 enter parallel regions at once.
 
@@ -50,12 +50,18 @@ def cache_dir() -> str | None:
     return None
 
 
+COMPILED_SOURCES = ("config.py",)  # read by compiled code as constants, without a Numba decorator
+
+
 def source_digest() -> str:
-    """A digest of every .py file of this package (what the compiled kernels may inline)."""
+    """A digest of the package's files that compiled code comes from: every .py file that uses
+    njit or an intrinsic, and COMPILED_SOURCES. Editing the CLI or the app recompiles nothing."""
     h = hashlib.sha256()
     for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
+        data = f.read_bytes()
+        if f.name in COMPILED_SOURCES or b"njit" in data or b"intrinsic" in data:
+            h.update(f.name.encode())
+            h.update(data)
     return h.hexdigest()[:16]
 
 

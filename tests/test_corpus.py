@@ -123,6 +123,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
         (["--size", "0"], "a b c " * 10, "size"),
         (["--epochs", "0"], "a b c " * 10, "epochs"),
         (["--negative", "0"], "a b c " * 10, "negative"),
+        (["--hot-rows", "-1"], "a b c " * 10, "hot-rows"),
+        (["--hot-rows", "200000"], "a b c " * 10, "hot_rows"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, extra, content, message):

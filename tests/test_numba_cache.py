@@ -43,5 +43,8 @@ def test_editing_an_inlined_module_changes_the_cache_folder(tmp_path):
     after = _cache_dir_of(tmp_path, str(cache))
     assert Path(before).parent == Path(after).parent == cache
     assert before != after
+    with open(tmp_path / "core" / "__main__.py", "a") as f:  # no compiled code there: same folder
+        f.write("\n# an edit\n")
+    assert _cache_dir_of(tmp_path, str(cache)) == after
     # a child process started with the versioned folder in its environment uses it as it is
     assert _cache_dir_of(tmp_path, after) == after
