@@ -108,6 +108,8 @@ def test_hot_rows_default_and_validation():
     assert TrainConfig(threads=1).resolved().hot_rows == 0  # one thread: exact, nothing buffered
     assert TrainConfig(threads=2).resolved().hot_rows == 256
     assert TrainConfig(threads=2, hot_rows=0).resolved().hot_rows == 0
+    assert TrainConfig(threads=2, shared_negatives=True).resolved().hot_rows == 0
+    assert TrainConfig(threads=2, shared_negatives=True, hot_rows=8).resolved().hot_rows == 8
     with pytest.raises(ConfigError, match="hot_rows"):
         TrainConfig(hot_rows=-1).resolved()
 
