@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .cli_common import fmt_duration, int_arg
 from .config import FORMULA_NAMES, LOSS_NAMES, Architecture, ConfigError, TrainConfig
 from .corpus import CorpusError, read_corpus
 from .events import Callback, EpochEnd, Progress, TrainBegin
@@ -25,13 +26,6 @@ EXTRA_COMMANDS = ("core.cli_eval", "core.cli_download", "core.cli_index")  # mod
 
 class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
-
-
-def _fmt_duration(seconds: float) -> str:
-    if seconds != seconds or seconds == float("inf"):
-        return "?"
-    m, s = divmod(int(seconds), 60)
-    return f"{m}:{s:02d}"
 
 
 class ProgressBar(Callback):
@@ -56,7 +50,7 @@ class ProgressBar(Callback):
         loss = f"loss {p.loss:.4f}" if p.loss == p.loss else "loss off"
         self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * p.fraction:5.1f}% "
                           f"epoch {p.epoch + 1}/{self.epochs} {p.words_per_sec / 1e3:,.0f}k words/s "
-                          f"{loss} alpha {p.alpha:.5f} ETA {_fmt_duration(p.eta_seconds)}  ")
+                          f"{loss} alpha {p.alpha:.5f} ETA {fmt_duration(p.eta_seconds)}  ")
         self.stream.flush()
 
     def on_epoch_end(self, e: EpochEnd) -> None:
@@ -67,43 +61,28 @@ class ProgressBar(Callback):
             self.stream.flush()
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    return v
-
-
-def _nonnegative_int(text: str) -> int:
-    v = _positive_int(text)  # the integer parse (the range is checked by TrainConfig there)
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
-    return v
-
-
 def add_train(sub) -> None:
     p = sub.add_parser("train", help="train word vectors on a text corpus (.txt or .gz)")
     p.add_argument("corpus")
     p.add_argument("-o", "--output", required=True, help="vector file to write (word2vec format)")
     p.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
     p.add_argument("--loss", choices=sorted(LOSS_NAMES), default="ns")
-    p.add_argument("--size", type=_positive_int, default=100)
-    p.add_argument("--window", type=_positive_int, default=5)
-    p.add_argument("--negative", type=_positive_int, default=5)
+    p.add_argument("--size", type=int_arg(), default=100)
+    p.add_argument("--window", type=int_arg(), default=5)
+    p.add_argument("--negative", type=int_arg(), default=5)
     p.add_argument("--ns-exponent", type=float, default=0.75)
     p.add_argument("--sample", type=float, default=1e-3)
     p.add_argument("--subsample-formula", choices=sorted(FORMULA_NAMES), default="c")
-    p.add_argument("--min-count", type=_positive_int, default=5)
-    p.add_argument("--max-vocab", type=_positive_int, default=None)
-    p.add_argument("--epochs", type=_positive_int, default=5)
+    p.add_argument("--min-count", type=int_arg(), default=5)
+    p.add_argument("--max-vocab", type=int_arg(), default=None)
+    p.add_argument("--epochs", type=int_arg(), default=5)
     p.add_argument("--alpha", type=float, default=None, help="default 0.025 skip-gram, 0.05 CBOW")
     p.add_argument("--min-alpha", type=float, default=None, help="default alpha * 1e-4")
-    p.add_argument("--threads", type=_positive_int, default=None, help="default: all cores")
-    p.add_argument("--seed", type=_positive_int, default=1)
+    p.add_argument("--threads", type=int_arg(), default=None, help="default: all cores")
+    p.add_argument("--seed", type=int_arg(), default=1)
     p.add_argument("--shared-negatives", action="store_true", help="skip-gram: one noise draw per window")
     p.add_argument("--no-loss", action="store_true", help="do not compute the loss (a little faster)")
-    p.add_argument("--hot-rows", type=_nonnegative_int, default=None,
+    p.add_argument("--hot-rows", type=int_arg(0), default=None,
                    help="output rows each thread keeps its own copy of, merged every 256 positions (default "
                         "256 with 2+ threads and per-pair negatives; 0: every thread writes the shared matrix)")
     p.add_argument("--keep-case", action="store_true", help="do not lowercase the corpus")
@@ -198,7 +177,7 @@ def add_similar(sub) -> None:
     p = sub.add_parser("similar", help="nearest words by cosine (the C tool's distance)")
     p.add_argument("vectors")
     p.add_argument("words", nargs="+", help="several words are summed, as in the C tool")
-    p.add_argument("-n", "--topn", type=_positive_int, default=10)
+    p.add_argument("-n", "--topn", type=int_arg(), default=10)
     p.set_defaults(func=cmd_similar)
 
 
@@ -215,7 +194,7 @@ def add_analogy(sub) -> None:
     p.add_argument("a")
     p.add_argument("b")
     p.add_argument("c")
-    p.add_argument("-n", "--topn", type=_positive_int, default=10)
+    p.add_argument("-n", "--topn", type=int_arg(), default=10)
     p.add_argument("--method", choices=("add", "mul"), default="add")
     p.set_defaults(func=cmd_analogy)
 

@@ -65,20 +65,21 @@ def source_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def versioned_cache_dir(base: str) -> str:
-    """`base/numba-<digest>`, removing the subfolders of other digests (stale kernels)."""
-    name = "numba-" + source_digest()
+def versioned_cache_dir(base: str, digest: str | None = None) -> str:
+    """`base/numba-<digest>` (default: source_digest()), removing the subfolders of other digests."""
+    name = "numba-" + (digest or source_digest())
     for old in Path(base).glob("numba-*"):
         if old.name != name and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
     return str(Path(base) / name)
 
 
+_digest = source_digest()  # read the sources once per process
 _env = os.environ.get("NUMBA_CACHE_DIR", "")
-if Path(_env).name == "numba-" + source_digest():
+if Path(_env).name == "numba-" + _digest:
     _dir = _env  # set by a parent process of the same version: already versioned
 else:
-    _dir = versioned_cache_dir(cache_dir() or str(Path(__file__).resolve().parent / "__pycache__"))
+    _dir = versioned_cache_dir(cache_dir() or str(Path(__file__).resolve().parent / "__pycache__"), _digest)
 os.environ["NUMBA_CACHE_DIR"] = _dir  # child processes (the CLI from the app, tests) share it
 
 import numba  # noqa: E402  (must follow the environment set-up above)

@@ -15,11 +15,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from .cli_common import CliError, fmt_duration, guard
 from .download import DATASETS, DownloadError, cache_dir, download, text8_path
-
-
-class _Fail(Exception):
-    """Bad input found by the handler: printed as one `error:` line, exit code 2."""
 
 
 def register(subparsers) -> None:
@@ -34,26 +31,7 @@ def register(subparsers) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the server (default 10)")
     p.add_argument("--list", action="store_true", help="list the corpora and where they are")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_guard(cmd_download))
-
-
-def _guard(handler):
-    """Turn the expected errors of a handler into one stderr line and exit code 2."""
-    def run(args) -> int:
-        try:
-            return handler(args)
-        except (_Fail, DownloadError, OSError) as e:
-            sys.stderr.write(f"error: {e}\n")
-            return 2
-    run.__doc__ = handler.__doc__
-    return run
-
-
-def _fmt_duration(seconds: float) -> str:
-    if seconds != seconds or seconds == float("inf"):
-        return "?"
-    m, s = divmod(int(seconds), 60)
-    return f"{m}:{s:02d}"
+    p.set_defaults(func=guard(cmd_download, (DownloadError,)))
 
 
 class DownloadBar:
@@ -88,7 +66,7 @@ class DownloadBar:
         width = 30
         filled = int(width * min(1.0, fraction))
         return (f"[{'#' * filled}{'.' * (width - filled)}] {100 * fraction:5.1f}% {done / 1e6:,.1f}/"
-                f"{total / 1e6:,.1f} MB {rate / 1e6:,.2f} MB/s ETA {_fmt_duration(eta)}  ")
+                f"{total / 1e6:,.1f} MB {rate / 1e6:,.2f} MB/s ETA {fmt_duration(eta)}  ")
 
     def close(self) -> None:
         """End the bar's line, so what follows starts on a fresh one."""
@@ -112,9 +90,9 @@ def cmd_download(args) -> int:
     if args.list:
         return cmd_list(directory)
     if args.corpus is None:
-        raise _Fail(f"name the corpus to download ({', '.join(sorted(DATASETS))}), or use --list")
+        raise CliError(f"name the corpus to download ({', '.join(sorted(DATASETS))}), or use --list")
     if args.timeout <= 0:
-        raise _Fail(f"--timeout must be > 0 seconds, got {args.timeout}")
+        raise CliError(f"--timeout must be > 0 seconds, got {args.timeout}")
     dataset = DATASETS[args.corpus]
     bar = DownloadBar(enabled=not args.quiet)
     if not args.quiet:

@@ -13,8 +13,10 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
+from .cli_common import CliError, guard, int_arg
 from .corpus import CorpusError
 from .evaluate import (
     ANALOGY_RESTRICT,
@@ -28,22 +30,11 @@ from .evaluate import (
 )
 from .phrases import CONNECTOR_WORDS, PhraseConfig, PhraseError, PhraseModel, detect_phrases
 
+# the errors of these commands' handlers that are the user's input, not a bug
+_guard = partial(guard, expected=(EvalError, PhraseError, CorpusError))
+
 DEFAULT_THRESHOLDS = {"word2phrase": "200,100", "npmi": "0.5"}  # word2vec's demo-phrases; gensim docs
 TSV_SUFFIX = ".phrases.tsv"
-
-
-class _Fail(Exception):
-    """Bad input found by the handlers: printed as one `error:` line, exit code 2."""
-
-
-def _int_at_least_1(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
 
 
 def register(subparsers) -> None:
@@ -55,7 +46,7 @@ def register(subparsers) -> None:
     p.add_argument("vectors", help="vector file (word2vec text or binary, or .npz)")
     p.add_argument("--analogies", metavar="FILE", help="questions-words format: ': section' then 'a b c d'")
     p.add_argument("--method", choices=("add", "mul"), default="add", help="3CosAdd (default) or 3CosMul")
-    p.add_argument("--restrict", type=_int_at_least_1, default=ANALOGY_RESTRICT, metavar="N",
+    p.add_argument("--restrict", type=int_arg(1), default=ANALOGY_RESTRICT, metavar="N",
                    help=f"analogies: answer among the N most frequent words (default {ANALOGY_RESTRICT:,}, "
                         "as the C tool's compute-accuracy; gensim uses 300,000); similarity always "
                         "uses 300,000 like gensim")
@@ -73,12 +64,12 @@ def register(subparsers) -> None:
     q.add_argument("corpus", help="text corpus (.txt or .gz)")
     q.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="rewritten corpus, one sentence per line")
-    q.add_argument("--passes", type=_int_at_least_1, default=2, help="passes, 1-4 (default 2)")
+    q.add_argument("--passes", type=int_arg(1), default=2, help="passes, 1-4 (default 2)")
     q.add_argument("--threshold", default=None, metavar="T1,T2,...",
                    help="score threshold per pass; the last repeats (default 200,100; npmi 0.5)")
     q.add_argument("--delta", type=float, default=5.0, help="discount delta in the score (default 5)")
     q.add_argument("--scoring", choices=("word2phrase", "npmi"), default="word2phrase")
-    q.add_argument("--min-count", type=_int_at_least_1, default=5,
+    q.add_argument("--min-count", type=int_arg(1), default=5,
                    help="words and pairs rarer than this never form phrases (default 5)")
     q.add_argument("--connectors", action="store_true",
                    help="let English function words (of, the, ...) sit inside phrases: bank_of_america")
@@ -86,35 +77,22 @@ def register(subparsers) -> None:
     q.set_defaults(func=cmd_phrases)
 
 
-def _guard(handler):
-    """Turn the expected errors of a handler into one stderr line and exit code 2."""
-    def run(args) -> int:
-        try:
-            return handler(args)
-        except (_Fail, EvalError, PhraseError, CorpusError, OSError) as e:
-            sys.stderr.write(f"error: {e}\n")
-            return 2
-    run.__doc__ = handler.__doc__
-    return run
-
-
-# -- eval -----------------------------------------------------------------------------------------
 def _load_vectors(path: str):
-    """Vectors.load with every failure as a one-line _Fail (the loader lives in vector_io.py)."""
+    """Vectors.load with every failure as a one-line CliError (the loader lives in vector_io.py)."""
     from .vectors import Vectors
 
     if not Path(path).is_file():
-        raise _Fail(f"{path}: no such vector file")
+        raise CliError(f"{path}: no such vector file")
     try:
         vectors = Vectors.load(path)
     except ImportError as e:
-        raise _Fail(f"cannot load vectors: the vector file reader is not available ({e})") from None
+        raise CliError(f"cannot load vectors: the vector file reader is not available ({e})") from None
     except Exception as e:  # noqa: BLE001 - a foreign loader: any failure is a bad file to the user
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         msg = "".join(c if c.isprintable() else "?" for c in msg)[:200]  # a binary file's bytes may be quoted
-        raise _Fail(f"cannot load vectors from {path}: {msg}") from None
+        raise CliError(f"cannot load vectors from {path}: {msg}") from None
     if len(vectors) == 0:
-        raise _Fail(f"{path}: no vectors in file")
+        raise CliError(f"{path}: no vectors in file")
     return vectors
 
 
@@ -150,7 +128,7 @@ def format_similarity(results: dict[str, SimilarityResult]) -> str:
 def cmd_eval(args) -> int:
     """`eval VECTORS`: analogy accuracy and/or similarity correlations; exit 2 on zero coverage."""
     if not args.analogies and not args.similarity:
-        raise _Fail("nothing to evaluate: give --analogies FILE and/or --similarity FILE ...")
+        raise CliError("nothing to evaluate: give --analogies FILE and/or --similarity FILE ...")
     case_insensitive = not args.case_sensitive
     # read the question files first: a bad file fails fast, before a large vector file loads
     sections = read_analogies(args.analogies) if args.analogies else None
@@ -186,11 +164,11 @@ def parse_thresholds(text: str | None, passes: int, scoring: str) -> tuple[float
     try:
         values = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
-        raise _Fail(f"--threshold must be numbers separated by commas (got {text!r})") from None
+        raise CliError(f"--threshold must be numbers separated by commas (got {text!r})") from None
     if not values:
-        raise _Fail("--threshold needs at least one number")
+        raise CliError("--threshold needs at least one number")
     if len(values) > passes:
-        raise _Fail(f"{len(values)} thresholds given for {passes} pass(es): give one per pass or fewer")
+        raise CliError(f"{len(values)} thresholds given for {passes} pass(es): give one per pass or fewer")
     return tuple(values + [values[-1]] * (passes - len(values)))
 
 
@@ -240,11 +218,11 @@ def cmd_phrases(args) -> int:
     thresholds = parse_thresholds(args.threshold, args.passes, args.scoring)
     out = Path(args.output)
     if not Path(args.corpus).is_file():
-        raise _Fail(f"{args.corpus}: no such corpus file")
+        raise CliError(f"{args.corpus}: no such corpus file")
     if out.resolve() == Path(args.corpus).resolve():
-        raise _Fail("the output would overwrite the corpus: choose another -o path")
+        raise CliError("the output would overwrite the corpus: choose another -o path")
     if not out.parent.is_dir():
-        raise _Fail(f"{out.parent}: output directory does not exist")
+        raise CliError(f"{out.parent}: output directory does not exist")
     cfg = PhraseConfig(thresholds=thresholds, delta=args.delta, min_count=args.min_count,
                        scoring=args.scoring, connectors=CONNECTOR_WORDS if args.connectors else frozenset())
     cfg.validate()

@@ -23,7 +23,6 @@ link it there).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -32,21 +31,8 @@ from pathlib import Path
 from typing import TextIO
 
 from . import vector_io
+from .cli_common import CliError, guard, int_arg
 from .vectors import EXACT_MAX
-
-
-class _Fail(Exception):
-    """Bad input found by the handler: printed as one `error:` line, exit code 2."""
-
-
-def _int_at_least_1(text: str) -> int:
-    try:
-        v = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
 
 
 def register(subparsers) -> None:
@@ -60,7 +46,7 @@ def register(subparsers) -> None:
     p.add_argument("vectors", help="vector file to convert, or a folder prepared earlier (with --index)")
     p.add_argument("-o", "--output", metavar="OUT", default=None,
                    help="folder to write (created; its three files are replaced)")
-    p.add_argument("--limit", type=_int_at_least_1, default=None, metavar="N",
+    p.add_argument("--limit", type=int_arg(1), default=None, metavar="N",
                    help="convert only the first N words (files list the most frequent first)")
     p.add_argument("--index", action="store_true",
                    help=f"also build the approximate neighbour index (the app uses it above "
@@ -69,19 +55,7 @@ def register(subparsers) -> None:
                    help=f"where the index goes (default OUT/{vector_io.INDEX_DIR}, the only place the app looks)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    p.set_defaults(func=_guard(cmd_prepare))
-
-
-def _guard(handler):
-    """Turn the expected errors of a handler into one stderr line and exit code 2."""
-    def run(args) -> int:
-        try:
-            return handler(args)
-        except (_Fail, vector_io.VectorFileError, OSError) as e:
-            sys.stderr.write(f"error: {' '.join(str(e).splitlines())}\n")
-            return 2
-    run.__doc__ = handler.__doc__
-    return run
+    p.set_defaults(func=guard(cmd_prepare, (vector_io.VectorFileError,)))
 
 
 class _Say:
@@ -119,11 +93,11 @@ def _size_mb(folder: Path, names) -> float:
 def _convert(args, out: Path, say: _Say) -> dict:
     src = Path(args.vectors)
     if not src.exists():
-        raise _Fail(f"{src}: no such file")
+        raise CliError(f"{src}: no such file")
     if out.exists() and not out.is_dir():
-        raise _Fail(f"{out} exists and is not a folder; -o names the folder to write")
+        raise CliError(f"{out} exists and is not a folder; -o names the folder to write")
     if out.resolve() == src.resolve().parent and src.name in vector_io.PREPARED_FILES:
-        raise _Fail(f"{src} would be overwritten; choose another -o folder")
+        raise CliError(f"{src} would be overwritten; choose another -o folder")
     say.line(f"converting {src} -> {out}/" + (f" (first {args.limit:,} words)" if args.limit else ""))
     t0 = time.perf_counter()
 
@@ -159,7 +133,7 @@ def _build_index(vectors, cache_dir: Path, say: _Say) -> dict:
                                progress=lambda msg: say.line(f"index: {msg}"))
     for w in caught:
         if "could not cache" in str(w.message):
-            raise _Fail(str(w.message))
+            raise CliError(str(w.message))
     files = [p for p in cache_dir.glob(f"ann-{index.key[:24]}/*") if p.is_file()]
     return {"dir": str(cache_dir), "from_cache": index.from_cache,
             "seconds": round(time.perf_counter() - t0, 3), "build_seconds": index.build_seconds,
@@ -174,18 +148,18 @@ def cmd_prepare(args) -> int:
     summary: dict = {"output": None, "words": 0, "dim": 0, "convert": None, "index": None}
     if vector_io.is_prepared(src):
         if args.output is not None and Path(args.output).resolve() != src.resolve():
-            raise _Fail(f"{src} is already a prepared set; omit -o to build its index")
+            raise CliError(f"{src} is already a prepared set; omit -o to build its index")
         if args.limit is not None:
-            raise _Fail(f"{src} is already a prepared set; --limit applies to a conversion")
+            raise CliError(f"{src} is already a prepared set; --limit applies to a conversion")
         if not args.index:
-            raise _Fail(f"{src} is already a prepared set; add --index to build its neighbour index")
+            raise CliError(f"{src} is already a prepared set; add --index to build its neighbour index")
         out = src
     elif src.is_dir():
-        raise _Fail(f"{src} is a folder without {', '.join(vector_io.PREPARED_FILES)}; give a vector file "
+        raise CliError(f"{src} is a folder without {', '.join(vector_io.PREPARED_FILES)}; give a vector file "
                     "or a folder prepared earlier")
     else:
         if args.output is None:
-            raise _Fail("name the folder to write with -o OUT")
+            raise CliError("name the folder to write with -o OUT")
         out = Path(args.output)
         summary["convert"] = _convert(args, out, say)
     vectors = vector_io.open_mmap(out)

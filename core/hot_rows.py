@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from . import _numba_setup  # noqa: F401
-from .config import DEFAULT_HOT_ROWS, Loss  # noqa: F401 (re-exported)
+from .config import Loss
 
 MERGE_EVERY = 256  # positions (centre words) between merges; a power of two
 

@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,22 @@ def load_test():
     return module
 
 
+@contextmanager
+def hosted_server(load_test, tmp_path: Path, **kwargs):
+    """A hosted-mode Streamlit server on a free port, answering its health check; yields its base
+    URL and stops it afterwards (kwargs go to bench/load_test.py's start_server)."""
+    port = load_test.free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "streamlit.log"
+    proc = load_test.start_server(port, True, tmp_path, log, **kwargs)
+    try:
+        load_test.wait_healthy(proc, base, log)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
 @pytest.mark.xfail(strict=True, reason="known, not fixed yet: until a session has called st.navigation, Streamlit "
                    "serves pages/*.py as an old-style multipage app, so a shared link opened first on a fresh "
                    "server runs the page without app.py's frame")
@@ -56,28 +73,19 @@ def test_a_shared_link_as_first_visit_of_a_fresh_server_gets_the_app_frame(load_
     """
     from playwright.sync_api import sync_playwright
 
-    port = load_test.free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "streamlit.log"
-    proc = load_test.start_server(port, True, tmp_path, log)
-    try:
-        load_test.wait_healthy(proc, base, log)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport=load_test.VIEWPORT)
-                page.goto(f"{base}/analogies?a=king&b=man&c=woman")
-                page.locator('[data-testid="stMain"] h1', has_text=re.compile("Analogies", re.I)).wait_for()
-                page.wait_for_function("document.querySelector('[data-testid=\"stApp\"]')"
-                                       ".getAttribute('data-test-script-state') === 'notRunning'")
-                links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
-                titles = [t.strip().splitlines()[-1].strip() for t in links]
-                frame = page.get_by_text("Large text (projector)").count()
-            finally:
-                browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(15)
+    with hosted_server(load_test, tmp_path) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport=load_test.VIEWPORT)
+            page.goto(f"{base}/analogies?a=king&b=man&c=woman")
+            page.locator('[data-testid="stMain"] h1', has_text=re.compile("Analogies", re.I)).wait_for()
+            page.wait_for_function("document.querySelector('[data-testid=\"stApp\"]')"
+                                   ".getAttribute('data-test-script-state') === 'notRunning'")
+            links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+            titles = [t.strip().splitlines()[-1].strip() for t in links]
+            frame = page.get_by_text("Large text (projector)").count()
+        finally:
+            browser.close()
     assert "Home" in titles and "app" not in titles, f"sidebar lists {titles}: the page ran without app.py"
     assert frame == 1, "the app's sidebar controls are missing: app.py's frame did not run"
 
@@ -98,10 +106,6 @@ def test_editing_a_source_file_while_serving_keeps_run_ids_unique(load_test, tmp
 
     app = tmp_path / "app"  # a copy, so the edit never touches the checkout
     shutil.copytree(ROOT, app, ignore=shutil.ignore_patterns(".git", "*.pyc", "docs", "tests", "bench", ".*cache"))
-    port = load_test.free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "streamlit.log"
-    proc = load_test.start_server(port, True, tmp_path, log, watch_files=True, cwd=app)
     progress = '[data-testid="stMain"] [data-testid="stProgress"]'
 
     def shown_ids(page) -> set[int]:
@@ -121,45 +125,40 @@ def test_editing_a_source_file_while_serving_keeps_run_ids_unique(load_test, tmp
             time.sleep(0.2)
         return None
 
-    try:
-        load_test.wait_healthy(proc, base, log)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
-            try:
-                for _attempt in range(3):  # a tab that goes blank before the edit (the bug below) is retried
-                    errors: list[str] = []
-                    page = browser.new_page(viewport=load_test.VIEWPORT)
-                    page.on("pageerror", lambda e, errors=errors: errors.append(str(e).splitlines()[0]))
-                    page.goto(base + "/")  # not /train first: see the shared-link test above
-                    page.get_by_role("button", name="Train a small demo").wait_for()
-                    page.locator('[data-testid="stSidebarNavLink"]', has_text="Train").first.click()
-                    page.get_by_role("button", name="Use preset").click()
-                    page.get_by_text("Corpus: small_world").first.wait_for()
-                    epochs = page.get_by_label("Epochs", exact=True)
-                    epochs.fill("1")
-                    epochs.press("Enter")
-                    page.wait_for_timeout(1500)
-                    first = train_once(page, errors, set())
-                    if first is not None and not errors:
-                        break
-                    page.close()
-                assert first is not None and not errors, f"could not train before the edit: {errors}"
+    with hosted_server(load_test, tmp_path, watch_files=True, cwd=app) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
+        try:
+            for _attempt in range(3):  # a tab that goes blank before the edit (the bug below) is retried
+                errors: list[str] = []
+                page = browser.new_page(viewport=load_test.VIEWPORT)
+                page.on("pageerror", lambda e, errors=errors: errors.append(str(e).splitlines()[0]))
+                page.goto(base + "/")  # not /train first: see the shared-link test above
+                page.get_by_role("button", name="Train a small demo").wait_for()
+                page.locator('[data-testid="stSidebarNavLink"]', has_text="Train").first.click()
+                page.get_by_role("button", name="Use preset").click()
+                page.get_by_text("Corpus: small_world").first.wait_for()
+                epochs = page.get_by_label("Epochs", exact=True)
+                epochs.fill("1")
+                epochs.press("Enter")
+                page.wait_for_timeout(1500)
+                first = train_once(page, errors, set())
+                if first is not None and not errors:
+                    break
+                page.close()
+            assert first is not None and not errors, f"could not train before the edit: {errors}"
 
-                with open(app / "core" / "download.py", "a") as f:
-                    f.write("\n# edited while the server runs\n")
-                time.sleep(3)  # the file watcher's turn
+            with open(app / "core" / "download.py", "a") as f:
+                f.write("\n# edited while the server runs\n")
+            time.sleep(3)  # the file watcher's turn
 
-                second = train_once(page, errors, {first})
-                assert not errors, f"the tab went blank after the edit: {errors}"
-                page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
-                page.locator('[role="option"]').first.wait_for()
-                listed = [int(m) for t in page.locator('[role="option"]').all_inner_texts()
-                          for m in re.findall(r"#(\d+) ", t)]
-            finally:
-                browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(15)
+            second = train_once(page, errors, {first})
+            assert not errors, f"the tab went blank after the edit: {errors}"
+            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
+            page.locator('[role="option"]').first.wait_for()
+            listed = [int(m) for t in page.locator('[role="option"]').all_inner_texts()
+                      for m in re.findall(r"#(\d+) ", t)]
+        finally:
+            browser.close()
     assert len(listed) == 2 and len(set(listed)) == 2, \
         f"after the edit the session's runs are {listed}: run ids restarted (first run #{first})"
     assert second is not None, f"the Train page still shows only run #{first} after Start training"
@@ -223,15 +222,7 @@ def test_training_again_and_again_never_blanks_the_tab(load_test, tmp_path):
                 await browser.close()
         return errors, done
 
-    port = load_test.free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "streamlit.log"
-    proc = load_test.start_server(port, True, tmp_path, log)
-    try:
-        load_test.wait_healthy(proc, base, log)
+    with hosted_server(load_test, tmp_path) as base:
         errors, done = asyncio.run(drive(base))
-    finally:
-        proc.terminate()
-        proc.wait(15)
     assert not any(errors.values()), f"tabs went blank: {errors} (runs done per visitor: {done})"
     assert all(len(ids) == 5 for ids in done.values()), done
