@@ -3,8 +3,8 @@ of a C-contiguous 2-D float32 matrix into cache, without waiting for it.
 
 Does: emit LLVM's `llvm.prefetch` intrinsic (read, locality 3, data cache) for each 64-byte line
 of the row. Skip-gram's noise rows are random, so their cache misses dominate once the output
-matrix outgrows the cache; drawing the next position's noise words early and prefetching their
-rows hides that latency.
+matrix outgrows the cache; drawing all of a position's noise words before training its first pair
+and prefetching their rows hides that latency.
 Does not: change any value; on a CPU without prefetch instructions it is a no-op.
 """
 
