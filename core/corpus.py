@@ -30,6 +30,7 @@ from tokenize import TokenError
 import numpy as np
 
 from .vocab import Vocab
+from .word_table import WordTable
 
 # a word: word characters (Unicode letters, digits, _) and combining marks (lowercased 'İ' is
 # 'i' + U+0307), with inner apostrophes
@@ -147,6 +148,34 @@ def iter_token_runs(source: str | Path | io.TextIOBase, lowercase: bool = True,
                 if not last:
                     stats.lines += 1
                     pending_line = False
+    if pending_line:
+        stats.lines += 1
+
+
+def iter_encoded_blocks(source: str | Path | io.TextIOBase, table: WordTable, lowercase: bool = True,
+                        stats: ReadStats | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The tokens of iter_token_runs as provisional ids of `table`, block by block: yields
+    (ids (T,) int32, tokens per line segment), the segments being the block split at "\n" (all
+    but the last end a line). No Python string is made per token on the ASCII path."""
+    stats = stats if stats is not None else ReadStats()
+    pending_line = False
+    for block in iter_blocks(source, stats):
+        if block.isascii():
+            block = block.translate(_ASCII_TABLES[bool(lowercase)])
+            if "'" in block:
+                block = _LONE_APOSTROPHE_RE.sub(" ", block)
+            data = block.encode("ascii")  # tokens are now the runs of characters other than " " and "\n"
+        else:
+            if lowercase:
+                block = block.lower()
+            data = "\n".join(" ".join(TOKEN_RE.findall(seg)) for seg in block.split("\n")).encode("utf-8")
+        ids, segs = table.encode(data)
+        stats.raw_tokens += ids.shape[0]
+        stats.lines += segs.shape[0] - 1
+        if segs.shape[0] > 1:
+            pending_line = False
+        pending_line = pending_line or bool(segs[-1])
+        yield ids, segs
     if pending_line:
         stats.lines += 1
 
@@ -279,7 +308,7 @@ def read_corpus(
     `progress(chars_read, total_bytes_or_0)` is called once per block.
     """
     stats = ReadStats()
-    ids: dict[str, int] = {}
+    table = WordTable()
     blocks: list[np.ndarray] = []  # sentence ends (raw token positions) per spilled block
     # subtle: provisional ids go to an anonymous temporary file, not a list of arrays, so the peak
     # is the final token array plus one block instead of two full copies of the corpus
@@ -290,18 +319,18 @@ def read_corpus(
     in_sentence = 0  # raw tokens in the current sentence so far
     pos = 0  # raw tokens so far
     # subtle: flat typed buffers, not one numpy array per line: a file of one-word lines cost
-    # ~200 bytes per token that way (425 MB traced for 4 MB of 'a\n'); now 4 + 8 per token/line
+    # ~200 bytes per token that way (425 MB traced for 4 MB of 'a\n'); now 8 per line
     ends_buf = array("q")
-    prov_buf = array("i")
+    prov_parts: list[np.ndarray] = []
     buffered = 0
 
     def flush() -> None:
-        nonlocal prov_buf, ends_buf, buffered, counts
-        if not prov_buf and not ends_buf:
+        nonlocal prov_parts, ends_buf, buffered, counts
+        if not prov_parts and not ends_buf:
             return
-        prov = np.array(prov_buf, dtype=np.int32)
+        prov = np.concatenate(prov_parts) if prov_parts else np.zeros(0, np.int32)
         ends = np.array(ends_buf, dtype=np.int64)
-        c = np.bincount(prov, minlength=len(ids)).astype(np.int64)
+        c = np.bincount(prov, minlength=len(table)).astype(np.int64)
         if c.shape[0] > counts.shape[0]:
             c[: counts.shape[0]] += counts
             counts = c
@@ -310,25 +339,27 @@ def read_corpus(
         spill.write(prov.tobytes())
         spill_sizes.append(prov.shape[0])
         blocks.append(ends)
-        prov_buf, ends_buf, buffered = array("i"), array("q"), 0
+        prov_parts, ends_buf, buffered = [], array("q"), 0
 
-    for toks, line_ends in iter_token_runs(source, lowercase, stats):
-        if toks:
-            setdefault = ids.setdefault
-            # subtle: cut long lines every max_sentence raw tokens, continuing across runs
-            start = pos
-            first_cut = max_sentence - in_sentence
-            if first_cut <= len(toks):
-                ends_buf.extend(range(start + first_cut, start + len(toks) + 1, max_sentence))
-                in_sentence = (len(toks) - first_cut) % max_sentence
-            else:
-                in_sentence += len(toks)
-            pos += len(toks)
-            prov_buf.extend([setdefault(t, len(ids)) for t in toks])
-            buffered += len(toks)
-        if line_ends and in_sentence:
-            ends_buf.append(pos)
-            in_sentence = 0
+    for ids_block, segs in iter_encoded_blocks(source, table, lowercase, stats):
+        last = segs.shape[0] - 1
+        for si, n_toks in enumerate(segs.tolist()):
+            if n_toks:
+                # subtle: cut long lines every max_sentence raw tokens, continuing across blocks
+                start = pos
+                first_cut = max_sentence - in_sentence
+                if first_cut <= n_toks:
+                    ends_buf.extend(range(start + first_cut, start + n_toks + 1, max_sentence))
+                    in_sentence = (n_toks - first_cut) % max_sentence
+                else:
+                    in_sentence += n_toks
+                pos += n_toks
+            if si < last and in_sentence:  # a line ends here
+                ends_buf.append(pos)
+                in_sentence = 0
+        if ids_block.shape[0]:
+            prov_parts.append(ids_block)
+            buffered += ids_block.shape[0]
         if buffered >= 1 << 19:
             flush()
             if progress is not None:
@@ -341,7 +372,7 @@ def read_corpus(
 
     if pos == 0:
         raise CorpusError("the corpus has no words")
-    words = list(ids)
+    words = table.words()
     vocab = Vocab.from_counts(words, counts, min_count=min_count, max_vocab=max_vocab)
     if len(vocab) == 0:
         top = int(counts.argmax())
@@ -349,6 +380,7 @@ def read_corpus(
             f"no word occurs at least min_count={min_count} times "
             f"(the most frequent, {words[top]!r}, occurs {int(counts[top])} times)"
         )
+    ids = {w: i for i, w in enumerate(words)}
     remap = np.full(len(words), -1, dtype=np.int32)
     remap[np.array([ids[w] for w in vocab.words], dtype=np.int64)] = np.arange(len(vocab), dtype=np.int32)
     ids.clear()  # subtle: every distinct word's string goes before the token array is made
@@ -395,9 +427,10 @@ def read_corpus(
 def _compacted(vocab: Vocab) -> Vocab:
     """The same vocabulary with its word strings made afresh, side by side.
 
-    subtle: the kept words are the strings first seen while tokenising, scattered across the
-    allocator's arenas among millions of freed token strings; each one pins its arena, which
-    kept ~45 MB resident after reading the 19M-word corpus. Fresh copies free those arenas.
+    subtle: on the non-ASCII path the kept words may be strings made while tokenising, scattered
+    across the allocator's arenas among freed token strings; each one pins its arena (this kept
+    ~45 MB resident after reading the 19M-word corpus when every token was a string). Fresh copies
+    side by side free those arenas.
     """
     blob = "\n".join(vocab.words)  # one large allocation outside the small-object arenas
     counts = vocab.counts

@@ -1,0 +1,126 @@
+"""core/word_table.py (provisional ids from a compiled hash table) and read_corpus built on it.
+
+read_corpus must give exactly what a plain Python reading of the same tokens gives: the
+reference below takes the sentences from iter_sentences (iter_token_runs, itself tested against
+the regex tokeniser in test_corpus_fastpath.py), counts words in first-seen order with a dict,
+builds the Vocab and encodes the sentences, dropping out-of-vocabulary tokens and empty sentences.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import random
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core import corpus
+from core.corpus import BLOCK_CHARS, CorpusError, iter_blocks, iter_sentences, read_corpus
+from core.vocab import Vocab
+from core.word_table import WordTable
+
+
+def test_ids_in_first_seen_order_and_tokens_per_line_segment():
+    t = WordTable()
+    ids, segs = t.encode(b"b a b\nc\n\na ")
+    assert ids.tolist() == [0, 1, 0, 2, 1]
+    assert segs.tolist() == [3, 1, 0, 1]
+    ids, segs = t.encode(b"d b")
+    assert ids.tolist() == [3, 0] and segs.tolist() == [2]
+    assert t.words() == ["b", "a", "c", "d"] and len(t) == 4
+
+
+def test_empty_and_blank_blocks():
+    t = WordTable()
+    ids, segs = t.encode(b"")
+    assert ids.tolist() == [] and segs.tolist() == [0]
+    ids, segs = t.encode(b"  \n \n")
+    assert ids.tolist() == [] and segs.tolist() == [0, 0, 0]
+
+
+def test_utf8_words_round_trip():
+    t = WordTable()
+    words = ["café", "straße", "i̇stanbul", "東京", "don’t", "a"]
+    ids, _ = t.encode(" ".join(words + words[::-1]).encode("utf-8"))
+    assert ids.tolist() == [0, 1, 2, 3, 4, 5, 5, 4, 3, 2, 1, 0]
+    assert t.words() == words
+
+
+def test_growth_past_every_initial_capacity_keeps_ids():
+    """Far more distinct words than the first table (2^16 slots, 2^15 words) and a word pool
+    beyond its first 256 KB, over many blocks: every word keeps its first id."""
+    rng = random.Random(3)
+    t = WordTable()
+    truth: dict[str, int] = {}
+    for _ in range(12):
+        words = [f"w{rng.randrange(120_000)}" + "x" * rng.randrange(0, 40) for _ in range(15_000)]
+        ids, segs = t.encode(" ".join(words).encode())
+        want = [truth.setdefault(w, len(truth)) for w in words]
+        assert ids.tolist() == want and segs.tolist() == [len(words)]
+    assert len(t) == len(truth) > 1 << 15
+    assert t.words() == list(truth)
+
+
+def test_words_with_equal_hash_buckets_stay_apart():
+    """A full-ish table: linear probing must compare the bytes, not just the slot."""
+    t = WordTable()
+    words = [f"{i:x}" for i in range(40_000)]
+    ids, _ = t.encode(" ".join(words + words).encode())
+    assert ids.tolist() == list(range(40_000)) * 2
+
+
+def reference(text: str, min_count: int, max_sentence: int, lowercase: bool):
+    sents = list(iter_sentences(io.StringIO(text), lowercase, max_sentence))
+    counts: dict[str, int] = {}
+    for s in sents:
+        for w in s:
+            counts[w] = counts.get(w, 0) + 1
+    if not counts:
+        return None
+    vocab = Vocab.from_counts(list(counts), np.array(list(counts.values()), np.int64), min_count=min_count)
+    index = {w: i for i, w in enumerate(vocab.words)}
+    tokens: list[int] = []
+    offsets = [0]
+    for s in sents:
+        enc = [index[w] for w in s if w in index]
+        if enc:
+            tokens += enc
+            offsets.append(len(tokens))
+    return list(vocab.words), vocab.counts.tolist(), tokens, offsets
+
+
+def assert_read_matches(text: str, min_count: int, max_sentence: int, lowercase: bool, block_chars: int):
+    want = reference(text, min_count, max_sentence, lowercase)
+    with pytest.MonkeyPatch.context() as mp:
+        if block_chars != BLOCK_CHARS:
+            mp.setattr(corpus, "iter_blocks", functools.partial(iter_blocks, block_chars=block_chars))
+        try:
+            c = read_corpus(io.StringIO(text), min_count=min_count, max_sentence=max_sentence,
+                            lowercase=lowercase)
+        except CorpusError:
+            assert want is None or not want[0], text
+            return
+    assert want is not None
+    assert (list(c.vocab.words), c.vocab.counts.tolist(), c.tokens.tolist(), c.offsets.tolist()) == want, text
+
+
+ALPHABET = list("abcAB'’ \n\t.-é東ßİ") + ["\u0301", "don't", "Café", "the", "The", "x'y"]
+
+
+@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(st.sampled_from(ALPHABET), max_size=120), min_count=st.sampled_from([1, 2, 3]),
+       max_sentence=st.sampled_from([1, 2, 3, 10_000]), lowercase=st.booleans(),
+       block_chars=st.sampled_from([8, 13, 64, BLOCK_CHARS]))
+def test_read_corpus_equals_a_python_reading_of_the_same_tokens(pieces, min_count, max_sentence, lowercase,
+                                                                block_chars):
+    assert_read_matches("".join(pieces), min_count, max_sentence, lowercase, block_chars)
+
+
+def test_read_corpus_long_single_line_over_many_blocks():
+    rng = random.Random(11)
+    text = " " + " ".join(rng.choices(["the", "cat", "sat", "on", "mat", "x", "don't", "Über"], k=30_000))
+    for block_chars in (4096, BLOCK_CHARS):
+        assert_read_matches(text, 2, 700, True, block_chars)
