@@ -122,21 +122,26 @@ def iter_blocks(source: str | Path | io.TextIOBase, stats: ReadStats | None = No
             f.close()
 
 
+def _prepared(block: str, lowercase: bool) -> tuple[str, bool]:
+    """(block, ascii_only). An ASCII block comes back with every character that is not part of a
+    token turned into " " (except "\n"), lowercased if asked: its tokens are what str.split()
+    gives. Any other block is only lowercased if asked: its tokens are what TOKEN_RE finds."""
+    if block.isascii():  # O(1): CPython strings know their widest character
+        block = block.translate(_ASCII_TABLES[bool(lowercase)])
+        if "'" in block:
+            block = _LONE_APOSTROPHE_RE.sub(" ", block)
+        return block, True
+    return (block.lower() if lowercase else block), False
+
+
 def iter_token_runs(source: str | Path | io.TextIOBase, lowercase: bool = True,
                     stats: ReadStats | None = None) -> Iterator[tuple[list[str], bool]]:
     """Yield (tokens, line_ends) runs in file order; `line_ends` marks the end of a line."""
     stats = stats if stats is not None else ReadStats()
     pending_line = False
     for block in iter_blocks(source, stats):
-        if block.isascii():  # O(1): CPython strings know their widest character
-            block = block.translate(_ASCII_TABLES[bool(lowercase)])
-            if "'" in block:
-                block = _LONE_APOSTROPHE_RE.sub(" ", block)
-            tokenise = str.split  # no argument: split at runs of whitespace, drop empty strings
-        else:
-            if lowercase:
-                block = block.lower()
-            tokenise = TOKEN_RE.findall
+        block, ascii_only = _prepared(block, lowercase)
+        tokenise = str.split if ascii_only else TOKEN_RE.findall  # split(): at whitespace runs, no empties
         segments = block.split("\n")
         for i, seg in enumerate(segments):
             last = i == len(segments) - 1
@@ -160,14 +165,10 @@ def iter_encoded_blocks(source: str | Path | io.TextIOBase, table: WordTable, lo
     stats = stats if stats is not None else ReadStats()
     pending_line = False
     for block in iter_blocks(source, stats):
-        if block.isascii():
-            block = block.translate(_ASCII_TABLES[bool(lowercase)])
-            if "'" in block:
-                block = _LONE_APOSTROPHE_RE.sub(" ", block)
-            data = block.encode("ascii")  # tokens are now the runs of characters other than " " and "\n"
+        block, ascii_only = _prepared(block, lowercase)
+        if ascii_only:  # the tokens are already the runs of characters other than " " and "\n"
+            data = block.encode("ascii")
         else:
-            if lowercase:
-                block = block.lower()
             data = "\n".join(" ".join(TOKEN_RE.findall(seg)) for seg in block.split("\n")).encode("utf-8")
         ids, segs = table.encode(data)
         stats.raw_tokens += ids.shape[0]
@@ -380,11 +381,9 @@ def read_corpus(
             f"no word occurs at least min_count={min_count} times "
             f"(the most frequent, {words[top]!r}, occurs {int(counts[top])} times)"
         )
-    ids = {w: i for i, w in enumerate(words)}
-    remap = np.full(len(words), -1, dtype=np.int32)
-    remap[np.array([ids[w] for w in vocab.words], dtype=np.int64)] = np.arange(len(vocab), dtype=np.int32)
-    ids.clear()  # subtle: every distinct word's string goes before the token array is made
-    del words
+    # provisional id -> final id (-1: cut by min_count / max_vocab)
+    remap = np.fromiter((vocab.index.get(w, -1) for w in words), dtype=np.int32, count=len(words))
+    del words  # subtle: every distinct word's string goes before the token array is made
     n_out = vocab.total
     sink = None
     if out_prefix is not None:

@@ -82,24 +82,29 @@ def slot_of(out, r):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def load_rows(out):
-    """Copy the buffered rows from W (start of a chunk)."""
+def _sync_rows(out, add_change):
+    """For every buffered row: with add_change, W[row] += local - base first (the only write to
+    W: loading must not write a row another worker may be updating); then local = base = W[row]."""
     W, local, base, index = out.W, out.local, out.base, out.index
     for k in range(index.shape[0]):
         r = index[k]
         for d in range(W.shape[1]):
-            local[k, d] = W[r, d]
-            base[k, d] = W[r, d]
-
-
-@njit(inline="always", nogil=True, fastmath=True)
-def merge_rows(out):
-    """W[row] += local - base for every buffered row, then local = base = W[row]."""
-    W, local, base, index = out.W, out.local, out.base, out.index
-    for k in range(index.shape[0]):
-        r = index[k]
-        for d in range(W.shape[1]):
-            v = W[r, d] + (local[k, d] - base[k, d])
-            W[r, d] = v
+            v = W[r, d]
+            if add_change:
+                v += local[k, d] - base[k, d]
+                W[r, d] = v
             local[k, d] = v
             base[k, d] = v
+
+
+@njit(inline="always", nogil=True)
+def load_rows(out):
+    """Copy the buffered rows from W (start of a chunk)."""
+    _sync_rows(out, False)
+
+
+@njit(inline="always", nogil=True)
+def merge_rows(out):
+    """W[row] += local - base for every buffered row, then local = base = W[row]."""
+    _sync_rows(out, True)
+

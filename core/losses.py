@@ -27,6 +27,7 @@ from numba import njit
 
 from . import _numba_setup  # noqa: F401
 from .config import Loss
+from .hot_rows import slot_of
 
 MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
 LOSS_NS = int(Loss.NS)
@@ -165,6 +166,25 @@ def _step_row(H, hi, M, r, g, neu1e, dim):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
+def _dot_out(H, hi, out, r, dim):
+    """H[hi] . W_out[r], row r as this worker sees it (its own copy when it buffers the row)."""
+    k = slot_of(out, r)
+    if k >= 0:
+        return _dot(H, hi, out.local, k, dim)
+    return _dot(H, hi, out.W, r, dim)
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _step_out(H, hi, out, r, g, neu1e, dim):
+    """_step_row on row r of W_out as this worker sees it."""
+    k = slot_of(out, r)
+    if k >= 0:
+        _step_row(H, hi, out.local, k, g, neu1e, dim)
+    else:
+        _step_row(H, hi, out.W, r, g, neu1e, dim)
+
+
+@njit(inline="always", nogil=True, fastmath=True)
 def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, want_loss, pending):
     """Binary logistic regression of each target row: label 1 pushes s(z) up, label 0 down.
 
@@ -193,17 +213,8 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
     updated by the first (exactly what core/step.py reports).
     """
     dim = H.shape[1]
-    W, hot, local = out.W, out.hot, out.local
-    buffering = hot.shape[0] > 0
-    if buffering:
-        for j in range(n):
-            r = rows[slot, j]
-            k = hot[r]
-            z = _dot(H, hi, local, k, dim) if k >= 0 else _dot(H, hi, W, r, dim)
-            zs[j] = z - offsets[slot, j]
-    else:
-        for j in range(n):
-            zs[j] = _dot(H, hi, W, rows[slot, j], dim) - offsets[slot, j]
+    for j in range(n):
+        zs[j] = _dot_out(H, hi, out, rows[slot, j], dim) - offsets[slot, j]
     total = 0.0
     prod = pending[0] if pending.shape[0] else 1.0
     for j in range(n):
@@ -229,17 +240,8 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
             pending[0] = prod
         else:
             total += math.log(prod)
-    if buffering:
-        for j in range(n):
-            r = rows[slot, j]
-            k = hot[r]
-            if k >= 0:
-                _step_row(H, hi, local, k, zs[j], neu1e, dim)
-            else:
-                _step_row(H, hi, W, r, zs[j], neu1e, dim)
-    else:
-        for j in range(n):
-            _step_row(H, hi, W, rows[slot, j], zs[j], neu1e, dim)
+    for j in range(n):
+        _step_out(H, hi, out, rows[slot, j], zs[j], neu1e, dim)
     return total
 
 
