@@ -45,6 +45,11 @@ class ProgressBar(Callback):
     def on_progress(self, p: Progress) -> None:
         if not self.enabled:
             return
+        if p.words_done == 0:  # no chunk finished yet: on a first run Numba is compiling the kernels
+            self.stream.write(f"\rpreparing the training kernels: {p.seconds:.0f} s (the first run compiles them, "
+                              "~10-20 s; later runs load them from a cache)  ")
+            self.stream.flush()
+            return
         width = 30
         filled = int(width * p.fraction)
         loss = f"loss {p.loss:.4f}" if p.loss == p.loss else "loss off"
