@@ -28,7 +28,7 @@ import numpy as np
 
 from .config import Loss
 from .hot_rows import unbuffered
-from .losses import MAX_EXP, Tables, draw_targets, output_step
+from .losses import MAX_EXP, Tables, block_scratch, draw_targets, output_step
 
 _LOSSES = (int(Loss.NS), int(Loss.HS), int(Loss.NCE))
 
@@ -155,11 +155,13 @@ def one_example(W_in: np.ndarray, W_out: np.ndarray, tables: Tables, loss: int |
     g = float(alpha) * (labels.astype(np.float64) - _sigmoid(np.clip(z, -MAX_EXP, MAX_EXP)))
     neu1e = np.zeros(dim, np.float32)
     scratch = np.zeros(width, np.float32)
-    # as kernels.py calls it for a skip-gram pair (one thread: no buffered rows)
+    # as kernels.py calls it for a skip-gram pair (one thread: no buffered rows), except that the
+    # kernel lets the step add neu1e to W_in[context] itself (apply=True): the same sums in the
+    # same order, but then neu1e is not kept for this report
     kernel_loss = output_step(np.int64(loss), W_in, np.int64(context), unbuffered(W_out), np.int64(centre),
                               rows[None, :], labels[None, :], offsets[None, :], np.int64(0), np.int64(n),
-                              np.float32(alpha), neu1e, scratch, True, np.zeros(0))
-    W_in[context] += neu1e  # kernels.py _skipgram_sentence: W_in[c, d] += neu1e[d]
+                              np.float32(alpha), neu1e, scratch, True, np.zeros(0), *block_scratch(width, dim), False)
+    W_in[context] += neu1e
     _, _, loss_after = logistic_terms(W_in[context], W_out, rows, labels, offsets)
 
     changed_in = np.flatnonzero(np.any(W_in != old_in, axis=1))

@@ -8,7 +8,7 @@ import pytest
 from core.config import Loss
 from core.hot_rows import unbuffered
 from core.huffman import build_huffman
-from core.losses import draw_targets, make_tables, output_step
+from core.losses import block_scratch, draw_targets, make_tables, output_step
 from core.sampling import alias_table, noise_distribution
 
 V, D, K = 12, 6, 4
@@ -37,7 +37,8 @@ def run_step(loss, h, W_out, rows, labels, offsets, n, alpha):
     neu1e = np.zeros(D, np.float32)
     scores = np.zeros(max(V, K + 1, 64), np.float32)
     value = output_step(int(loss), h.copy()[None, :], 0, unbuffered(W), 3, rows[None, :], labels[None, :],
-                        offsets[None, :], 0, n, np.float32(alpha), neu1e, scores, True, np.zeros(0))
+                        offsets[None, :], 0, n, np.float32(alpha), neu1e, scores, True, np.zeros(0),
+                        *block_scratch(rows.size, D), False)
     return value, W, neu1e
 
 

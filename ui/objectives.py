@@ -19,7 +19,7 @@ import numpy as np
 from core.config import Loss
 from core.hot_rows import unbuffered
 from core.huffman import build_huffman
-from core.losses import make_tables, output_step
+from core.losses import block_scratch, make_tables, output_step
 from core.sampling import alias_table, noise_distribution
 from core.step import one_example
 
@@ -122,7 +122,7 @@ def rows_moved(counts: np.ndarray, W_in: np.ndarray, W_out: np.ndarray, loss: Lo
         dummy_f = np.zeros((1, 1), np.float32)
         output_step(np.int64(Loss.SOFTMAX), w_in, np.int64(context), unbuffered(w_out), np.int64(centre), dummy_i,
                     dummy_f, dummy_f, np.int64(0), np.int64(0), np.float32(alpha), neu1e, np.zeros(v, np.float32), True,
-                    np.zeros(0))
+                    np.zeros(0), *block_scratch(1, w_in.shape[1]), False)
         w_in[context] += neu1e
         z2 = w_out.astype(np.float64) @ w_in[context].astype(np.float64)
         after = float(np.logaddexp.reduce(z2) - z2[centre])

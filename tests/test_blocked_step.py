@@ -1,0 +1,92 @@
+"""The blocked logistic step (losses.logistic_step) against a plain NumPy reading of its contract.
+
+Targets go through the step in blocks of BLOCK rows with a partial block padded, and skip-gram
+lets the step add its gradient to the input row itself (apply=True). These tests pin what that
+must not change: every target count (partial, exactly one block, several blocks), a row drawn
+twice, both ways of applying the gradient, and the padding rows staying zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.hot_rows import unbuffered
+from core.losses import BLOCK, MAX_EXP, block_scratch, output_step
+
+V, D = 40, 37  # an odd D: the compiled loops have vector bodies and scalar tails
+
+
+def reference(h, W, rows, labels, offsets, alpha):
+    """The documented semantics in float64: every logit from the rows as they were, then each
+    target in turn: neu1e += g W[r] (the row as it is now), W[r] += g h. Returns (loss, W, neu1e)."""
+    W = W.astype(np.float64)
+    h = h.astype(np.float64)
+    z = W[rows] @ h - offsets
+    y = np.where(labels > 0, 1.0, -1.0)
+    loss = float(np.sum(np.log1p(np.exp(-y * z))))
+    s = 1.0 / (1.0 + np.exp(-np.clip(z, -MAX_EXP, MAX_EXP)))
+    g = alpha * (labels - s)
+    neu1e = np.zeros_like(h)
+    for r, gj in zip(rows, g, strict=True):
+        neu1e += gj * W[r]
+        W[r] += gj * h
+    return loss, W, neu1e
+
+
+def case(n: int, seed: int, duplicate: bool):
+    """Random rows, labels and offsets for n targets; with `duplicate`, every target after the
+    first repeats the row before it with probability 1/2 (and target 1 always does)."""
+    rng = np.random.default_rng(seed)
+    W = (rng.normal(size=(V, D)) * 0.4).astype(np.float32)
+    H = (rng.normal(size=(3, D)) * 0.4).astype(np.float32)
+    rows = rng.choice(V, size=n, replace=False).astype(np.int64)
+    if duplicate:
+        for j in range(1, n):
+            if j == 1 or rng.random() < 0.5:
+                rows[j] = rows[j - 1]
+    labels = (rng.random(n) < 0.3).astype(np.float32)
+    offsets = (rng.normal(size=n) * 0.5).astype(np.float32)
+    return W, H, rows, labels, offsets
+
+
+def step(W, H, rows, labels, offsets, alpha, apply):
+    W, H = W.copy(), H.copy()
+    n = rows.size
+    neu1e = np.zeros(D, np.float32)
+    pad, addrs = block_scratch(n, D)
+    loss = output_step(0, H, 1, unbuffered(W), int(rows[0]), rows[None, :], labels[None, :], offsets[None, :], 0, n,
+                       np.float32(alpha), neu1e, np.zeros(n, np.float32), True, np.zeros(0), pad, addrs, apply)
+    return loss, W, H, neu1e, pad
+
+
+@pytest.mark.parametrize("duplicate", [False, True])
+@pytest.mark.parametrize("n", [1, 2, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK, 2 * BLOCK + 3])
+def test_step_matches_its_contract_for_every_target_count(n, duplicate):
+    W, H, rows, labels, offsets = case(n, seed=n + 100 * duplicate, duplicate=duplicate)
+    alpha = 0.3  # large, so that a lost or doubled update shows far above float32 rounding
+    ref_loss, ref_W, ref_neu1e = reference(H[1], W, rows, labels, offsets, alpha)
+    loss, W_after, H_after, neu1e, pad = step(W, H, rows, labels, offsets, alpha, apply=False)
+    assert loss == pytest.approx(ref_loss, rel=1e-5)
+    np.testing.assert_allclose(W_after, ref_W, rtol=0, atol=2e-5)
+    np.testing.assert_allclose(neu1e, ref_neu1e, rtol=0, atol=2e-5)
+    np.testing.assert_array_equal(H_after, H)  # without apply, h is the caller's to update
+    assert not pad.any()
+
+
+@pytest.mark.parametrize("duplicate", [False, True])
+@pytest.mark.parametrize("n", [1, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 3])
+def test_applying_inside_the_step_is_adding_neu1e_afterwards(n, duplicate):
+    """Skip-gram's path (apply=True) gives what step.py reports (apply=False, then
+    W_in[context] += neu1e): bit for bit the same output rows and loss, and the same input row
+    up to float32 rounding (fastmath may fold the add into the last multiply-add)."""
+    W, H, rows, labels, offsets = case(n, seed=7 * n + duplicate, duplicate=duplicate)
+    loss_a, W_a, H_a, _, pad_a = step(W, H, rows, labels, offsets, 0.3, apply=True)
+    loss_b, W_b, H_b, neu1e, _ = step(W, H, rows, labels, offsets, 0.3, apply=False)
+    H_b[1] += neu1e
+    assert loss_a == loss_b
+    np.testing.assert_array_equal(W_a, W_b)
+    np.testing.assert_allclose(H_a, H_b, rtol=0, atol=1e-6)
+    assert not pad_a.any()
+    assert np.any(H_a[1] != H[1])
+    np.testing.assert_array_equal(np.delete(H_a, 1, axis=0), np.delete(H, 1, axis=0))
