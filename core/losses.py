@@ -185,8 +185,11 @@ def _dot_block(h, p0, p1, p2, p3, p4, p5, dim):
 @njit(nogil=True, fastmath=True)
 def _update_block(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, dim):
     """For each row in turn: sink += g_i p_i (the row before its update), p_i += g_i h; one pass.
-    With `into_h` (a constant at each call) the sum goes into h itself and `sink` is unused.
+    With `into_h` the sum goes into h itself and `sink` is unused (the test is loop-invariant: the
+    compiler makes one loop of each kind).
 
+    subtle: six rows written out, not a loop over rows: only then does each row's element stay
+    in a register between its read and its write, and the whole pass compile to one vector loop.
     Each row is read after the previous one is written, element by element, so a row that
     appears twice is updated twice and its second term reads the first update (the compiled loop
     checks at run time that the rows do not overlap before it takes its vector path)."""
