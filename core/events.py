@@ -4,8 +4,10 @@ Does: define the event records (plain dataclasses of numbers and arrays) and the
 Does not: compute anything; the trainer fills these in. Callbacks run on the thread that called
 `Trainer.train` (the app's background thread), never on a Numba worker.
 
-Order of calls: on_train_begin, then per epoch any number of on_progress (at most every
-`progress_interval` seconds, ~0.25 s) and one on_epoch_end, then on_train_end exactly once
+Order of calls: on_train_begin; on_progress with 0 words done while the kernels are compiled or
+loaded (a first run takes ~10 s; not counted in any epoch's seconds); then per epoch any number
+of on_progress (at most every `progress_interval` seconds, ~0.25 s) and one on_epoch_end, then
+on_train_end exactly once
 (also after a stop, an error or divergence). Any method returning True asks training to stop;
 it then ends at the next chunk boundary with consistent vectors.
 """

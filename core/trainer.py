@@ -241,7 +241,32 @@ class Trainer:
         epochs: list[EpochEnd] = []
         error: str | None = None
         last_tick = 0.0
+
+        def prepare() -> None:
+            """Compile (first run) or load the kernels with an empty chunk: no sentence, no change."""
+            empty = readers[0].read(0, 0)
+            train_chunk(run, self.tables, empty, offsets[:1] - offsets[0], 0, 0, self.W_in, out_rows[0],
+                        self._keep32, 0, 1.0, rngs[0], seen[0], kept[0], negs[0], works[0], outs[0])
+
+        def run_all(futures: list, epoch: int) -> None:
+            """Wait for the futures, reporting progress every progress_interval; re-raise a bug."""
+            nonlocal last_tick
+            while True:
+                done, pending = wait(futures, timeout=progress_interval, return_when=FIRST_EXCEPTION)
+                now = time.perf_counter()
+                if pending and now - last_tick >= progress_interval * 0.99:
+                    last_tick = now
+                    self.progress = self._tick(epoch, n_words, total_words, outs, start)
+                    notify("on_progress", self.progress)
+                if not pending or any(f.exception() for f in done):
+                    break
+            for f in futures:
+                f.result()  # re-raise a worker's exception (a bug), after all have stopped
+
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="w2v-worker") as pool:
+            # subtle: before the first epoch's clock starts, so its seconds and words/s (and the
+            # first chunk's size) do not include the ~10 s a first run spends compiling
+            run_all([pool.submit(prepare)], 0)
             for epoch in range(cfg.epochs):
                 if self._stop.is_set():
                     break
@@ -251,18 +276,7 @@ class Trainer:
                 for o, a in zip(outs, outs_alpha, strict=True):
                     o[3] = a
                 ep_start = time.perf_counter()
-                futures = [pool.submit(work, t, epoch) for t in range(threads)]
-                while True:
-                    done, pending = wait(futures, timeout=progress_interval, return_when=FIRST_EXCEPTION)
-                    now = time.perf_counter()
-                    if pending and now - last_tick >= progress_interval * 0.99:
-                        last_tick = now
-                        self.progress = self._tick(epoch, n_words, total_words, outs, start)
-                        notify("on_progress", self.progress)
-                    if not pending or any(f.exception() for f in done):
-                        break
-                for f in futures:
-                    f.result()  # re-raise a worker's exception (a bug), after all have stopped
+                run_all([pool.submit(work, t, epoch) for t in range(threads)], epoch)
                 ep_seconds = time.perf_counter() - ep_start
                 loss_sum = sum(o[0] for o in outs)
                 examples = int(sum(o[1] for o in outs))

@@ -271,3 +271,36 @@ def test_the_loss_on_fixed_pairs_falls_every_epoch(corpus):
 
     trainer.train([Measure()])
     assert len(losses) == 5 and all(b < a for a, b in zip(losses, losses[1:], strict=False)), losses
+
+
+def test_compiling_the_kernels_is_not_counted_in_the_first_epoch(corpus, monkeypatch):
+    """A first run spends ~10 s compiling; that happens before the first epoch's clock starts, with
+    progress events (0 words done) meanwhile, so epoch 1's seconds and words/s are its training's.
+    Compiling is stood in for by a 1 s sleep on the kernel's empty warm-up call."""
+    import time
+
+    import core.trainer as trainer_module
+
+    real = trainer_module.train_chunk
+
+    def slow_when_empty(run, tables, tokens, offsets, s_begin, s_end, *rest):
+        if s_begin == s_end:
+            time.sleep(1.0)
+        return real(run, tables, tokens, offsets, s_begin, s_end, *rest)
+
+    monkeypatch.setattr(trainer_module, "train_chunk", slow_when_empty)
+    rec = Recorder()
+    seeded = TrainConfig(size=16, epochs=1, threads=1, seed=3)
+    result = Trainer(corpus, seeded).train([rec], progress_interval=0.05)
+    assert result.seconds >= 1.0  # the warm-up ran, inside train()
+    assert result.epochs[0].seconds < 1.0  # and outside the epoch
+    assert any(t.words_done == 0 for t in rec.ticks)  # the CLI shows "preparing the kernels" then
+
+    def skip_when_empty(run, tables, tokens, offsets, s_begin, s_end, *rest):
+        if s_begin != s_end:
+            real(run, tables, tokens, offsets, s_begin, s_end, *rest)
+
+    monkeypatch.setattr(trainer_module, "train_chunk", skip_when_empty)
+    without = Trainer(corpus, seeded).train()
+    assert np.array_equal(result.vectors.vectors, without.vectors.vectors)  # the warm-up changes nothing
+    assert result.epochs[0].loss == without.epochs[0].loss
