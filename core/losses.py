@@ -30,7 +30,7 @@ from numba import njit
 from . import _numba_setup  # noqa: F401
 from .config import Loss
 from .hot_rows import slot_of
-from .pointers import data_pointer, float32_pointer, row_address, row_pointer
+from .pointers import data_pointer, float32_pointer, row_address
 
 MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
 LOSS_NS = int(Loss.NS)
@@ -167,7 +167,7 @@ def _row_address(out, rows, slot, j, n, pad):
     return row_address(out.W, r)
 
 
-@njit(nogil=True, fastmath=True)
+@njit(nogil=True, fastmath=True, error_model="numpy")
 def _dot_block(h, p0, p1, p2, p3, p4, p5, dim):
     """h . p_i for six rows in one pass over h (each element of h loaded once)."""
     z0 = z1 = z2 = z3 = z4 = z5 = np.float32(0.0)
@@ -182,7 +182,7 @@ def _dot_block(h, p0, p1, p2, p3, p4, p5, dim):
     return z0, z1, z2, z3, z4, z5
 
 
-@njit(nogil=True, fastmath=True)
+@njit(nogil=True, fastmath=True, error_model="numpy")
 def _update_block(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, dim):
     """For each row in turn: sink += g_i p_i (the row before its update), p_i += g_i h; one pass.
     With `into_h` the sum goes into h itself and `sink` is unused (the test is loop-invariant: the
@@ -226,11 +226,15 @@ def _g(zs, j, n):
     return zs[j] if j < n else np.float32(0.0)
 
 
-@njit(nogil=True, fastmath=True)
+@njit(nogil=True, fastmath=True, error_model="numpy")
 def _gradient(dot, offset, label, alpha, want_loss, prod, total):
     """One target's g = alpha (label - s(clip(z))), z = dot - offset, and its loss term
     log(1 + e^t), t = -z for label 1 and z for label 0: multiplied into `prod` as (1 + e^t), or
-    added to `total` when that is exact and cheaper. Returns (g, prod, total)."""
+    added to `total` when that is exact and cheaper. Returns (g, prod, total).
+
+    subtle: error_model="numpy", like the kernels that call it: with Python's, the division below
+    raises ZeroDivisionError when a diverging run's NaN meets fastmath's no-NaN assumption, and
+    the trainer never gets to report the divergence."""
     z = dot - offset
     pos = label > 0
     t = -z if pos else z
@@ -288,7 +292,8 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
     A partial block is filled with rows of `pad` (zeros, and their g is 0, so they stay zero).
     subtle: measured against one dot pass and one update pass per target (skip-gram, NS, k = 5,
     exact loss on): one thread on a 4.5M-word slice 1.48 -> 1.76 M words/s, two threads on the
-    full corpus 1.95 -> 2.31. CBOW and HS gain a few per cent.
+    full corpus 1.95 -> 2.31; CBOW with NS 5.67 -> 5.96. Hierarchical softmax gains nothing (CBOW
+    4.13 -> 4.14) or loses a little (skip-gram 1.07 -> 1.03: paths of ~13 nodes pad the last block).
     subtle: all n dot products are taken before any row is updated. Computed one after the other,
     each dot -> sigmoid -> update chain waits on the previous one (measured 1.7x slower). The
     results differ only when a row appears twice among the targets (a noise word drawn twice):
@@ -299,7 +304,7 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
     each view costs an atomic increment and decrement of the array's reference count.
     """
     dim = H.shape[1]
-    h = row_pointer(H, hi)
+    h = float32_pointer(row_address(H, hi))
     total = 0.0
     prod = pending[0] if pending.shape[0] else 1.0
     if apply and n == BLOCK:
@@ -326,20 +331,11 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
     for j in range((n + BLOCK - 1) // BLOCK * BLOCK):
         addrs[j] = _row_address(out, rows, slot, j, n, pad)
     for j0 in range(0, n, BLOCK):
-        z0, z1, z2, z3, z4, z5 = _dot_block(
+        zb = _dot_block(
             h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]), float32_pointer(addrs[j0 + 2]),
             float32_pointer(addrs[j0 + 3]), float32_pointer(addrs[j0 + 4]), float32_pointer(addrs[j0 + 5]), dim)
-        zs[j0] = z0
-        if j0 + 1 < n:
-            zs[j0 + 1] = z1
-        if j0 + 2 < n:
-            zs[j0 + 2] = z2
-        if j0 + 3 < n:
-            zs[j0 + 3] = z3
-        if j0 + 4 < n:
-            zs[j0 + 4] = z4
-        if j0 + 5 < n:
-            zs[j0 + 5] = z5
+        for i in range(min(BLOCK, n - j0)):  # the padding's logits are not kept
+            zs[j0 + i] = zb[i]
     for j in range(n):
         zs[j], prod, total = _gradient(zs[j], offsets[slot, j], labels[slot, j], alpha, want_loss, prod, total)
     total = _settle(want_loss, pending, prod, total)

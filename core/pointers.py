@@ -1,6 +1,7 @@
-"""Raw pointers into arrays, for Numba kernels: `row_pointer(M, r)` (to M[r, 0]), `data_pointer(v)`
-(to v[0]), and `row_address(M, r)` / `float32_pointer(address)` to keep a row's address in an
-int64 array and turn it back into a pointer.
+"""Raw pointers into arrays, for Numba kernels: `row_address(M, r)` keeps where row r of a matrix
+starts as an integer (storable in an int64 array), `float32_pointer(address)` turns it back into
+a pointer, and `data_pointer(v)` points at v[0]; `element_pointer` is the shared code generation
+(prefetch.py uses it too).
 
 Does: give `CPointer` values whose `p[d]` reads and writes the element directly. A loop that
 walks several rows at once through such pointers (losses.py's blocked steps) compiles to one
@@ -19,21 +20,19 @@ from numba.extending import intrinsic
 from . import _numba_setup  # noqa: F401
 
 
-@intrinsic
-def row_pointer(typingctx, arr, row):
-    """A pointer to arr[row, 0] (arr: 2-D C-contiguous array, row: integer, unchecked)."""
-    if not isinstance(arr, types.Array) or arr.ndim != 2 or arr.layout != "C":
-        return None
-    sig = types.CPointer(arr.dtype)(arr, row)
+def element_pointer(context, builder, signature, args):
+    """Code generation: the LLVM pointer to arr[row, col] for an intrinsic whose first three
+    arguments are (arr, row, col), or (arr, row) for column 0. No bounds or wraparound checks."""
+    aryty = signature.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:3], signature.args[1:3], strict=False)]
+    if len(idx) == 1:
+        idx.append(context.get_constant(types.intp, 0))
+    return cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
 
-    def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        r = context.cast(builder, args[1], signature.args[1], types.intp)
-        zero = context.get_constant(types.intp, 0)
-        return cgutils.get_item_pointer(context, builder, aryty, ary, [r, zero], wraparound=False)
 
-    return sig, codegen
+def is_c_matrix(arr) -> bool:
+    return isinstance(arr, types.Array) and arr.ndim == 2 and arr.layout == "C"
 
 
 @intrinsic
@@ -52,16 +51,12 @@ def data_pointer(typingctx, arr):
 @intrinsic
 def row_address(typingctx, arr, row):
     """The address of arr[row, 0] as an integer (arr: 2-D C-contiguous array, row unchecked)."""
-    if not isinstance(arr, types.Array) or arr.ndim != 2 or arr.layout != "C":
+    if not is_c_matrix(arr):
         return None
     sig = types.intp(arr, row)
 
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        r = context.cast(builder, args[1], signature.args[1], types.intp)
-        zero = context.get_constant(types.intp, 0)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [r, zero], wraparound=False)
+        ptr = element_pointer(context, builder, signature, args)
         return builder.ptrtoint(ptr, context.get_value_type(types.intp))
 
     return sig, codegen

@@ -16,6 +16,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from . import _numba_setup  # noqa: F401
+from .pointers import element_pointer, is_c_matrix
 
 LINE_FLOATS = 16  # 64-byte cache line / 4-byte float32
 
@@ -23,16 +24,12 @@ LINE_FLOATS = 16  # 64-byte cache line / 4-byte float32
 @intrinsic
 def _prefetch_address(typingctx, arr, row, col):
     """Prefetch the address of arr[row, col] (arr: 2-D C-contiguous array)."""
-    if not isinstance(arr, types.Array) or arr.ndim != 2:
+    if not is_c_matrix(arr):
         return None
     sig = types.void(arr, row, col)
 
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        r = context.cast(builder, args[1], signature.args[1], types.intp)
-        c = context.cast(builder, args[2], signature.args[2], types.intp)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [r, c], wraparound=False)
+        ptr = element_pointer(context, builder, signature, args)
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])

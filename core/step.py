@@ -156,8 +156,9 @@ def one_example(W_in: np.ndarray, W_out: np.ndarray, tables: Tables, loss: int |
     neu1e = np.zeros(dim, np.float32)
     scratch = np.zeros(width, np.float32)
     # as kernels.py calls it for a skip-gram pair (one thread: no buffered rows), except that the
-    # kernel lets the step add neu1e to W_in[context] itself (apply=True): the same sums in the
-    # same order, but then neu1e is not kept for this report
+    # kernel lets the step add neu1e to W_in[context] itself (apply=True): the same output rows and
+    # loss bit for bit, W_in[context] equal up to float32 rounding (tests/test_blocked_step.py),
+    # but then neu1e would not be kept for this report
     kernel_loss = output_step(np.int64(loss), W_in, np.int64(context), unbuffered(W_out), np.int64(centre),
                               rows[None, :], labels[None, :], offsets[None, :], np.int64(0), np.int64(n),
                               np.float32(alpha), neu1e, scratch, True, np.zeros(0), *block_scratch(width, dim), False)
