@@ -42,7 +42,7 @@ class ConfigError(ValueError):
 LOSS_NAMES = {"ns": Loss.NS, "hs": Loss.HS, "softmax": Loss.SOFTMAX, "nce": Loss.NCE}
 FORMULA_NAMES = {"paper": SubsampleFormula.PAPER, "c": SubsampleFormula.C}
 SOFTMAX_MAX_VOCAB = 50_000  # full softmax costs O(V*D) per example; beyond this it is pointless
-DEFAULT_HOT_ROWS = 256  # output rows buffered per worker with 2+ threads (hot_rows.py measures why)
+DEFAULT_HOT_ROWS = 4096  # output rows buffered per worker with 2+ threads (hot_rows.py measures why)
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,8 @@ class TrainConfig:
     shared_negatives: bool = False  # skip-gram: draw the k negatives once per window (pWord2Vec), not per pair
     compute_loss: bool = True  # accumulate the exact float64 loss (costs some speed)
     track_counts: bool = True  # count per word, each epoch, occurrences seen/kept and noise draws (~15% of SG time)
-    hot_rows: int | None = None  # output rows each worker buffers and merges every 256 positions (hot_rows.py);
-    # None: 256 with two or more threads, 0 with one (where it would change nothing but exactness) and
+    hot_rows: int | None = None  # output rows each worker buffers, merged in tiers by use (hot_rows.py);
+    # None: 4096 with two or more threads, 0 with one (where it would change nothing but exactness) and
     # with shared_negatives (5x fewer output-row writes: measured no gain on the full corpus)
     snapshot_topn: int = 0  # keep a copy of the top-N input vectors after every epoch (0: none)
     max_sentence: int = 10_000  # sentences longer than this are split (gensim's limit)

@@ -22,7 +22,7 @@ from numba import njit
 from . import _numba_setup  # noqa: F401
 from .borrow import borrow
 from .config import Architecture
-from .hot_rows import MERGE_EVERY, load_rows, merge_rows, slot_of
+from .hot_rows import MERGE_EVERY, load_rows, merge_due, merge_rows, slot_of
 from .losses import (
     LOSS_NCE,
     LOSS_NS,
@@ -76,12 +76,12 @@ def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out:
 
 @njit(inline="always", nogil=True)
 def _tick(out, work):
-    """Count one position; merge the buffered output rows every MERGE_EVERY positions."""
+    """Count one position; every MERGE_EVERY positions merge the tiers of buffered output rows
+    that are due (hot_rows.merge_due). The count restarts with every chunk."""
     if out.index.shape[0]:
         work.tick[0] += 1
-        if work.tick[0] >= MERGE_EVERY:
-            merge_rows(out)
-            work.tick[0] = 0
+        if work.tick[0] % MERGE_EVERY == 0:
+            merge_due(out, work.tick[0] // MERGE_EVERY)
 
 
 @njit(inline="always", nogil=True, fastmath=True)

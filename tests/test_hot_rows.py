@@ -8,7 +8,7 @@ import pytest
 
 from core.config import Architecture, ConfigError, Loss, TrainConfig
 from core.corpus import read_corpus_text
-from core.hot_rows import buffered, load_rows, merge_rows, most_used_rows, unbuffered
+from core.hot_rows import MERGE_EVERY, TIER_ROWS, buffered, load_rows, merge_due, merge_rows, most_used_rows, unbuffered
 from core.huffman import build_huffman
 from core.kernels import make_run, make_work, train_chunk
 from core.trainer import Trainer
@@ -60,6 +60,32 @@ def test_merge_adds_every_workers_change_and_refreshes_the_copy():
     assert np.array_equal(W[others], W0[others])
 
 
+def test_merge_due_merges_each_tier_at_its_own_interval():
+    """Tier 0 (the TIER_ROWS most used slots) after every MERGE_EVERY positions, tier j >= 1
+    (slots [TIER_ROWS 2^(j-1), TIER_ROWS 2^j)) after every 2^j of them; here K = 5 TIER_ROWS
+    rows make tiers [0, 1), [1, 2), [2, 4) and a partial [4, 5) in units of TIER_ROWS."""
+    k = 5 * TIER_ROWS
+    W = np.zeros((k + 3, 2), np.float32)
+    out = buffered(W, np.arange(k))
+    load_rows(out)
+    tier_of = np.repeat([0, 1, 2, 2, 3], TIER_ROWS)  # slot -> tier
+    merged_at = {n: [] for n in range(1, 17)}
+    for n in range(1, 17):
+        out.local[:] += 1.0  # every buffered row changes between two merge points
+        before = W[:k, 0].copy()
+        merge_due(out, n)
+        changed = W[:k, 0] != before
+        merged_at[n] = sorted(set(tier_of[changed].tolist()))
+        # a merged row carries every change since its last merge; an unmerged one none yet
+        assert np.array_equal(W[:k, 0][changed], out.local[changed, 0])
+    for n, tiers in merged_at.items():
+        assert tiers == [j for j in range(4) if n % (1 << j) == 0], (n, tiers)
+    assert np.array_equal(W[k:], 0 * W[k:])  # unbuffered rows untouched
+    merge_rows(out)  # the end of a chunk: everything, whatever is due
+    assert np.array_equal(W[:k, 0], np.full(k, 16.0, np.float32))
+    assert MERGE_EVERY == 256
+
+
 def test_buffered_rejects_rows_that_are_not_distinct_rows_of_w():
     W = np.zeros((5, 3), np.float32)
     for bad in ([1, 1], [5], [-1]):
@@ -72,10 +98,11 @@ def test_buffered_rejects_rows_that_are_not_distinct_rows_of_w():
                                        (Architecture.CBOW, Loss.NS), (Architecture.SKIPGRAM, Loss.NCE)])
 def test_one_worker_with_buffered_rows_computes_what_it_computes_without(corpus, arch, loss):
     """Same chunk, same seed, one worker: reading and writing the buffered copies and merging
-    every 256 positions may only change float32 rounding (W + (local - base) vs local), so a
-    bug in the plumbing (a buffered row read from W, a lost merge) shows up as a real difference."""
+    in tiers may only change float32 rounding (W + (local - base) vs local), so a bug in the
+    plumbing (a buffered row read from W, a lost or repeated merge of some tier) shows up as a
+    real difference. 3 TIER_ROWS + 100 rows: tiers 0, 1 and a partial tier 2."""
     results = []
-    for hot in (0, 64):
+    for hot in (0, 3 * TIER_ROWS + 100):
         trainer = Trainer(corpus, TrainConfig(architecture=arch, loss=loss, size=16, threads=1, seed=4))
         cfg = trainer.config
         run = make_run(cfg.architecture, cfg.loss, cfg.window, cfg.negative, False, True, cfg.alpha, cfg.min_alpha)
@@ -88,6 +115,7 @@ def test_one_worker_with_buffered_rows_computes_what_it_computes_without(corpus,
         train_chunk(run, trainer.tables, c.tokens, c.offsets, 0, c.n_sentences, trainer.W_in, out_rows,
                     trainer._keep32, 0, 1.0 / len(c), np.array([77], np.uint64), none, none, none, work, acc)
         results.append((trainer.W_in.copy(), trainer.W_out.copy(), acc.copy()))
+        assert out_rows.index.size == hot  # the vocabulary is large enough for every tier
     (wi0, wo0, acc0), (wi1, wo1, acc1) = results
     assert acc0[1] == acc1[1]  # the same examples
     assert np.isclose(acc0[0], acc1[0], rtol=1e-3)  # the same loss up to rounding
@@ -106,7 +134,7 @@ def test_two_threads_with_and_without_buffering_learn_alike(corpus):
 
 def test_hot_rows_default_and_validation():
     assert TrainConfig(threads=1).resolved().hot_rows == 0  # one thread: exact, nothing buffered
-    assert TrainConfig(threads=2).resolved().hot_rows == 256
+    assert TrainConfig(threads=2).resolved().hot_rows == 4096
     assert TrainConfig(threads=2, hot_rows=0).resolved().hot_rows == 0
     assert TrainConfig(threads=2, shared_negatives=True).resolved().hot_rows == 0
     assert TrainConfig(threads=2, shared_negatives=True, hot_rows=8).resolved().hot_rows == 8
