@@ -22,8 +22,9 @@ them every 256 positions cost more than it saved (full corpus, 2 threads, one ep
 interleaved rounds: 256 rows 2.40 M words/s, 1024 rows merged together 2.38). A row of rank r is
 drawn about r^-0.75 as often as the top one (Zipf counts to the 3/4 power), so a row four times
 further down the list is touched about a third as often and can wait twice as long between
-merges. With tiers: 2048 rows 2.50, 4096 rows 2.53 (main 2.36 in the same run); the loss was the
-same to 3 digits (2.383 vs 2.382).
+merges. With tiers: 2048 rows 2.50, 4096 rows 2.53 (256 rows 2.36 in the same run); the loss was
+the same to 3 digits (2.383 vs 2.382). CBOW trains one example per position, not ~6, so the merges
+weigh more there: 256 rows 7.6 M words/s, 512 7.3, 1024 7.3, 4096 7.2 (config.py's defaults).
 """
 
 from __future__ import annotations
