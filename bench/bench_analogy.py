@@ -27,8 +27,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core.evaluate import evaluate_analogies, read_analogies  # noqa: E402
-from core.vectors import Vectors  # noqa: E402
+from core.vectors.evaluate import evaluate_analogies, read_analogies  # noqa: E402
+from core.vectors.keyed import Vectors  # noqa: E402
 
 
 def shared_dir() -> Path:

@@ -36,7 +36,7 @@ import json, time
 t0 = time.perf_counter()
 from ui import presets
 from core.corpus import read_corpus
-from core.trainer import Trainer
+from core.train.trainer import Trainer
 t_import = time.perf_counter() - t0
 corpus = read_corpus("sample_corpora/small_world.txt", min_count=5)
 t_read = time.perf_counter() - t0 - t_import
@@ -70,7 +70,7 @@ def bench_projections(skip_umap: bool) -> dict:
     import numpy as np
     from sklearn.decomposition import PCA
 
-    from core.projection import pca, umap_project
+    from core.vectors.projection import pca, umap_project
 
     X = np.random.default_rng(0).standard_normal((5000, 100)).astype(np.float32)
     out = {}

@@ -1,5 +1,5 @@
 """Large vector sets: convert a GoogleNews-size word2vec binary to memory-mapped .npy and query it,
-exactly and through the approximate index (core/ann.py).
+exactly and through the approximate index (core/vectors/ann.py).
 
 Generates a synthetic N x D word2vec binary file (float32, written in blocks; 1,000,000 x 300 is
 1.2 GB), then measures, each stage in a fresh child process so its memory is its own:
@@ -48,8 +48,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import vector_io  # noqa: E402
-from core.ann import AnnIndex  # noqa: E402
+from core.vectors import vector_io  # noqa: E402
+from core.vectors.ann import AnnIndex  # noqa: E402
 
 
 # -- search ----------------------------------------------------------------------------------

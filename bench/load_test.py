@@ -126,7 +126,7 @@ def ensure_vectors(folder: Path) -> Path:
 
 def word_lists(vectors_file: Path) -> tuple[list[tuple[str, str, str, str]], list[str]]:
     """(analogy questions a b c d whose words are all in the vocabulary, content words to look up)."""
-    from core import vector_io
+    from core.vectors import vector_io
 
     vocab = set(vector_io.load(vectors_file).words)
     questions, words = [], []

@@ -8,7 +8,7 @@ source files that hold compiled code, and ask for a thread-safe threading layer 
 enter parallel regions at once.
 
 subtle: Numba keys a cached kernel on its own file's timestamp only. The training kernel inlines
-functions from five other modules (losses.py, hot_rows.py, ...); after editing one of those (or
+functions from other modules (train/losses.py, train/hot_rows.py, ...); after editing one of those (or
 upgrading the package) Numba would load the stale machine code. The digest subfolder makes any
 source change a cache miss; older subfolders are removed.
 Does not: compile anything. The trainer's own parallelism is Python threads running `nogil`
@@ -53,14 +53,16 @@ def cache_dir() -> str | None:
 COMPILED_SOURCES = ("config.py",)  # read by compiled code as constants, without a Numba decorator
 
 
-def source_digest() -> str:
-    """A digest of the package's files that compiled code comes from: every .py file that uses
-    njit or an intrinsic, and COMPILED_SOURCES. Editing the CLI or the app recompiles nothing."""
+def source_digest(package: Path | None = None) -> str:
+    """A digest of the files under `package` (default: core/, every subfolder included) that
+    compiled code comes from: every .py file that uses njit or an intrinsic, and COMPILED_SOURCES.
+    Editing the CLI or the app recompiles nothing; editing an inlined helper anywhere does."""
+    package = package or Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for f in sorted(Path(__file__).resolve().parent.glob("*.py")):
+    for f in sorted(package.rglob("*.py")):
         data = f.read_bytes()
         if f.name in COMPILED_SOURCES or b"njit" in data or b"intrinsic" in data:
-            h.update(f.name.encode())
+            h.update(f.relative_to(package).as_posix().encode())
             h.update(data)
     return h.hexdigest()[:16]
 

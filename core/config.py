@@ -39,8 +39,13 @@ class ConfigError(ValueError):
     """A parameter the trainer cannot use; the message names it and says why."""
 
 
+# The one place names meet enums: short keys (CLI flags, URL values, the app's parameter dicts) and labels.
+ARCHITECTURE_NAMES = {"skipgram": Architecture.SKIPGRAM, "cbow": Architecture.CBOW}
 LOSS_NAMES = {"ns": Loss.NS, "hs": Loss.HS, "softmax": Loss.SOFTMAX, "nce": Loss.NCE}
 FORMULA_NAMES = {"paper": SubsampleFormula.PAPER, "c": SubsampleFormula.C}
+ARCHITECTURE_LABELS = {Architecture.SKIPGRAM: "skip-gram", Architecture.CBOW: "CBOW"}
+LOSS_LABELS = {Loss.NS: "negative sampling", Loss.HS: "hierarchical softmax", Loss.SOFTMAX: "full softmax",
+               Loss.NCE: "NCE"}
 SOFTMAX_MAX_VOCAB = 50_000  # full softmax costs O(V*D) per example; beyond this it is pointless
 # output rows buffered per worker with 2+ threads, by architecture (hot_rows.py measures why): CBOW
 # trains one example per position, skip-gram ~6, so merging 4096 rows costs CBOW relatively more

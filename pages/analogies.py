@@ -16,20 +16,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import plots, projection
-from core.vectors import UnknownWordError, Vectors
+from core import plots
+from core.vectors import projection
+from core.vectors.evaluate import ANALOGY_RESTRICT, EvalError, evaluate_analogies
+from core.vectors.keyed import UnknownWordError, Vectors
 from ui import hosted
-from ui.session import current_run
-
-try:
-    from core.evaluate import ANALOGY_RESTRICT, EvalError, evaluate_analogies
-except ImportError:  # the evaluation module may still be landing
-    evaluate_analogies = None
-    ANALOGY_RESTRICT = 30_000
-    EvalError = ValueError
-
 from ui.page_helpers import kept_url as kept
 from ui.page_helpers import show
+from ui.session import current_run
 from ui.widgets import fig_style  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,9 +125,6 @@ st.caption("Paper section 5: vec('Russian') + vec('river') is close to vec('Volg
 
 # -- evaluation ---------------------------------------------------------------------------------
 st.subheader("Evaluation on an analogy test set")
-if evaluate_analogies is None:
-    st.info("The analogy evaluation (core/evaluate.py) is still loading; it will appear here.")
-    st.stop()
 options = [name for name, p in FILES.items() if p.is_file()] + ["upload a file"]
 c = st.columns([3, 1, 1])
 source = kept(c[0].radio, "questions", "ana_source", options[0], options=options, horizontal=True)

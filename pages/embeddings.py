@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import plots, projection
-from core.evaluate import EvalError, read_analogies
+from core import plots
+from core.vectors import projection
+from core.vectors.evaluate import EvalError, read_analogies
 from ui.page_helpers import kept_url as kept
 from ui.page_helpers import show
 from ui.session import current_run

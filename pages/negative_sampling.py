@@ -12,9 +12,9 @@ import streamlit as st
 
 from core import plots
 from core.config import Loss
-from core.losses import make_tables
 from core.sampling import alias_table, noise_distribution
-from core.step import draw_negatives, logistic_terms
+from core.train.losses import make_tables
+from core.train.step import draw_negatives, logistic_terms
 from ui.page_helpers import kept, show
 from ui.session import current_corpus, current_run
 from ui.widgets import fig_style  # noqa: F401

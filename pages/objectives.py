@@ -15,9 +15,9 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core.config import ConfigError, Loss
+from core.config import LOSS_LABELS, ConfigError, Loss
 from core.corpus import CorpusError
-from ui import figures, objectives, presets, session, widgets
+from ui import figures, objectives, params, presets, session, widgets
 
 st.title("Objectives: what each output layer costs")
 st.markdown("The paper's point in one page: the full softmax (eq. 2) must score every word of the vocabulary for "
@@ -87,12 +87,12 @@ def race_panel() -> None:
         # subtle: the fastest epoch, not the mean: a short epoch is easily slowed by the page redrawing
         best = min((e.seconds for e in r.epochs), default=math.nan)
         _, text = widgets.progress_text(r)
-        rows.append({"run": f"#{r.id}", "objective": figures.LOSS_NAMES[loss], "status": text,
+        rows.append({"run": f"#{r.id}", "objective": LOSS_LABELS[loss], "status": text,
                      "s / epoch (fastest)": None if math.isnan(best) else round(best, 3),
                      "words / s": round(r.result.words_per_sec) if r.result is not None else None,
                      "last epoch loss": round(r.epochs[-1].loss, 4) if r.epochs else None})
         if r.epochs:
-            times.append((f"#{r.id} {figures.LOSS_NAMES[loss]}", loss, best))
+            times.append((f"#{r.id} {LOSS_LABELS[loss]}", loss, best))
         series.append(figures.loss_series(r))
     st.caption(f"Runs on **{selected.corpus_name}** (the corpus of the run selected in the sidebar)"
                + (f"; {hidden} run(s) on other corpora are not shown." if hidden else "."))
@@ -125,11 +125,11 @@ else:
     with u2:
         widgets.bound(st.selectbox, "Context word (the input row)", prefs, "context", prefix="obj", options=words)
     with u3:
-        widgets.bound(st.segmented_control, "Objective", prefs, "loss", prefix="obj", options=list(presets.LOSSES),
+        widgets.bound(st.segmented_control, "Objective", prefs, "loss", prefix="obj", options=list(params.LOSSES),
                       format_func={"ns": "NS", "hs": "HS", "softmax": "softmax", "nce": "NCE"}.get, required=True,
                       help="NS: negative sampling; HS: hierarchical softmax; softmax: the full softmax; NCE: "
                            "noise-contrastive estimation.")
-    loss = presets.LOSSES[prefs["loss"]]
+    loss = params.LOSSES[prefs["loss"]]
     use_run = (run is not None and run.trainer is not None and Loss(run.trainer.config.loss) == loss)
     if use_run:
         W_in, W_out = run.trainer.W_in, run.trainer.W_out

@@ -19,19 +19,13 @@ import streamlit as st
 
 from core import plots
 from core.corpus import CorpusError, iter_sentences, read_corpus
-from ui.session import LoadedCorpus, current_corpus, set_corpus
-
-try:
-    from core.phrases import PhraseConfig, PhraseError, detect_phrases
-except ImportError:  # the phrases module may still be landing
-    detect_phrases = None
-
-try:
-    from ui.corpora import load_file  # cached read, content digest: what Home uses
-except ImportError:  # the corpora module may not be there yet
-    load_file = None
-
+from core.phrases import PhraseConfig, PhraseError, detect_phrases
+from ui.corpora import (
+    LoadedCorpus,
+    load_file,  # cached read, content digest: what Home uses
+)
 from ui.page_helpers import kept, show
+from ui.session import current_corpus, set_corpus
 from ui.widgets import fig_style  # noqa: F401
 
 AUTO_TOKENS = 3_000_000  # corpora up to this size are processed without a button press
@@ -71,9 +65,6 @@ st.caption("Paper section 4: find word pairs that occur together far more often 
 loaded = current_corpus()
 if loaded is None:
     st.info("Choose a corpus on the Home page to detect its phrases.")
-    st.stop()
-if detect_phrases is None:
-    st.info("Phrase detection (core/phrases.py) is still loading; it will appear here.")
     st.stop()
 
 st.latex(r"\mathrm{score}(w_i, w_j) = \frac{\mathrm{count}(w_i w_j) - \delta}"

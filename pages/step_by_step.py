@@ -1,7 +1,7 @@
 """Step-by-step page: skip-gram on a tiny corpus, one training example at a time.
 
 Each press of "Next example" applies exactly one (centre, context) pair with the real compiled loss
-step (core.step.one_example) to this page's own copy of W_in and W_out, then shows the dot
+step (core.train.step.one_example) to this page's own copy of W_in and W_out, then shows the dot
 products, sigmoids, gradients, the example's loss before and after, exactly which rows changed
 (found by comparing copies) and a heat map of those rows before and after.
 
@@ -19,8 +19,8 @@ import streamlit as st
 from core import plots
 from core.config import Loss, TrainConfig
 from core.corpus import Corpus, read_corpus, read_corpus_text
-from core.step import one_example, skipgram_pairs
-from core.trainer import Trainer
+from core.train.step import one_example, skipgram_pairs
+from core.train.trainer import Trainer
 from ui.page_helpers import kept, show
 from ui.widgets import fig_style  # noqa: F401
 

@@ -20,6 +20,7 @@ import streamlit as st
 from core.config import ConfigError
 from core.corpus import CorpusError
 from ui import figures, hosted, presets, session, widgets
+from ui import params as param_names
 
 params = session.train_params()
 limits = hosted.settings()
@@ -66,12 +67,12 @@ with settings, st.container(border=True):
     c1, c2, c3, c4 = st.columns(4, gap="medium")
     with c1:
         st.markdown("**Model**")
-        b(st.radio, "Architecture", params, "architecture", prefix="train", options=list(presets.ARCHITECTURES),
-          format_func=presets.ARCH_LABELS.get, horizontal=True,
+        b(st.radio, "Architecture", params, "architecture", prefix="train", options=list(param_names.ARCHITECTURES),
+          format_func=param_names.ARCH_LABELS.get, horizontal=True,
           help="Skip-gram predicts each context word from the centre word; CBOW predicts the centre "
                "word from the mean of its context (paper section 2).")
-        b(st.selectbox, "Loss (output layer)", params, "loss", prefix="train", options=list(presets.LOSSES),
-          format_func=presets.LOSS_LABELS.get,
+        b(st.selectbox, "Loss (output layer)", params, "loss", prefix="train", options=list(param_names.LOSSES),
+          format_func=param_names.LOSS_KEY_LABELS.get,
           help="Negative sampling (eq. 4), hierarchical softmax (eq. 3), the full softmax (eq. 2, O(V) per "
                "example) or noise-contrastive estimation.")
         b(st.number_input, "Vector size D", params, "size", prefix="train", min_value=1,

@@ -22,14 +22,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.vectors import UnknownWordError, Vectors
-from ui import hosted, session, widgets
-
-try:
-    from core import vector_io
-    from ui import vector_sets
-except ImportError:  # lands separately; the page still searches the run's vectors without it
-    vector_io = vector_sets = None
+from core.vectors import vector_io
+from core.vectors.keyed import UnknownWordError, Vectors
+from ui import hosted, session, vector_sets, widgets
 
 LOADED_KEY = "loaded_vectors"  # dict name -> Vectors (shared read-only objects for uploads and folder files)
 HOSTED_KEEP = 3  # sets one session keeps when hosted (the oldest is dropped first)
@@ -96,62 +91,59 @@ if prefs.get("pending_set") and vector_sets is not None:  # ?set=NAME: a shared 
 
 with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared sets)",
                  expanded=not session.runs(), icon=":material/upload_file:"):
-    if vector_sets is None:
-        st.error("Reading vector files needs core/vector_io.py, which is not installed in this version.")
+    server_files = vector_sets.folder_files()
+    ways = ["upload"] + (["folder"] if server_files else []) + ([] if limits.hosted else ["path"])
+    if prefs["load_from"] not in ways:
+        prefs["load_from"] = ways[0]
+    if len(ways) > 1:
+        widgets.bound(st.segmented_control, "Load from", prefs, "load_from", prefix="vectors", options=ways,
+                      format_func=SOURCES.get, required=True, label_visibility="collapsed")
+    how = prefs["load_from"]
+    up = None
+    if how == "upload":
+        mb = hosted.upload_limit_mb(limits)
+        up = st.file_uploader(f"Vector file (up to {mb} MB)", type=["bin", "txt", "vec", "npz"],
+                              key="vectors_upload", max_upload_size=mb,
+                              help="word2vec binary or text (as word2vec.c and gensim write them), or this "
+                                   "app's .npz. Files are parsed, never unpickled.")
+    elif how == "folder":
+        if prefs["folder_file"] not in server_files:
+            prefs["folder_file"] = server_files[0]
+        widgets.bound(st.selectbox, "Vector set", prefs, "folder_file", prefix="vectors", options=server_files,
+                      help="Files the operator of this server provides; loaded once and shared by every "
+                           "visitor. Folders prepared with `python -m core prepare` open memory-mapped in "
+                           "about a second, whatever their size.")
     else:
-        server_files = vector_sets.folder_files()
-        ways = ["upload"] + (["folder"] if server_files else []) + ([] if limits.hosted else ["path"])
-        if prefs["load_from"] not in ways:
-            prefs["load_from"] = ways[0]
-        if len(ways) > 1:
-            widgets.bound(st.segmented_control, "Load from", prefs, "load_from", prefix="vectors", options=ways,
-                          format_func=SOURCES.get, required=True, label_visibility="collapsed")
-        how = prefs["load_from"]
-        up = None
-        if how == "upload":
-            mb = hosted.upload_limit_mb(limits)
-            up = st.file_uploader(f"Vector file (up to {mb} MB)", type=["bin", "txt", "vec", "npz"],
-                                  key="vectors_upload", max_upload_size=mb,
-                                  help="word2vec binary or text (as word2vec.c and gensim write them), or this "
-                                       "app's .npz. Files are parsed, never unpickled.")
-        elif how == "folder":
-            if prefs["folder_file"] not in server_files:
-                prefs["folder_file"] = server_files[0]
-            widgets.bound(st.selectbox, "Vector set", prefs, "folder_file", prefix="vectors", options=server_files,
-                          help="Files the operator of this server provides; loaded once and shared by every "
-                               "visitor. Folders prepared with `python -m core prepare` open memory-mapped in "
-                               "about a second, whatever their size.")
-        else:
-            widgets.bound(st.text_input, "Path of a vector file on this computer", prefs, "path",
-                          prefix="vectors", placeholder="/data/GoogleNews-vectors-negative300.bin",
-                          help="A word2vec .bin/.txt or .npz file, or a folder prepared with `python -m core "
-                               "prepare` (memory-mapped: opened whole, the word limit does not apply).")
-        if how != "folder":
-            widgets.bound(st.number_input, "Read only the first N words (0 = all)", prefs, "limit",
-                          prefix="vectors", min_value=0, max_value=10_000_000, step=10_000,
-                          help="Files list the most frequent words first; 200,000 is plenty for exploring.")
-        if st.button("Load vectors", key="vectors_load", icon=":material/upload_file:"):
-            limit = int(prefs["limit"]) or None
-            try:
-                if how == "upload":
-                    if up is None:
-                        raise vector_sets.VectorSetError("choose a file to upload")
-                    vset, key = vector_sets.load_upload(up, limit), f"file:{up.name}"
-                elif how == "folder":
-                    vset = vector_sets.load_from_folder(prefs["folder_file"])
-                    key = f"folder:{vset.name}"
-                else:
-                    vset = vector_sets.load_path(prefs["path"], limit)
-                    key = f"file:{vset.name}"
-            except (vector_sets.VectorSetError, ValueError, OSError) as e:
-                st.error(f"Could not load the vectors: {e}")
+        widgets.bound(st.text_input, "Path of a vector file on this computer", prefs, "path",
+                      prefix="vectors", placeholder="/data/GoogleNews-vectors-negative300.bin",
+                      help="A word2vec .bin/.txt or .npz file, or a folder prepared with `python -m core "
+                           "prepare` (memory-mapped: opened whole, the word limit does not apply).")
+    if how != "folder":
+        widgets.bound(st.number_input, "Read only the first N words (0 = all)", prefs, "limit",
+                      prefix="vectors", min_value=0, max_value=10_000_000, step=10_000,
+                      help="Files list the most frequent words first; 200,000 is plenty for exploring.")
+    if st.button("Load vectors", key="vectors_load", icon=":material/upload_file:"):
+        limit = int(prefs["limit"]) or None
+        try:
+            if how == "upload":
+                if up is None:
+                    raise vector_sets.VectorSetError("choose a file to upload")
+                vset, key = vector_sets.load_upload(up, limit), f"file:{up.name}"
+            elif how == "folder":
+                vset = vector_sets.load_from_folder(prefs["folder_file"])
+                key = f"folder:{vset.name}"
             else:
-                _keep(key, vset)
-                vecs = vset.vectors
-                st.success(f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {vset.name} "
-                           f"({vset.report.fmt}).")
-                for note in vset.report.notes():
-                    st.warning(note)
+                vset = vector_sets.load_path(prefs["path"], limit)
+                key = f"file:{vset.name}"
+        except (vector_sets.VectorSetError, ValueError, OSError) as e:
+            st.error(f"Could not load the vectors: {e}")
+        else:
+            _keep(key, vset)
+            vecs = vset.vectors
+            st.success(f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {vset.name} "
+                       f"({vset.report.fmt}).")
+            for note in vset.report.notes():
+                st.warning(note)
 
 # -- choose the vectors to query ----------------------------------------------------------------------
 run = session.current_run()
@@ -187,8 +179,8 @@ with n2:
     widgets.bound(st.number_input, "How many", prefs, "topn", prefix="vectors", min_value=1, max_value=100, step=1)
 query = prefs["word"].strip()
 _to_url(prefs["source"])
-approximate = vector_sets is not None and vector_sets.search_mode(vecs)
-index_note = vector_sets.index_hint(vecs) if vector_sets is not None else None
+approximate = vector_sets.search_mode(vecs)
+index_note = vector_sets.index_hint(vecs)
 if index_note:
     st.info(index_note, icon=":material/speed:")
 if query:
@@ -213,15 +205,12 @@ if query:
                                    marker_color="#1f77b4", hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
             fig.update_layout(title=f"Closest to “{word}”", xaxis_title="cosine similarity")
             widgets.show_figure(fig, height=max(320, 28 * len(df) + 120), key="vectors_nn_fig")
-        if vector_sets is not None:
-            st.caption(vector_sets.describe_search(vecs, approximate, seconds))
+        st.caption(vector_sets.describe_search(vecs, approximate, seconds))
 
 # -- export --------------------------------------------------------------------------------------------
 st.subheader("Export the current run")
 if run is None or run.trainer is None:
     st.info("No run to export yet: train one on **Train**.", icon=":material/save:")
-elif vector_io is None:
-    st.error("Export needs core/vector_io.py, which is not installed in this version.")
 else:
     rv = run.vectors
     base = f"w2v-run{run.id}"

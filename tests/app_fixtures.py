@@ -6,8 +6,8 @@ import functools
 
 from core.config import Loss, TrainConfig
 from core.corpus import read_corpus_text
+from ui.corpora import LoadedCorpus
 from ui.runs import Run, start_run
-from ui.session import LoadedCorpus
 
 _WORDS = {
     "royal": ["king", "queen", "prince", "princess", "crown", "throne"],

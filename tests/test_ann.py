@@ -1,4 +1,4 @@
-"""core/ann.py: recall@10 of the approximate index against exact search, the on-disk cache (a
+"""core/vectors/ann.py: recall@10 of the approximate index against exact search, the on-disk cache (a
 second build reads it back; damaged or mismatched files are rebuilt, never trusted, never
 unpickled) and Vectors' approximate path (query words are never answers)."""
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import ann, vectors
-from core.ann import AnnIndex
-from core.vectors import Vectors
+from core.vectors import ann
+from core.vectors import keyed as vectors
+from core.vectors.ann import AnnIndex
+from core.vectors.keyed import Vectors
 
 
 def mixture(n: int, dim: int, seed: int = 0) -> np.ndarray:

@@ -21,6 +21,7 @@ from core.config import ConfigError, Loss
 from tests.app_fixtures import small_corpus, small_run
 from ui import corpora, figures, objectives, presets
 from ui import session as ui_session
+from ui.params import DEFAULT_PARAMS
 from ui.runs import start_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,7 +250,7 @@ def test_vectors_neighbours_unknown_word_and_export(run):
 
 
 def test_vectors_upload_good_and_malformed(run):
-    from core import vector_io
+    from core.vectors import vector_io
 
     good = vector_io.to_word2vec_bytes(run.vectors, True)
     at = app({}, "pages/vectors.py")
@@ -344,12 +345,12 @@ def test_presets_to_config_and_errors():
 
 
 def test_softmax_on_a_huge_vocabulary_is_rejected_before_starting(monkeypatch):
-    import core.trainer
+    import core.train.trainer
 
-    monkeypatch.setattr(core.trainer, "SOFTMAX_MAX_VOCAB", 3)
+    monkeypatch.setattr(core.train.trainer, "SOFTMAX_MAX_VOCAB", 3)
     loaded = small_corpus()
     with pytest.raises(ConfigError, match="full softmax"):
-        presets.start(loaded, {**presets.DEFAULT_PARAMS, "loss": "softmax", "min_count": 2})
+        presets.start(loaded, {**DEFAULT_PARAMS, "loss": "softmax", "min_count": 2})
 
 
 def test_check_upload_cases():

@@ -128,7 +128,7 @@ def test_two_sessions_train_at_once_and_both_finish():
 
 @pytest.mark.slow
 def test_demo_preset_from_home_reaches_70_percent_analogies():
-    from core.evaluate import evaluate_analogies
+    from core.vectors.evaluate import evaluate_analogies
 
     at = AppTest.from_file(APP, default_timeout=60).run()
     t0 = time.monotonic()

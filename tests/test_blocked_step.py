@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.hot_rows import unbuffered
-from core.losses import BLOCK, MAX_EXP, block_scratch, output_step
+from core.train.hot_rows import unbuffered
+from core.train.losses import BLOCK, MAX_EXP, block_scratch, output_step
 
 V, D = 40, 37  # an odd D: the compiled loops have vector bodies and scalar tails
 
@@ -96,7 +96,7 @@ def test_applying_inside_the_step_is_adding_neu1e_afterwards(n, duplicate):
 def test_a_nan_logit_gives_nan_not_an_exception(label):
     """A diverging run's NaN must flow through to the loss, where the trainer reports the
     divergence; with Python's error model the compiled helper raised ZeroDivisionError instead."""
-    from core.losses import _gradient
+    from core.train.losses import _gradient
 
     g, prod, _ = _gradient(np.float32(np.nan), np.float32(0.0), np.float32(label), np.float32(0.1), True, 1.0, 0.0)
     assert np.isnan(g) and np.isnan(prod)

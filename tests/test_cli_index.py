@@ -1,4 +1,4 @@
-"""`python -m core prepare` (core/cli_index.py): a word2vec or .npz file becomes a memory-mapped
+"""`python -m core prepare` (core/cli/prepare.py): a word2vec or .npz file becomes a memory-mapped
 folder (vectors.npy, unit.npy, vocab.txt) equal to the source, `--index` caches the approximate
 index in the folder's ann/ where AnnIndex.cached finds it (also after a copy that changes the
 files' mtimes), a folder prepared earlier only gets its index, and bad input is one `error:` line
@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import vector_io
-from core.__main__ import main
-from core.ann import AnnIndex, prepared_key
-from core.vectors import Vectors
+from core.cli.main import main
+from core.vectors import vector_io
+from core.vectors.ann import AnnIndex, prepared_key
+from core.vectors.keyed import Vectors
 
 ROOT = Path(__file__).resolve().parents[1]
 

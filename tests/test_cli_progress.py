@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from core.__main__ import ProgressBar
+from core.cli.main import ProgressBar
 from core.events import Progress
 
 

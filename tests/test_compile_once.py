@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = """
 import json
-from core import kernels
+from core.train import kernels
 from core.config import Architecture, TrainConfig
 from core.corpus import read_corpus_text
-from core.trainer import Trainer
+from core.train.trainer import Trainer
 corpus = read_corpus_text("the cat sat on the mat and the dog sat on the log\\n" * 20, min_count=1)
 for arch in (Architecture.SKIPGRAM, Architecture.CBOW):
     Trainer(corpus, TrainConfig(epochs=1, threads=1, seed=1, architecture=arch, size=8)).train()

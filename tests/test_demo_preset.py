@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.evaluate import evaluate_analogies
 from core.phrases import PhraseConfig, detect_phrases
-from core.trainer import Trainer
+from core.train.trainer import Trainer
+from core.vectors.evaluate import evaluate_analogies
 from ui.presets import PRESETS, preset_corpus, preset_params, to_config
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_corpora"

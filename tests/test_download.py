@@ -27,8 +27,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import download
-from core.__main__ import main as cli_main
-from core.cli_download import DownloadBar
+from core.cli.download import DownloadBar
+from core.cli.main import main as cli_main
 from core.download import Dataset, DownloadError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,9 +12,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import vector_io as vio
-from core.vector_io import VectorFileError
-from core.vectors import Vectors
+from core.vectors import vector_io as vio
+from core.vectors.keyed import Vectors
+from core.vectors.vector_io import VectorFileError
 
 SEED_SET = Vectors(["</s>", "the", "café", "東京", "b"], np.random.default_rng(1).standard_normal((5, 4)),
                    np.array([9, 7, 5, 3, 1]))

@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.corpus import TOKEN_RE, Corpus, CorpusError, read_corpus, read_corpus_text
-from core.evaluate import EvalError, read_analogies, read_word_pairs
+from core.vectors.evaluate import EvalError, read_analogies, read_word_pairs
 
 MB = 1 << 20
 CORPUS_BOUND = (32 * MB, 64)

@@ -18,12 +18,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import vector_io
 from core.config import ConfigError, TrainConfig
-from core.vectors import Vectors
+from core.vectors import vector_io
+from core.vectors.keyed import Vectors
 from tests.app_fixtures import small_corpus, small_run
 from ui import corpora, hosted, presets, runs, vector_sets, widgets
 from ui import session as ui_session
+from ui.params import DEFAULT_PARAMS
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -278,7 +279,7 @@ def test_vectors_page_reads_and_writes_its_query_in_the_url():
 
 # -- training caps, server-side ----------------------------------------------------------------------------
 def test_training_caps_hold_whatever_the_widgets_allowed(hosted_env):
-    params = {**presets.DEFAULT_PARAMS, "min_count": 2, "epochs": 50}
+    params = {**DEFAULT_PARAMS, "min_count": 2, "epochs": 50}
     with pytest.raises(ConfigError, match="epochs 50 is above this server's limit of 10"):
         presets.to_config(params)
     with pytest.raises(ConfigError, match="vector size D 1,000"):
@@ -295,7 +296,7 @@ def test_training_caps_hold_whatever_the_widgets_allowed(hosted_env):
 
 
 def test_train_page_clamps_its_widgets_and_says_so(hosted_env):
-    at = app({"corpus": small_corpus(), "train_params": {**presets.DEFAULT_PARAMS, "epochs": 50, "size": 500}},
+    at = app({"corpus": small_corpus(), "train_params": {**DEFAULT_PARAMS, "epochs": 50, "size": 500}},
              "pages/train.py")
     no_exception(at)
     assert at.number_input(key="_train_epochs").max == 10 and at.number_input(key="_train_size").max == 300
@@ -404,7 +405,7 @@ def test_train_page_shows_the_queue_position_while_it_waits(hosted_env):
     blocker = runs.start_run(small_corpus().corpus, _cfg(100_000), "another visitor")
     try:
         _wait(lambda: blocker.status == "running")
-        at = app({"corpus": small_corpus(), "train_params": {**presets.DEFAULT_PARAMS, "min_count": 2, "size": 10,
+        at = app({"corpus": small_corpus(), "train_params": {**DEFAULT_PARAMS, "min_count": 2, "size": 10,
                                                              "epochs": 2, "threads": 1, "snapshot_topn": 0}},
                  "pages/train.py")
         at.button(key="train_start").click().run()

@@ -1,4 +1,4 @@
-"""Buffered output rows (core/hot_rows.py): which rows, merging, and that buffering changes what a
+"""Buffered output rows (core/train/hot_rows.py): which rows, merging, and that buffering changes what a
 worker computes only by float32 rounding."""
 
 from __future__ import annotations
@@ -8,10 +8,19 @@ import pytest
 
 from core.config import Architecture, ConfigError, Loss, TrainConfig
 from core.corpus import read_corpus_text
-from core.hot_rows import MERGE_EVERY, TIER_ROWS, buffered, load_rows, merge_due, merge_rows, most_used_rows, unbuffered
 from core.huffman import build_huffman
-from core.kernels import make_run, make_work, train_chunk
-from core.trainer import Trainer
+from core.train.hot_rows import (
+    MERGE_EVERY,
+    TIER_ROWS,
+    buffered,
+    load_rows,
+    merge_due,
+    merge_rows,
+    most_used_rows,
+    unbuffered,
+)
+from core.train.kernels import make_run, make_work, train_chunk
+from core.train.trainer import Trainer
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """The per-sentence training functions do no reference counting.
 
 Numba increfs and decrefs every array argument of every inlined helper call unless the arrays are
-unowned views (core/borrow.py). In the per-example loops that cost 1.27x of skip-gram's time
+unowned views (core/train/lowlevel.py). In the per-example loops that cost 1.27x of skip-gram's time
 while giving the same numbers, so no other test notices it; this one reads the compiled code.
 The functions are compiled afresh here (cached kernels cannot be inspected).
 """
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from numba import njit
 
-from core import kernels
 from core.config import Architecture, TrainConfig
 from core.corpus import read_corpus_text
-from core.hot_rows import unbuffered
-from core.trainer import Trainer
+from core.train import kernels
+from core.train.hot_rows import unbuffered
+from core.train.trainer import Trainer
 
 
 def _refcount_calls(py_func, arch: Architecture) -> int:

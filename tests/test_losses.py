@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from core.config import Loss
-from core.hot_rows import unbuffered
 from core.huffman import build_huffman
-from core.losses import block_scratch, draw_targets, make_tables, output_step
 from core.sampling import alias_table, noise_distribution
+from core.train.hot_rows import unbuffered
+from core.train.losses import block_scratch, draw_targets, make_tables, output_step
 
 V, D, K = 12, 6, 4
 
@@ -120,7 +120,7 @@ def test_exp_clipped_is_exp_of_the_clipped_value_to_float32_precision():
     """The inlined e^x behind every sigmoid and loss term (no libm call) against float64 exp."""
     from numba import njit
 
-    from core.losses import MAX_EXP, exp_clipped
+    from core.train.losses import MAX_EXP, exp_clipped
 
     @njit
     def many(xs):

@@ -33,18 +33,40 @@ def _cache_dir_of(pkg_parent: Path, env_cache: str | None) -> str:
 
 
 def test_editing_an_inlined_module_changes_the_cache_folder(tmp_path):
-    """Numba alone would reuse train_chunk's machine code after losses.py changed (it checks
-    kernels.py's timestamp only); our folder name changes with any file of core/."""
+    """Numba alone would reuse train_chunk's machine code after train/losses.py or the inlined
+    helpers of train/lowlevel.py changed (it checks kernels.py's timestamp only); our folder name
+    changes with any compiled file anywhere under core/, subfolders included."""
     shutil.copytree(REPO / "core", tmp_path / "core", ignore=shutil.ignore_patterns("__pycache__"))
     cache = tmp_path / "cache"
     before = _cache_dir_of(tmp_path, str(cache))
-    with open(tmp_path / "core" / "losses.py", "a") as f:
+    with open(tmp_path / "core" / "train" / "lowlevel.py", "a") as f:  # an inlined helper in a subfolder
         f.write("\n# an edit\n")
     after = _cache_dir_of(tmp_path, str(cache))
     assert Path(before).parent == Path(after).parent == cache
     assert before != after
-    with open(tmp_path / "core" / "__main__.py", "a") as f:  # no compiled code there: same folder
+    with open(tmp_path / "core" / "train" / "losses.py", "a") as f:
+        f.write("\n# an edit\n")
+    again = _cache_dir_of(tmp_path, str(cache))
+    assert again != after
+    after = again
+    with open(tmp_path / "core" / "cli" / "main.py", "a") as f:  # no compiled code there: same folder
         f.write("\n# an edit\n")
     assert _cache_dir_of(tmp_path, str(cache)) == after
     # a child process started with the versioned folder in its environment uses it as it is
     assert _cache_dir_of(tmp_path, after) == after
+
+
+def test_digest_covers_compiled_files_in_nested_folders(tmp_path):
+    """A compiled file two folders down counts; a file without compiled code does not."""
+    pkg = tmp_path / "pkg"
+    (pkg / "a" / "b").mkdir(parents=True)
+    (pkg / "top.py").write_text("from numba import njit\n")
+    deep = pkg / "a" / "b" / "deep.py"
+    deep.write_text("from numba.extending import intrinsic\n")
+    plain = pkg / "a" / "plain.py"
+    plain.write_text("x = 1\n")
+    before = source_digest(pkg)
+    plain.write_text("x = 2\n")
+    assert source_digest(pkg) == before
+    deep.write_text("from numba.extending import intrinsic\n# edited\n")
+    assert source_digest(pkg) != before

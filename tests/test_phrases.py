@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from core import cli_eval, phrases
+from core import phrases
+from core.cli import evaluate as cli_eval
 from core.corpus import CorpusError, iter_sentences
 from core.phrases import (
     CONNECTOR_WORDS,

@@ -1,4 +1,4 @@
-"""Figure builders (core/plots.py) hold the data they claim, and projections (core/projection.py)
+"""Figure builders (core/plots.py) hold the data they claim, and projections (core/vectors/projection.py)
 are deterministic, align snapshots, and compute axes and neighbours correctly."""
 
 from __future__ import annotations
@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import plots, projection
+from core import plots
 from core.huffman import build_huffman
 from core.sampling import noise_distribution
+from core.vectors import projection
 
 WORDS = [f"w{i}" for i in range(12)]
 COUNTS = np.array([400, 200, 120, 80, 50, 30, 20, 12, 8, 5, 3, 2], dtype=np.int64)

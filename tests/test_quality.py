@@ -18,7 +18,7 @@ def test_skipgram_ns_accuracy_within_3_points_of_gensim(tmp_path):
 
     from core.config import TrainConfig
     from core.corpus import iter_sentences, read_corpus_text
-    from core.trainer import Trainer
+    from core.train.trainer import Trainer
 
     text = shared_slice(25_000_000)  # ~4.7M words
     settings = dict(size=100, window=5, negative=5, sample=1e-4, min_count=5, epochs=3)

@@ -1,4 +1,4 @@
-"""One training example (core/step.py): the rows reported as changed are exactly the rows whose
+"""One training example (core/train/step.py): the rows reported as changed are exactly the rows whose
 values changed, only the rows the loss scored move, the loss falls, and the report's numbers
 agree with the update that was actually applied."""
 
@@ -10,8 +10,8 @@ import pytest
 from core.config import Loss, TrainConfig
 from core.corpus import read_corpus_text
 from core.sampling import AliasTable, alias_probabilities
-from core.step import draw_negatives, one_example, skipgram_pairs
-from core.trainer import Trainer
+from core.train.step import draw_negatives, one_example, skipgram_pairs
+from core.train.trainer import Trainer
 
 TEXT = "\n".join([
     "the king and the queen live in the castle",

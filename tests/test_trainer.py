@@ -11,9 +11,9 @@ import pytest
 from core.config import Architecture, ConfigError, Loss, TrainConfig
 from core.corpus import read_corpus_text
 from core.events import Callback
-from core.hot_rows import unbuffered
-from core.kernels import make_run, make_work, train_chunk
-from core.trainer import Trainer
+from core.train.hot_rows import unbuffered
+from core.train.kernels import make_run, make_work, train_chunk
+from core.train.trainer import Trainer
 
 
 @pytest.fixture(scope="module")
@@ -64,13 +64,13 @@ def test_every_pair_lowers_the_loss_and_moves_its_matrices(corpus, small_real_te
 
 
 def test_seeded_single_thread_is_bit_identical(corpus, monkeypatch):
-    import core.trainer
+    import core.train.trainer
 
     cfg = TrainConfig(size=24, epochs=2, threads=1, seed=11)
     a = Trainer(corpus, cfg)
     ra = a.train()
     # chunk sizes follow timing; a run cut into much smaller chunks must still be bit-identical
-    monkeypatch.setattr(core.trainer, "CHUNK_SECONDS", 0.0005)
+    monkeypatch.setattr(core.train.trainer, "CHUNK_SECONDS", 0.0005)
     b = Trainer(corpus, cfg)
     rb = b.train()
     assert np.array_equal(a.W_in, b.W_in) and np.array_equal(a.W_out, b.W_out)
@@ -172,7 +172,7 @@ def test_divergence_is_detected_and_last_good_vectors_kept(corpus):
 
 
 def test_a_corpus_read_from_disk_trains_exactly_like_one_in_memory(corpus, tmp_path, monkeypatch):
-    import core.trainer
+    import core.train.trainer
     from core.corpus import Corpus
 
     corpus.save(tmp_path / "c")
@@ -181,8 +181,8 @@ def test_a_corpus_read_from_disk_trains_exactly_like_one_in_memory(corpus, tmp_p
     cfg = TrainConfig(size=16, epochs=2, threads=1, seed=5)
     a = Trainer(corpus, cfg)
     a.train()
-    monkeypatch.setattr(core.trainer, "MAX_CHUNK_WORDS", 3_000)  # many chunks, each read into the buffer
-    monkeypatch.setattr(core.trainer, "CHUNK_SECONDS", 0.001)
+    monkeypatch.setattr(core.train.trainer, "MAX_CHUNK_WORDS", 3_000)  # many chunks, each read into the buffer
+    monkeypatch.setattr(core.train.trainer, "CHUNK_SECONDS", 0.001)
     b = Trainer(on_disk, cfg)
     b.train()
     assert np.array_equal(a.W_in, b.W_in) and np.array_equal(a.W_out, b.W_out)
@@ -279,7 +279,7 @@ def test_compiling_the_kernels_is_not_counted_in_the_first_epoch(corpus, monkeyp
     Compiling is stood in for by a 1 s sleep on the kernel's empty warm-up call."""
     import time
 
-    import core.trainer as trainer_module
+    import core.train.trainer as trainer_module
 
     real = trainer_module.train_chunk
 

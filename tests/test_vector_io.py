@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from core import vector_io as vio
-from core.vector_io import VectorFileError, VectorFileWarning
-from core.vectors import Vectors
+from core.vectors import vector_io as vio
+from core.vectors.keyed import Vectors
+from core.vectors.vector_io import VectorFileError, VectorFileWarning
 
 WORDS = ["</s>", "the", "café", "東京", "naïve", "x" * 60, "ü", "a.b"]
 
@@ -61,8 +61,8 @@ def err(data: bytes, fmt: str = "auto", **kw) -> str:
 @pytest.mark.parametrize("ext", [".bin", ".txt", ".vec", ".npz"])
 def test_round_trip_by_extension(tmp_path, vecs, ext):
     path = tmp_path / f"v{ext}"
-    vecs.save(path)
-    back = Vectors.load(path)
+    vio.save(vecs, path)
+    back = vio.load(path)
     assert_same(back, vecs)  # text too: 9 significant digits round-trip float32 exactly
     if ext == ".npz":
         np.testing.assert_array_equal(back.counts, vecs.counts)

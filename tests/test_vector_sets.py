@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import ann, vector_io
-from core import vectors as core_vectors
-from core.__main__ import main as cli
-from core.vectors import Vectors
+from core.cli.main import main as cli
+from core.vectors import ann, vector_io
+from core.vectors import keyed as core_vectors
+from core.vectors.keyed import Vectors
 from ui import hosted, vector_sets
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -30,10 +30,26 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from core import download
 from core.corpus import Corpus, CorpusError, read_corpus, read_corpus_text
 
 from . import hosted as _hosted
-from .session import LoadedCorpus
+
+
+@dataclass
+class LoadedCorpus:
+    """A corpus the session is working with."""
+
+    name: str  # shown in the sidebar, e.g. "small_world (sample)"
+    corpus: Corpus
+    source: str  # "sample:<file>", "upload:<name>" or "path:<path>"
+    path: str | None = None  # a local file that can be re-read (other min_count), None for test texts
+    digest: str = ""  # content hash of that file: the cache key of every re-read
+    min_count: int | None = None  # the min_count the vocabulary was cut with (None: unknown)
+    max_vocab: int | None = None  # the max_vocab it was cut with
+    head_words: int | None = None  # only the first ~N words of the file were read (race preset)
+
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_corpora"
@@ -305,23 +321,15 @@ def corpus_stats(corpus: Corpus) -> dict[str, int | float]:
     }
 
 
-# -- text8 (downloaded by `python -m core download text8`, another module) -------------------------
+# -- text8 (downloaded by `python -m core download text8`) -------------------------
 def text8_path() -> Path | None:
     """A downloaded text8 file, or None. Looks where the downloader puts it."""
     candidates: list[Path] = []
     if os.environ.get("W2V_TEXT8"):
         candidates.append(Path(os.environ["W2V_TEXT8"]))
-    try:  # the downloader may expose its location; optional
-        from core import download  # type: ignore[attr-defined]
-
-        for attr in ("text8_path", "cached_text8"):
-            fn = getattr(download, attr, None)
-            if callable(fn):
-                found = fn()
-                if found:
-                    candidates.append(Path(found))
-    except Exception:  # noqa: BLE001 - no downloader module: fall back to the usual places
-        pass
+    found = download.text8_path()  # where `python -m core download text8` puts it
+    if found is not None:
+        candidates.append(found)
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     candidates += [cache / "w2v-explorer" / "text8", cache / "w2v-explorer" / "text8" / "text8"]
     for c in candidates:
@@ -342,14 +350,10 @@ class PhraseResult:
 def phrased(loaded: LoadedCorpus, thresholds: tuple[float, ...] = (200.0, 100.0), delta: float = 5.0,
             min_count: int = 5) -> PhraseResult:
     """Run phrase detection on a corpus file and read the rewritten text (cached on disk by the
-    source's content hash and the settings). Raises CorpusError when core.phrases is missing or
-    finds nothing."""
+    source's content hash and the settings). Raises CorpusError when it finds nothing."""
     if loaded.path is None:
         raise CorpusError("phrase detection needs a corpus file (load one from Home)")
-    try:
-        from core.phrases import PhraseConfig, PhraseError, detect_phrases
-    except ImportError:
-        raise CorpusError("phrase detection (core/phrases.py) is not available in this version") from None
+    from core.phrases import PhraseConfig, PhraseError, detect_phrases
     key = hashlib.blake2b(json.dumps([loaded.digest, list(thresholds), delta, min_count, loaded.head_words])
                           .encode(), digest_size=12).hexdigest()
     out_dir = UPLOAD_DIR / "phrased"

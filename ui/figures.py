@@ -22,8 +22,6 @@ from .objectives import RowsMoved, RowsTouched
 from .runs import Run
 
 LOSS_COLORS = {Loss.NS: "#1f77b4", Loss.HS: "#ff7f0e", Loss.SOFTMAX: "#d62728", Loss.NCE: "#2ca02c"}
-LOSS_NAMES = {Loss.NS: "negative sampling", Loss.HS: "hierarchical softmax", Loss.SOFTMAX: "full softmax",
-              Loss.NCE: "NCE"}
 GREY = "#7f7f7f"
 
 

@@ -6,8 +6,8 @@ target words weighted by how often they are targets; NS and NCE k + 1), and one 
 update applied to copies of W_in / W_out with core functions, reporting how far every row moved.
 Does not: import Streamlit, draw figures (ui/figures.py) or train a corpus.
 
-The update uses core.step.one_example (NS, HS, NCE) and, for the full softmax, which that module
-leaves out, the same compiled loss step the kernels call (core.losses.output_step).
+The update uses core.train.step.one_example (NS, HS, NCE) and, for the full softmax, which that module
+leaves out, the same compiled loss step the kernels call (core.train.losses.output_step).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.config import Loss
-from core.hot_rows import unbuffered
 from core.huffman import build_huffman
-from core.losses import block_scratch, make_tables, output_step
 from core.sampling import alias_table, noise_distribution
-from core.step import one_example
+from core.train.hot_rows import unbuffered
+from core.train.losses import block_scratch, make_tables, output_step
+from core.train.step import one_example
 
 
 @dataclass

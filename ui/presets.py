@@ -21,38 +21,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.config import Architecture, ConfigError, Loss, SubsampleFormula, TrainConfig
+from core.config import ARCHITECTURE_LABELS, ConfigError, Loss, TrainConfig
 
 from . import corpora, hosted
+from .corpora import LoadedCorpus
+from .params import ARCHITECTURES, DEFAULT_PARAMS, FORMULAS, LOSSES, params_of
 from .runs import QUEUE, Run, start_run, start_sequence
-from .session import LoadedCorpus
 
-ARCHITECTURES = {"skipgram": Architecture.SKIPGRAM, "cbow": Architecture.CBOW}
-LOSSES = {"ns": Loss.NS, "hs": Loss.HS, "softmax": Loss.SOFTMAX, "nce": Loss.NCE}
-FORMULAS = {"c": SubsampleFormula.C, "paper": SubsampleFormula.PAPER}
-LOSS_LABELS = {"ns": "negative sampling", "hs": "hierarchical softmax", "softmax": "full softmax",
-               "nce": "NCE"}
-ARCH_LABELS = {"skipgram": "skip-gram", "cbow": "CBOW"}
-
-DEFAULT_PARAMS: dict[str, Any] = {
-    "architecture": "skipgram",
-    "loss": "ns",
-    "size": 100,
-    "window": 5,
-    "negative": 5,
-    "ns_exponent": 0.75,
-    "sample": 1e-3,
-    "subsample_formula": "c",
-    "min_count": 5,
-    "epochs": 5,
-    "alpha": None,
-    "threads": None,
-    "seed": 1,
-    "shared_negatives": False,
-    "compute_loss": True,
-    "snapshot_topn": 1000,
-    "race": False,  # start NS, HS, softmax and NCE one after another with these parameters
-}
 RACE_LOSSES = ("ns", "hs", "softmax", "nce")
 
 
@@ -74,24 +49,21 @@ PRESETS: dict[str, Preset] = {
         "demo", "Demo (about 10 s)",
         "Skip-gram with negative sampling on the small-world corpus: the loss falls, neighbours and "
         "analogies form (king - man + woman = queen).",
-        "small_world", {"size": 100, "window": 5, "negative": 5, "epochs": 5, "sample": 1e-3, "min_count": 5,
-                        "snapshot_topn": 1000}),
+        "small_world"),  # TrainConfig's defaults as they are
     "phrases": Preset(
         "phrases", "Phrases",
         "Two word2phrase passes first (new york -> new_york), then the demo training on the rewritten text.",
-        "small_world", {"size": 100, "window": 5, "negative": 5, "epochs": 5, "sample": 1e-3, "min_count": 5,
-                        "snapshot_topn": 1000}, phrases=True),
+        "small_world", phrases=True),
     "race": Preset(
         "race", "Objectives race",
         "Negative sampling, hierarchical softmax, full softmax and NCE one after another on the same "
         "40,000 words: compare time per epoch and loss.",
-        "small_world", {"size": 50, "window": 3, "negative": 5, "epochs": 3, "sample": 1e-3, "min_count": 5,
-                        "snapshot_topn": 0, "race": True}, head_words=40_000),
+        "small_world", {"size": 50, "window": 3, "epochs": 3, "snapshot_topn": 0, "race": True},
+        head_words=40_000),
     "text8": Preset(
         "text8", "text8 full",
         "The classic 17 M-word Wikipedia sample: skip-gram, negative sampling, sample 1e-4 (minutes).",
-        "text8", {"size": 100, "window": 5, "negative": 5, "epochs": 3, "sample": 1e-4, "min_count": 5,
-                  "snapshot_topn": 1000}),
+        "text8", {"epochs": 3, "sample": 1e-4}),
 }
 
 
@@ -203,7 +175,7 @@ def check_corpus(loaded: LoadedCorpus, limits: hosted.HostedLimits | None = None
 
 def run_name(cfg: TrainConfig, corpus_name: str) -> str:
     """A short label: 'skip-gram · NS · d100 · 5 ep · small_world'."""
-    arch = "skip-gram" if cfg.architecture == Architecture.SKIPGRAM else "CBOW"
+    arch = ARCHITECTURE_LABELS[cfg.architecture]
     corpus = corpus_name.replace(" (sample)", "")
     return f"{arch} · {Loss(cfg.loss).name} · d{cfg.size} · {cfg.epochs} ep · {corpus}"
 
@@ -242,15 +214,7 @@ def start(loaded: LoadedCorpus, params: dict[str, Any]) -> list[Run]:
 
 def params_from_config(cfg: TrainConfig) -> dict[str, Any]:
     """The inverse of to_config (for 'use this run's parameters')."""
-    d = dataclasses.asdict(cfg)
-    inv = lambda table, v: next(k for k, e in table.items() if e == v)  # noqa: E731
-    out = dict(DEFAULT_PARAMS)
-    out.update({k: d[k] for k in out if k in d})
-    out["architecture"] = inv(ARCHITECTURES, cfg.architecture)
-    out["loss"] = inv(LOSSES, cfg.loss)
-    out["subsample_formula"] = inv(FORMULAS, cfg.subsample_formula)
-    out["race"] = False
-    return out
+    return params_of(cfg)
 
 
 # -- session-level actions (Home's demo button, Train's Start, Objectives' race button) -------------

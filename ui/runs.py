@@ -1,6 +1,6 @@
 """A training run in a background thread, observed by polling (no Streamlit calls in the thread).
 
-Does: wrap core.trainer.Trainer in a thread per run (or one thread for a sequence of runs); a
+Does: wrap core.train.trainer.Trainer in a thread per run (or one thread for a sequence of runs); a
 Callback copies every event into plain lists on the `Run` object, which pages read from
 `st.fragment(run_every=...)`; stop() ends the run within a chunk (~0.1 s); the run's vectors,
 per-epoch stats and snapshots stay available after it ends so runs can be compared. Errors
@@ -27,8 +27,8 @@ import numpy as np
 from core.config import ConfigError, TrainConfig
 from core.corpus import Corpus
 from core.events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
-from core.trainer import Trainer, TrainResult
-from core.vectors import Vectors
+from core.train.trainer import Trainer, TrainResult
+from core.vectors.keyed import Vectors
 
 # subtle: when a source file changes, Streamlit drops the app's modules from sys.modules and the
 # next script run imports them afresh; process-wide state kept in this module would restart (run
@@ -288,7 +288,7 @@ def warm_up() -> float:
     words, so the first real run and the first step-by-step call do not wait. Returns seconds.
 
     Covers: the training kernel (one compiled function serves every architecture and loss),
-    the Huffman and alias-table builders, and the Python-callable loss steps core.step uses.
+    the Huffman and alias-table builders, and the Python-callable loss steps core.train.step uses.
     """
     from core.config import Loss
     from core.corpus import read_corpus_text
@@ -298,10 +298,7 @@ def warm_up() -> float:
     corpus = read_corpus_text(text, min_count=1)
     trainer = Trainer(corpus, TrainConfig(size=8, epochs=1, loss=Loss.HS, threads=1, window=2))
     trainer.train()
-    try:
-        from core.step import one_example
+    from core.train.step import one_example
 
-        one_example(trainer.W_in.copy(), trainer.W_out.copy(), trainer.tables, Loss.HS, 1, 2)
-    except ImportError:  # step-by-step module not present: nothing more to warm
-        pass
+    one_example(trainer.W_in.copy(), trainer.W_out.copy(), trainer.tables, Loss.HS, 1, 2)
     return time.perf_counter() - t0

@@ -13,14 +13,13 @@ Does not: train (ui/runs.py), load files (ui/corpora.py) or draw widgets (ui/wid
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 from streamlit.logger import get_logger
 
-from core.corpus import Corpus
-
+from .corpora import LoadedCorpus
+from .params import DEFAULT_PARAMS
 from .runs import Run
 
 CORPUS_KEY = "corpus"
@@ -31,20 +30,6 @@ LARGE_TEXT_KEY = "large_text"
 PRESET_KEY = "train_preset"  # name of the preset that last filled the parameters
 
 _log = get_logger("w2v.session")
-
-
-@dataclass
-class LoadedCorpus:
-    """A corpus the session is working with."""
-
-    name: str  # shown in the sidebar, e.g. "small_world (sample)"
-    corpus: Corpus
-    source: str  # "sample:<file>", "upload:<name>" or "path:<path>"
-    path: str | None = None  # a local file that can be re-read (other min_count), None for test texts
-    digest: str = ""  # content hash of that file: the cache key of every re-read
-    min_count: int | None = None  # the min_count the vocabulary was cut with (None: unknown)
-    max_vocab: int | None = None  # the max_vocab it was cut with
-    head_words: int | None = None  # only the first ~N words of the file were read (race preset)
 
 
 def current_corpus() -> LoadedCorpus | None:
@@ -104,8 +89,6 @@ def stop_all() -> int:
 # -- the Train page's parameters (kept here because widget values vanish when a page is left) ----
 def train_params() -> dict[str, Any]:
     """The Train page's parameter values (TrainConfig field names; alpha/threads may be None)."""
-    from .presets import DEFAULT_PARAMS
-
     params = st.session_state.get(PARAMS_KEY)
     if params is None:
         params = dict(DEFAULT_PARAMS)

@@ -17,7 +17,7 @@ Above core.vectors.EXACT_MAX words the cached index is attached (AnnIndex.cached
 never built here. Memory: the word list and its dict are in RAM (~170 B a word); the vectors and
 unit rows stay in the page cache, mapped (an exact query reads all of unit.npy; an index query only
 the rows it visits).
-Does not: parse files (core/vector_io.py never unpickles) or draw widgets (pages/vectors.py).
+Does not: parse files (core/vectors/vector_io.py never unpickles) or draw widgets (pages/vectors.py).
 
 Thread-safety of a shared Vectors: queries only read `vectors`, `unit` and `index`; the one lazy
 field, the lower-case index built by `id_ci`, is assigned whole, so two sessions building it at
@@ -33,9 +33,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import vector_io
-from core import vectors as core_vectors
-from core.vectors import Vectors
+from core.vectors import keyed as core_vectors
+from core.vectors import vector_io
+from core.vectors.keyed import Vectors
 
 from . import hosted
 
@@ -107,7 +107,7 @@ def attach_cached_index(vectors: Vectors, cache_dir: Path) -> bool:
     one; never build. True when attached."""
     if not cache_dir.is_dir():
         return False
-    from core.ann import AnnIndex, prepared_key  # numba's kernels: only for sets that have an index
+    from core.vectors.ann import AnnIndex, prepared_key  # numba's kernels: only for sets that have an index
 
     index = AnnIndex.cached(vectors.unit, cache_dir, key=prepared_key(vectors.unit))
     if index is None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import Loss
+from ..config import Loss
 from .hot_rows import unbuffered
 from .losses import MAX_EXP, Tables, block_scratch, draw_targets, output_step
 

@@ -24,15 +24,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .config import SOFTMAX_MAX_VOCAB, ConfigError, Loss, TrainConfig
-from .corpus import Corpus, TokenReader
-from .events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
+from ..config import SOFTMAX_MAX_VOCAB, ConfigError, Loss, TrainConfig
+from ..corpus import Corpus, TokenReader
+from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
+from ..huffman import Huffman, build_huffman
+from ..sampling import alias_table, keep_probabilities, noise_distribution
+from ..vectors.keyed import Vectors
 from .hot_rows import buffered, most_used_rows
-from .huffman import Huffman, build_huffman
 from .kernels import make_run, make_work, train_chunk
 from .losses import make_tables
-from .sampling import alias_table, keep_probabilities, noise_distribution
-from .vectors import Vectors
 
 CHUNK_SECONDS = 0.1  # target duration of one kernel call: stop latency and progress granularity
 MAX_CHUNK_WORDS = 1_000_000  # bounds a chunk's token buffer (4 MB) when the corpus is read from disk

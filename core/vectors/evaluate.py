@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .vectors import Vectors
+from .keyed import Vectors
 
 ANALOGY_RESTRICT = 30_000  # word2vec.c compute-accuracy's threshold; gensim's default is 300,000
 PAIRS_RESTRICT = 300_000  # gensim evaluate_word_pairs' default (the C tool has no pair evaluation)

@@ -6,7 +6,7 @@ Exact search is one matrix-vector product over the unit rows ((V,) scores in mem
 larger). Above EXACT_MAX words, `most_similar`, `similar_by_vector` and `analogy` use an attached
 approximate index (ann.AnnIndex: `build_index` or `use_index`) when there is one; the
 `approximate` argument forces either path.
-Does not: read or write files (vector_io.py does; `Vectors.load`/`save` delegate there) or train.
+Does not: read or write files (vector_io.py's load and save do) or train.
 Shapes: `vectors` (V, D) float32, row i is `words[i]`; words ordered most frequent first when known.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -256,15 +255,3 @@ class Vectors:
         mean = m.mean(axis=0)
         mean /= np.linalg.norm(mean) or 1.0
         return known[int(np.argmin(m @ mean))]
-
-    # -- files (implemented in vector_io.py) --------------------------------------------------
-    def save(self, path: str | Path, fmt: str = "auto") -> None:
-        from . import vector_io
-
-        vector_io.save(self, path, fmt)
-
-    @classmethod
-    def load(cls, path: str | Path, fmt: str = "auto", limit: int | None = None) -> Vectors:
-        from . import vector_io
-
-        return vector_io.load(path, fmt, limit=limit)

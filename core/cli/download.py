@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from .cli_common import CliError, fmt_duration, guard
-from .download import DATASETS, DownloadError, cache_dir, download, text8_path
+from ..download import DATASETS, DownloadError, cache_dir, download, text8_path
+from .common import CliError, fmt_duration, guard
 
 
 def register(subparsers) -> None:

@@ -9,7 +9,7 @@ Does: `register(subparsers)` adds `prepare` to the main CLI (core/__main__.py) w
 converts VECTORS (word2vec .bin/.txt/.vec, streamed once; or our .npz, read whole) into the
 folder OUT with vector_io.convert_to_npy: `vectors.npy` and `unit.npy` ((V, D) float32, the
 second with rows of unit length) and `vocab.txt` (one word per line). With --index it also builds
-the approximate neighbour index (core/ann.py) once and caches it in `OUT/ann/` (or --cache-dir),
+the approximate neighbour index (core/vectors/ann.py) once and caches it in `OUT/ann/` (or --cache-dir),
 keyed by ann.prepared_key, so the folder can be copied to a server as it is. Put OUT in the app's
 W2V_VECTORS_DIR and the Vectors page lists it by its folder name, opens it memory-mapped and
 attaches the index found in `OUT/ann/` when the set has more than core.vectors.EXACT_MAX words.
@@ -30,9 +30,9 @@ import warnings
 from pathlib import Path
 from typing import TextIO
 
-from . import vector_io
-from .cli_common import CliError, guard, int_arg
-from .vectors import EXACT_MAX
+from ..vectors import vector_io
+from ..vectors.keyed import EXACT_MAX
+from .common import CliError, guard, int_arg
 
 
 def register(subparsers) -> None:
@@ -120,7 +120,7 @@ def _convert(args, out: Path, say: _Say) -> dict:
 
 
 def _build_index(vectors, cache_dir: Path, say: _Say) -> dict:
-    from .ann import AnnIndex, prepared_key  # numba: only when an index is asked for
+    from ..vectors.ann import AnnIndex, prepared_key  # numba: only when an index is asked for
 
     if len(vectors) <= EXACT_MAX:
         say.line(f"note: {len(vectors):,} words <= {EXACT_MAX:,}: the app searches this set exactly and does "

@@ -19,9 +19,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from . import _numba_setup  # noqa: F401
-from .borrow import borrow
-from .config import Architecture
+from .. import _numba_setup  # noqa: F401
+from ..config import Architecture
 from .hot_rows import MERGE_EVERY, load_rows, merge_due, merge_rows, slot_of
 from .losses import (
     LOSS_NCE,
@@ -35,7 +34,7 @@ from .losses import (
     rng_next,
     rng_uniform,
 )
-from .prefetch import prefetch_row
+from .lowlevel import borrow, prefetch_row
 
 ARCH_SG = int(Architecture.SKIPGRAM)
 ARCH_CBOW = int(Architecture.CBOW)

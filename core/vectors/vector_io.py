@@ -20,7 +20,7 @@ Does:
 - `limit` reads only the first N rows and never touches the rest of the file.
 
 Does not: read compressed word2vec files (.gz/.bz2), GloVe files without a header line, fastText
-.bin models, or words containing spaces; build neighbour indexes (core/ann.py does).
+.bin models, or words containing spaces; build neighbour indexes (core/vectors/ann.py does).
 Shapes: vectors (V, D) float32, row i is words[i]; counts (V,) int64 or None.
 """
 
@@ -43,7 +43,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .vectors import Vectors
+from .keyed import Vectors
 
 __all__ = [
     "INDEX_DIR", "MAX_DIM", "MAX_NPZ_MEMBER_BYTES", "MAX_WORD_BYTES", "PREPARED_FILES", "LoadReport",
@@ -62,7 +62,7 @@ READ_CHUNK = 1 << 20                # bytes per read() from the underlying strea
 FORMATS = ("auto", "text", "binary", "npz")
 EXTENSIONS = {".bin": "binary", ".txt": "text", ".vec": "text", ".npz": "npz"}
 PREPARED_FILES = ("vectors.npy", "unit.npy", "vocab.txt")  # what convert_to_npy writes into its folder
-INDEX_DIR = "ann"  # a prepared folder's approximate-index cache (core/cli_index.py, ui/vector_sets.py)
+INDEX_DIR = "ann"  # a prepared folder's approximate-index cache (core/cli/prepare.py, ui/vector_sets.py)
 _BOM = codecs.BOM_UTF8
 _ASCII_SPACE = " \t\n\r\x0b\x0c"
 

@@ -34,8 +34,8 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from . import _numba_setup  # noqa: F401
-from .config import Loss
+from .. import _numba_setup  # noqa: F401
+from ..config import Loss
 
 MERGE_EVERY = 256  # positions (centre words) between merges of the most used rows
 TIER_ROWS = 256  # tier 0: slots [0, 256); tier j >= 1: slots [256 2^(j-1), 256 2^j), merged every 256 2^j positions

@@ -16,9 +16,9 @@ import time
 from functools import partial
 from pathlib import Path
 
-from .cli_common import CliError, guard, int_arg
-from .corpus import CorpusError
-from .evaluate import (
+from ..corpus import CorpusError
+from ..phrases import CONNECTOR_WORDS, PhraseConfig, PhraseError, PhraseModel, detect_phrases
+from ..vectors.evaluate import (
     ANALOGY_RESTRICT,
     AnalogyResult,
     EvalError,
@@ -28,7 +28,7 @@ from .evaluate import (
     read_analogies,
     read_word_pairs,
 )
-from .phrases import CONNECTOR_WORDS, PhraseConfig, PhraseError, PhraseModel, detect_phrases
+from .common import CliError, guard, int_arg
 
 # the errors of these commands' handlers that are the user's input, not a bug
 _guard = partial(guard, expected=(EvalError, PhraseError, CorpusError))
@@ -78,16 +78,14 @@ def register(subparsers) -> None:
 
 
 def _load_vectors(path: str):
-    """Vectors.load with every failure as a one-line CliError (the loader lives in vector_io.py)."""
-    from .vectors import Vectors
+    """vector_io.load with every failure as a one-line CliError."""
+    from ..vectors import vector_io
 
     if not Path(path).is_file():
         raise CliError(f"{path}: no such vector file")
     try:
-        vectors = Vectors.load(path)
-    except ImportError as e:
-        raise CliError(f"cannot load vectors: the vector file reader is not available ({e})") from None
-    except Exception as e:  # noqa: BLE001 - a foreign loader: any failure is a bad file to the user
+        vectors = vector_io.load(path)
+    except Exception as e:  # noqa: BLE001 - any failure to read is a bad file to the user
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         msg = "".join(c if c.isprintable() else "?" for c in msg)[:200]  # a binary file's bytes may be quoted
         raise CliError(f"cannot load vectors from {path}: {msg}") from None
@@ -239,7 +237,7 @@ def cmd_phrases(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry: `python -c 'from core.cli_eval import main; main([...])'`."""
+    """Standalone entry: `python -c 'from core.cli.evaluate import main; main([...])'`."""
     parser = argparse.ArgumentParser(prog="python -m core", description="evaluation and phrase commands")
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -58,7 +58,7 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from . import _numba_setup  # noqa: F401
+from .. import _numba_setup  # noqa: F401
 
 __all__ = ["FORMAT", "AnnIndex", "AnnParams", "content_key", "prepared_key"]
 
@@ -122,7 +122,7 @@ def content_key(unit: np.ndarray, *, file_identity: bool = True) -> str:
 
 def prepared_key(unit: np.ndarray) -> str:
     """The cache key of a prepared set's index (unit.npy of `python -m core prepare`, see
-    core/cli_index.py): its content without the file's mtime, so the index stays valid when the
+    core/cli/prepare.py): its content without the file's mtime, so the index stays valid when the
     prepared folder is copied to the server. Safe because a prepared unit.npy is written whole,
     once, by convert_to_npy and never edited in place; preparing other vectors rewrites every row."""
     return content_key(unit, file_identity=False)

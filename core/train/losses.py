@@ -27,10 +27,10 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from . import _numba_setup  # noqa: F401
-from .config import Loss
+from .. import _numba_setup  # noqa: F401
+from ..config import Loss
 from .hot_rows import slot_of
-from .pointers import data_pointer, float32_pointer, row_address
+from .lowlevel import data_pointer, float32_pointer, row_address
 
 MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
 LOSS_NS = int(Loss.NS)
@@ -299,7 +299,7 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
     results differ only when a row appears twice among the targets (a noise word drawn twice):
     the C code scores the second copy against the updated row; here both copies are scored
     against the old row, while the second copy's contribution to neu1e reads the row already
-    updated by the first (exactly what core/step.py reports).
+    updated by the first (exactly what core/train/step.py reports).
     subtle: matrices are reached through row pointers (pointers.py), never row views (M[r]):
     each view costs an atomic increment and decrement of the array's reference count.
     """

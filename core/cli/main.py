@@ -1,0 +1,247 @@
+"""Command-line interface: `python -m core <command> ...` (the contract benchmarks and scripts use).
+
+Commands: train, similar, analogy (the C tool's word2vec, distance and word-analogy), plus
+the commands of core/cli/evaluate.py (eval, phrases), download.py and prepare.py.
+Bad input gives a one-line `error: ...` on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ..config import FORMULA_NAMES, LOSS_NAMES, Architecture, ConfigError, TrainConfig
+from ..corpus import CorpusError, read_corpus
+from ..events import Callback, EpochEnd, Progress, TrainBegin
+from . import download as cli_download
+from . import evaluate as cli_evaluate
+from . import prepare as cli_prepare
+from .common import fmt_duration, int_arg
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+class ProgressBar(Callback):
+    """A one-line progress bar on stderr: epoch, percent, words/s, loss, ETA."""
+
+    def __init__(self, stream=sys.stderr, enabled: bool = True):
+        self.stream = stream
+        self.enabled = enabled and stream is not None
+        self.epochs = 0
+
+    def on_train_begin(self, event: TrainBegin) -> None:
+        self.epochs = event.epochs
+        if self.enabled:
+            self.stream.write(f"training: {event.vocab_size:,} words in vocabulary, {event.corpus_words:,} tokens, "
+                              f"{event.epochs} epochs, {event.threads} threads\n")
+
+    def on_progress(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        if p.words_done == 0:  # no chunk finished yet: on a first run Numba is compiling the kernels
+            self.stream.write(f"\rpreparing the training kernels: {p.seconds:.0f} s (the first run compiles them, "
+                              "~10-20 s; later runs load them from a cache)  ")
+            self.stream.flush()
+            return
+        width = 30
+        filled = int(width * p.fraction)
+        loss = f"loss {p.loss:.4f}" if p.loss == p.loss else "loss off"
+        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * p.fraction:5.1f}% "
+                          f"epoch {p.epoch + 1}/{self.epochs} {p.words_per_sec / 1e3:,.0f}k words/s "
+                          f"{loss} alpha {p.alpha:.5f} ETA {fmt_duration(p.eta_seconds)}  ")
+        self.stream.flush()
+
+    def on_epoch_end(self, e: EpochEnd) -> None:
+        if self.enabled:
+            loss = f"{e.loss:.4f}" if e.loss == e.loss else "off"
+            self.stream.write(f"\repoch {e.epoch + 1}/{self.epochs}: loss {loss}, {e.words_per_sec / 1e3:,.0f}k "
+                              f"words/s, {e.seconds:.1f} s{' ' * 40}\n")
+            self.stream.flush()
+
+
+def add_train(sub) -> None:
+    p = sub.add_parser("train", help="train word vectors on a text corpus (.txt or .gz)")
+    p.add_argument("corpus")
+    p.add_argument("-o", "--output", required=True, help="vector file to write (word2vec format)")
+    p.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
+    p.add_argument("--loss", choices=sorted(LOSS_NAMES), default="ns")
+    p.add_argument("--size", type=int_arg(), default=100)
+    p.add_argument("--window", type=int_arg(), default=5)
+    p.add_argument("--negative", type=int_arg(), default=5)
+    p.add_argument("--ns-exponent", type=float, default=0.75)
+    p.add_argument("--sample", type=float, default=1e-3)
+    p.add_argument("--subsample-formula", choices=sorted(FORMULA_NAMES), default="c")
+    p.add_argument("--min-count", type=int_arg(), default=5)
+    p.add_argument("--max-vocab", type=int_arg(), default=None)
+    p.add_argument("--epochs", type=int_arg(), default=5)
+    p.add_argument("--alpha", type=float, default=None, help="default 0.025 skip-gram, 0.05 CBOW")
+    p.add_argument("--min-alpha", type=float, default=None, help="default alpha * 1e-4")
+    p.add_argument("--threads", type=int_arg(), default=None, help="default: all cores")
+    p.add_argument("--seed", type=int_arg(), default=1)
+    p.add_argument("--shared-negatives", action="store_true", help="skip-gram: one noise draw per window")
+    p.add_argument("--no-loss", action="store_true", help="do not compute the loss (a little faster)")
+    p.add_argument("--hot-rows", type=int_arg(0), default=None,
+                   help="output rows each thread keeps its own copy of, the 256 most used merged every 256 "
+                        "positions and each further tier of twice as many half as often (default with 2+ threads "
+                        "and per-pair negatives: 4096 for skip-gram, 256 for CBOW; 0: every thread writes "
+                        "the shared matrix)")
+    p.add_argument("--keep-case", action="store_true", help="do not lowercase the corpus")
+    p.add_argument("--save-vocab", default=None, help="also write 'word count' lines here")
+    p.add_argument("--binary", action="store_true", help="write the binary word2vec format")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+
+def _return_large_blocks_to_the_os() -> None:
+    """glibc only: serve every allocation over 128 KiB by mmap, so numpy's large temporaries go
+    back to the OS when freed. By default glibc raises that threshold after the first such free
+    (up to 32 MiB), and the corpus reader's freed buffers then stay resident (~16 MB here)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # -3: M_MMAP_THRESHOLD in malloc.h
+    except (OSError, AttributeError):  # not glibc: nothing to tune
+        pass
+
+
+def cmd_train(args) -> int:
+    _return_large_blocks_to_the_os()
+    cfg = TrainConfig(
+        architecture=Architecture.CBOW if args.cbow else Architecture.SKIPGRAM,
+        loss=LOSS_NAMES[args.loss], size=args.size, window=args.window, negative=args.negative,
+        ns_exponent=args.ns_exponent, sample=args.sample, subsample_formula=FORMULA_NAMES[args.subsample_formula],
+        min_count=args.min_count, max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
+        min_alpha=args.min_alpha, threads=args.threads, seed=args.seed, shared_negatives=args.shared_negatives,
+        compute_loss=not args.no_loss, hot_rows=args.hot_rows,
+        track_counts=False,  # the per-word histograms are for the app; nothing here reads them
+    )
+    cfg = cfg.resolved()  # validate before reading a large corpus
+    t0 = time.perf_counter()
+    show = not args.quiet
+
+    def progress(chars: int, total: int) -> None:
+        if show:
+            sys.stderr.write(f"\rreading corpus: {chars / 1e6:,.0f}M characters")
+            sys.stderr.flush()
+
+    # the encoded corpus goes to a temporary file and is streamed from it every epoch (4 bytes a
+    # token on disk, a few MB of buffers in memory); the folder is removed on exit
+    spill_dir = tempfile.TemporaryDirectory(prefix="w2v-corpus-")
+    atexit.register(spill_dir.cleanup)
+    try:
+        corpus = read_corpus(args.corpus, min_count=cfg.min_count, max_vocab=cfg.max_vocab,
+                             lowercase=not args.keep_case, max_sentence=cfg.max_sentence, progress=progress,
+                             out_prefix=Path(spill_dir.name) / "corpus")
+    except OSError as e:
+        if isinstance(e, FileNotFoundError) and e.filename == args.corpus:
+            raise
+        raise UsageError(f"cannot write the encoded corpus to {spill_dir.name} ({e.strerror or e}); "
+                         "set TMPDIR to a folder with space") from None
+    if show:
+        sys.stderr.write("\n")
+    if corpus.stats.replaced:
+        sys.stderr.write(f"warning: {corpus.stats.replaced:,} invalid UTF-8 sequences were replaced by U+FFFD\n")
+    if args.save_vocab:
+        corpus.vocab.save(args.save_vocab)
+    # subtle: imported only now, so the corpus is read before Numba's ~90 MB join the process
+    from ..train.trainer import Trainer
+    from ..vectors.vector_io import save
+
+    trainer = Trainer(corpus, cfg)
+    result = trainer.train([ProgressBar(enabled=show)])
+    if result.error:
+        sys.stderr.write(f"error: {result.error}\n")
+    save(result.vectors, args.output, "binary" if args.binary else "text")
+    seconds = time.perf_counter() - t0
+    if args.json:
+        train_seconds = result.seconds
+        words = len(corpus) * result.epochs_completed
+        print(json.dumps({
+            "words": len(corpus), "vocab_size": len(corpus.vocab), "seconds": round(seconds, 3),
+            "train_seconds": round(train_seconds, 3),
+            "words_per_sec": round(words / train_seconds, 1) if train_seconds > 0 else 0.0,
+            "epochs": [{"loss": e.loss if e.loss == e.loss else None, "seconds": round(e.seconds, 3),
+                        "words_per_sec": round(e.words_per_sec, 1)} for e in result.epochs],
+        }))
+    return 2 if result.error else 0
+
+
+def _load_vectors(path: str):
+    from ..vectors.vector_io import load
+
+    return load(path)
+
+
+def add_similar(sub) -> None:
+    p = sub.add_parser("similar", help="nearest words by cosine (the C tool's distance)")
+    p.add_argument("vectors")
+    p.add_argument("words", nargs="+", help="several words are summed, as in the C tool")
+    p.add_argument("-n", "--topn", type=int_arg(), default=10)
+    p.set_defaults(func=cmd_similar)
+
+
+def cmd_similar(args) -> int:
+    kv = _load_vectors(args.vectors)
+    for word, score in kv.most_similar(args.words, topn=args.topn):
+        print(f"{word}\t{score:.4f}")
+    return 0
+
+
+def add_analogy(sub) -> None:
+    p = sub.add_parser("analogy", help="a : b :: c : ? by 3CosAdd or 3CosMul (the C tool's word-analogy)")
+    p.add_argument("vectors")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("c")
+    p.add_argument("-n", "--topn", type=int_arg(), default=10)
+    p.add_argument("--method", choices=("add", "mul"), default="add")
+    p.set_defaults(func=cmd_analogy)
+
+
+def cmd_analogy(args) -> int:
+    kv = _load_vectors(args.vectors)
+    for word, score in kv.analogy(args.a, args.b, args.c, topn=args.topn, method=args.method):
+        print(f"{word}\t{score:.4f}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="word2vec explorer command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_train(sub)
+    add_similar(sub)
+    add_analogy(sub)
+    for module in (cli_evaluate, cli_download, cli_prepare):  # each adds its commands with register()
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from ..vectors.keyed import UnknownWordError
+    from ..vectors.vector_io import VectorFileError
+
+    known: tuple[type[BaseException], ...] = (ConfigError, CorpusError, UsageError, UnknownWordError,
+                                              VectorFileError, FileNotFoundError, IsADirectoryError,
+                                              PermissionError)
+    try:
+        return int(args.func(args) or 0)
+    except known as e:
+        sys.stderr.write(f"\nerror: {e}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""The low-level Numba code the training kernels stand on: raw pointers, borrowed (unowned) arrays
+and software prefetch. Nothing here knows about word2vec; each piece is small and checked by
+tests/test_blocked_step.py and tests/test_kernel_refcounts.py.
+
+## Pointers
+Raw pointers into arrays, for Numba kernels: `row_address(M, r)` keeps where row r of a matrix
+starts as an integer (storable in an int64 array), `float32_pointer(address)` turns it back into
+a pointer, and `data_pointer(v)` points at v[0]; `element_pointer` is the shared code generation
+(prefetch_row below uses it too).
+
+Does: give `CPointer` values whose `p[d]` reads and writes the element directly. A loop that
+walks several rows at once through such pointers (losses.py's blocked steps) compiles to one
+vector loop over all of them, and each row's matrix (the shared one or a worker's buffered copy)
+is chosen once per row instead of once per element.
+Does not: check bounds, keep the array alive, or work on other layouts: the caller guarantees
+0 <= r < M.shape[0] and holds the array for as long as the pointer or address is used.
+
+## Borrow
+`borrow(x)`: the same arrays without reference counting, for the inside of a compiled kernel.
+
+Does: return a copy of an array, or of a (named) tuple of arrays and scalars, whose arrays have
+no owner (their NRT meminfo pointer set to NULL). The data pointer, shape and strides are
+unchanged, so every read and write goes to the caller's memory.
+Does not: copy data, or keep anything alive: only use it on arguments of a kernel, inside that
+kernel, while the caller holds the real arrays (never return a borrowed array to Python).
+
+Why: Numba increments and decrements an array's reference count, with an atomic instruction,
+every time the array is passed to a function, bound to a variable or sliced into a view. In the
+training loops that happened ~20 times per training example, took over half the run time, and
+made two threads contend for the cache line of the shared matrices' counters. With a NULL
+meminfo, Numba's NRT_incref/NRT_decref return at once (they test for NULL first).
+
+## Prefetch
+A software prefetch for Numba kernels: `prefetch_row(M, r)` asks the CPU to start loading row r
+of a C-contiguous 2-D float32 matrix into cache, without waiting for it.
+
+Does: emit LLVM's `llvm.prefetch` intrinsic (read, locality 3, data cache) for each 64-byte line
+of the row. Skip-gram's noise rows are random, so their cache misses dominate once the output
+matrix outgrows the cache; drawing all of a position's noise words before training its first pair
+and prefetching their rows hides that latency.
+Does not: change any value; on a CPU without prefetch instructions it is a no-op.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from .. import _numba_setup  # noqa: F401
+
+
+# -- pointers --------------------------------------------------------------------------------
+def element_pointer(context, builder, signature, args):
+    """Code generation: the LLVM pointer to arr[row, col] for an intrinsic whose first three
+    arguments are (arr, row, col), or (arr, row) for column 0. No bounds or wraparound checks."""
+    aryty = signature.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:3], signature.args[1:3], strict=False)]
+    if len(idx) == 1:
+        idx.append(context.get_constant(types.intp, 0))
+    return cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
+
+
+def is_c_matrix(arr) -> bool:
+    return isinstance(arr, types.Array) and arr.ndim == 2 and arr.layout == "C"
+
+
+@intrinsic
+def data_pointer(typingctx, arr):
+    """A pointer to arr[0] (arr: 1-D contiguous array)."""
+    if not isinstance(arr, types.Array) or arr.ndim != 1 or arr.layout not in "CF":
+        return None
+    sig = types.CPointer(arr.dtype)(arr)
+
+    def codegen(context, builder, signature, args):
+        return context.make_array(signature.args[0])(context, builder, args[0]).data
+
+    return sig, codegen
+
+
+@intrinsic
+def row_address(typingctx, arr, row):
+    """The address of arr[row, 0] as an integer (arr: 2-D C-contiguous array, row unchecked)."""
+    if not is_c_matrix(arr):
+        return None
+    sig = types.intp(arr, row)
+
+    def codegen(context, builder, signature, args):
+        ptr = element_pointer(context, builder, signature, args)
+        return builder.ptrtoint(ptr, context.get_value_type(types.intp))
+
+    return sig, codegen
+
+
+@intrinsic
+def float32_pointer(typingctx, address):
+    """A float32 pointer to an address from row_address."""
+    if not isinstance(address, types.Integer):
+        return None
+    sig = types.CPointer(types.float32)(address)
+
+    def codegen(context, builder, signature, args):
+        addr = context.cast(builder, args[0], signature.args[0], types.intp)
+        return builder.inttoptr(addr, context.get_value_type(signature.return_type))
+
+    return sig, codegen
+
+
+# -- borrow --------------------------------------------------------------------------------
+def _borrow_value(context, builder, typ, value):
+    if isinstance(typ, types.Array):
+        ary = context.make_array(typ)(context, builder, value)
+        ary.meminfo = context.get_constant_null(types.MemInfoPointer(typ.dtype))
+        ary.parent = context.get_constant_null(types.pyobject)
+        return ary._getvalue()
+    if isinstance(typ, types.BaseTuple):
+        out = value
+        for i, t in enumerate(typ.types):
+            item = builder.extract_value(value, i)
+            out = builder.insert_value(out, _borrow_value(context, builder, t, item), i)
+        return out
+    return value
+
+
+@intrinsic
+def borrow(typingctx, x):
+    """An unowned view of x (an array, or a tuple/namedtuple of arrays and scalars)."""
+    sig = x(x)
+
+    def codegen(context, builder, signature, args):
+        return _borrow_value(context, builder, signature.args[0], args[0])
+
+    return sig, codegen
+
+
+# -- prefetch --------------------------------------------------------------------------------
+LINE_FLOATS = 16  # 64-byte cache line / 4-byte float32
+
+
+@intrinsic
+def _prefetch_address(typingctx, arr, row, col):
+    """Prefetch the address of arr[row, col] (arr: 2-D C-contiguous array)."""
+    if not is_c_matrix(arr):
+        return None
+    sig = types.void(arr, row, col)
+
+    def codegen(context, builder, signature, args):
+        ptr = element_pointer(context, builder, signature, args)
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(inline="always", nogil=True)
+def prefetch_row(M, r):
+    """Start loading row r of the 2-D matrix M into cache (one prefetch per 64-byte line)."""
+    for c in range(0, M.shape[1], LINE_FLOATS):
+        _prefetch_address(M, r, c)
