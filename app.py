@@ -2,8 +2,8 @@
 
 Does: page config, warming the Numba kernels once per process (in a background thread), the
 session guard that stops this session's training when its tab closes, the shared sidebar, and
-`st.navigation` over every page in pages/ (a page whose file does not exist yet is left out, so
-the app runs while pages are being written).
+`st.navigation` over every page in PAGES (a missing page file is an error, raised before anything
+is drawn, not a page silently left out).
 Does not: contain page content (pages/), training (ui/runs.py) or figures (ui/figures.py).
 """
 
@@ -44,11 +44,12 @@ def warm_kernels() -> threading.Thread:
 
 
 def pages() -> list[st.Page]:
-    out = []
-    for file, title, url, icon in PAGES:
-        if (ROOT / file).is_file():
-            out.append(st.Page(file, title=title, url_path=url or None, icon=icon, default=(url == "")))
-    return out
+    """Every page of PAGES; FileNotFoundError naming the first whose file is missing."""
+    missing = [file for file, _, _, _ in PAGES if not (ROOT / file).is_file()]
+    if missing:
+        raise FileNotFoundError(f"app.py lists page files that do not exist: {', '.join(missing)}")
+    return [st.Page(file, title=title, url_path=url or None, icon=icon, default=(url == ""))
+            for file, title, url, icon in PAGES]
 
 
 st.set_page_config(page_title="word2vec explorer", page_icon=":material/hub:", layout="wide")

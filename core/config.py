@@ -46,6 +46,7 @@ FORMULA_NAMES = {"paper": SubsampleFormula.PAPER, "c": SubsampleFormula.C}
 ARCHITECTURE_LABELS = {Architecture.SKIPGRAM: "skip-gram", Architecture.CBOW: "CBOW"}
 LOSS_LABELS = {Loss.NS: "negative sampling", Loss.HS: "hierarchical softmax", Loss.SOFTMAX: "full softmax",
                Loss.NCE: "NCE"}
+LOSS_ABBREVIATIONS = {Loss.NS: "NS", Loss.HS: "HS", Loss.SOFTMAX: "softmax", Loss.NCE: "NCE"}  # tight spaces
 SOFTMAX_MAX_VOCAB = 50_000  # full softmax costs O(V*D) per example; beyond this it is pointless
 # output rows buffered per worker with 2+ threads, by architecture (hot_rows.py measures why): CBOW
 # trains one example per position, skip-gram ~6, so merging 4096 rows costs CBOW relatively more

@@ -21,10 +21,8 @@ from core.vectors import projection
 from core.vectors.evaluate import ANALOGY_RESTRICT, EvalError, evaluate_analogies
 from core.vectors.keyed import UnknownWordError, Vectors
 from ui import hosted
-from ui.page_helpers import kept_url as kept
-from ui.page_helpers import show
 from ui.session import current_run
-from ui.widgets import fig_style  # noqa: F401
+from ui.widgets import kept, need, show_figure, teach
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = {
@@ -32,10 +30,6 @@ FILES = {
     "questions-words.txt (Mikolov et al.)": ROOT.parent / "shared" / "eval" / "questions-words.txt",
 }
 METHODS = {"3CosAdd": "add", "3CosMul": "mul"}
-
-
-
-
 
 
 def first_present(options: list[tuple[str, ...]], vectors: Vectors) -> tuple[str, ...]:
@@ -57,11 +51,8 @@ st.title("Analogies")
 st.caption("Mikolov et al. found that relations between words are (roughly) constant vector offsets: "
            "vec(king) - vec(man) + vec(woman) lands near vec(queen).")
 
+vectors = need("vectors", "try analogies with its vectors")
 run = current_run()
-if run is None or run.trainer is None or run.vectors is None:
-    st.info("Train a run on the Train page to try analogies with its vectors.")
-    st.stop()
-vectors = run.vectors
 version = run.version
 
 st.latex(r"\mathrm{vec}(\text{Berlin}) - \mathrm{vec}(\text{Germany}) + \mathrm{vec}(\text{France}) "
@@ -75,12 +66,11 @@ st.subheader("a - b + c = ?")
 da, db, dc = first_present([("king", "man", "woman"), ("berlin", "germany", "france"),
                             ("paris", "france", "italy")], vectors)
 c = st.columns([2, 2, 2, 2, 1])
-a = kept(c[0].text_input, "a", "ana_a", da, param="a").strip()
-b = kept(c[1].text_input, "- b", "ana_b", db, param="b").strip()
-cc = kept(c[2].text_input, "+ c", "ana_c", dc, param="c").strip()
+a = kept(c[0].text_input, "a", "ana_a", da, url="a").strip()
+b = kept(c[1].text_input, "- b", "ana_b", db, url="b").strip()
+cc = kept(c[2].text_input, "+ c", "ana_c", dc, url="c").strip()
 method_name = kept(c[3].radio, "method", "ana_method", "3CosAdd", options=list(METHODS), horizontal=True)
 topk = kept(c[4].number_input, "top k", "ana_k", 5, min_value=1, max_value=30)
-st.query_params["a"], st.query_params["b"], st.query_params["c"] = a, b, cc
 
 try:
     # Vectors.analogy(x, y, z) answers y - x + z, so a - b + c is analogy(b, a, c)
@@ -102,7 +92,7 @@ if answers is not None:
     r = len(names) - 1
     arrows = [(1, 0, f"{a} - {b}"), (2, r, f"+ ({a} - {b})")]
     with right:
-        show(plots.analogy_figure(coords, names, arrows, roles))
+        show_figure(plots.analogy_figure(coords, names, arrows, roles))
     st.caption("Arrows: the offset a - b, and the same offset added to c. The star is a - b + c (unit "
                "vectors); the answer is the nearest word by cosine, query words excluded. A 2-D PCA of "
                "a handful of words keeps only part of the geometry.")
@@ -112,9 +102,8 @@ st.subheader("Adding two words")
 du, dv = first_present([("japan", "currency"), ("russian", "river"), ("germany", "capital"), ("king", "woman")],
                        vectors)
 c = st.columns(2)
-u = kept(c[0].text_input, "word", "ana_u", du, param="u").strip()
-v = kept(c[1].text_input, "+ word", "ana_v", dv, param="v").strip()
-st.query_params["u"], st.query_params["v"] = u, v
+u = kept(c[0].text_input, "word", "ana_u", du, url="u").strip()
+v = kept(c[1].text_input, "+ word", "ana_v", dv, url="v").strip()
 try:
     near = vectors.most_similar(positive=[u, v], topn=int(topk))
     st.dataframe(pd.DataFrame(near, columns=[f"nearest to {u} + {v}", "cosine"]), hide_index=True)
@@ -169,13 +158,13 @@ m[1].metric("semantic", f"{res.semantic:.1%}")
 m[2].metric("syntactic", f"{res.syntactic:.1%}")
 m[3].metric("coverage", f"{res.coverage:.1%}", help="questions with all four words among the candidate words")
 secs = [s for s in res.sections if s.total + s.skipped > 0]
-show(plots.section_accuracy_figure([s.name for s in secs], [s.correct for s in secs], [s.total for s in secs],
+show_figure(plots.section_accuracy_figure([s.name for s in secs], [s.correct for s in secs], [s.total for s in secs],
                                    [s.syntactic for s in secs]))
 st.markdown(f"**Wrong answers** ({len(res.wrong):,}): a : b :: c : expected, and what the model said")
 st.dataframe(pd.DataFrame([(w.a, w.b, w.c, w.expected, w.predicted) for w in res.wrong],
                           columns=["a", "b", "c", "expected", "model"]), hide_index=True)
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
+with teach():
     st.markdown(
         "**What to notice**\n"
         "- 3CosMul often fixes answers where one large similarity dominates 3CosAdd's sum (Levy & Goldberg "

@@ -17,19 +17,13 @@ import streamlit as st
 from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import EvalError, read_analogies
-from ui.page_helpers import kept_url as kept
-from ui.page_helpers import show
 from ui.session import current_run
-from ui.widgets import fig_style  # noqa: F401
+from ui.widgets import kept, need, show_figure, teach
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION_FILES = (ROOT / "sample_corpora" / "small_world_analogies.txt",
                  ROOT.parent / "shared" / "eval" / "questions-words.txt")
 NEIGHBOUR_CANDIDATES = 10_000  # hover neighbours are searched among this many most frequent words
-
-
-
-
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -74,12 +68,8 @@ st.title("Embeddings")
 st.caption("The input vectors W_in of the current run, one point per word. Nearby points are words used "
            "in similar contexts.")
 
+vectors = need("vectors", "see its vectors here")
 run = current_run()
-if run is None or run.trainer is None or run.vectors is None:
-    st.info("Train a run on the Train page to see its vectors here.")
-    st.stop()
-
-vectors = run.vectors
 words, X, counts = vectors.words, vectors.vectors, vectors.counts
 V = len(words)
 version = run.version
@@ -101,11 +91,7 @@ if V > 10:
                  max_value=min(3000, V), step=1)
 else:  # a slider needs min < max
     n_top = V
-query = kept(c2.text_input, "find a word", "emb_word", "", param="word").strip()
-if query:
-    st.query_params["word"] = query
-elif "word" in st.query_params:
-    del st.query_params["word"]
+query = kept(c2.text_input, "find a word", "emb_word", "", url="word").strip()
 
 snaps = run.snapshots
 use_snaps = False
@@ -156,8 +142,8 @@ else:
             fallback = f"{words[min(2, V - 1)]}, {words[min(3, V - 1)]}"
             defaults["y"] = "king, queen" if "king" in vectors.index else fallback
         a1, a2 = st.columns(2)
-        xs = kept(a1.text_input, "x axis: a, b (x = cos(w, a) - cos(w, b))", "emb_x", defaults["x"], param="x")
-        ys = kept(a2.text_input, "y axis: c, d", "emb_y", defaults["y"], param="y")
+        xs = kept(a1.text_input, "x axis: a, b (x = cos(w, a) - cos(w, b))", "emb_x", defaults["x"], url="x")
+        ys = kept(a2.text_input, "y axis: c, d", "emb_y", defaults["y"], url="y")
         px, py = pair(xs), pair(ys)
         if px is None or py is None:
             st.warning("Give each axis as two words separated by a comma, e.g. 'he, she'.")
@@ -166,7 +152,6 @@ else:
         if unknown:
             st.warning(f"'{unknown[0]}' is not in the vocabulary.")
             st.stop()
-        st.query_params["x"], st.query_params["y"] = f"{px[0]},{px[1]}", f"{py[0]},{py[1]}"
         coords = projection.semantic_axes(Xr, [(vectors[px[0]], vectors[px[1]]), (vectors[py[0]], vectors[py[1]])])
         axis_titles = [f"cos(w, {px[0]}) - cos(w, {px[1]})", f"cos(w, {py[0]}) - cos(w, {py[1]})"]
         title = f"semantic axes: {px[0]} - {px[1]} against {py[0]} - {py[1]}"
@@ -198,7 +183,7 @@ fig = plots.embedding_figure(
     highlight=[pos[q_id]] if q_id is not None and q_id in pos else [],
     neighbours=[pos[i] for i in neigh_ids if i in pos], labels=30 if k == 3 else 60, title=title,
     axis_titles=axis_titles)
-show(fig)
+show_figure(fig)
 
 cols = ["x", "y", "z"][: coords.shape[1]]
 table = pd.DataFrame(coords, columns=cols)
@@ -212,7 +197,7 @@ st.download_button("Download coordinates (CSV)", table.to_csv(index=False).encod
 if q_id is not None and neigh_ids:
     st.caption(f"nearest to **{query}**: " + ", ".join(words[i] for i in neigh_ids))
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
+with teach():
     st.markdown(
         "**What to notice**\n"
         "- Colour by analogy role: countries and capitals form two clouds, and the offsets from each "

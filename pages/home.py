@@ -16,10 +16,8 @@ from core.config import ConfigError
 from core.corpus import CorpusError
 from ui import corpora, figures, presets, session, widgets
 
-PREFS_KEY = "home_prefs"
 TEXT8_DONE_KEY = "home_text8_downloaded"  # path of a download just finished, shown once after the rerun
-prefs = st.session_state.setdefault(PREFS_KEY, {"source": "Sample corpus", "sample": "small_world",
-                                                "path": "", "min_count": 5})
+kept = widgets.kept
 
 st.title("word2vec explorer")
 left, right = st.columns([3, 2], gap="large")
@@ -45,10 +43,10 @@ with right:
 
 st.subheader("1. Choose a corpus")
 sources = ["Sample corpus", "Upload a file"] + ([] if corpora.hosted() else ["File on this computer"])
-if prefs["source"] not in sources:
-    prefs["source"] = sources[0]
-source = widgets.bound(st.segmented_control, "Source", prefs, "source", prefix="home", options=sources,
-                       required=True, label_visibility="collapsed")
+if widgets.kept_value("home_source", sources[0]) not in sources:
+    widgets.set_kept("home_source", sources[0])
+source = kept(st.segmented_control, "Source", "home_source", sources[0], options=sources, required=True,
+              label_visibility="collapsed")
 
 loaded_now = None
 error = None
@@ -58,12 +56,12 @@ if source == "Sample corpus":
         st.warning("The sample corpora are missing from sample_corpora/.")
     else:
         keys = [s.key for s in samples]
-        if prefs["sample"] not in keys:
-            prefs["sample"] = keys[0]
+        if widgets.kept_value("home_sample", "small_world") not in keys:
+            widgets.set_kept("home_sample", keys[0])
         c1, c2 = st.columns([2, 3])
         with c1:
-            key = widgets.bound(st.selectbox, "Sample", prefs, "sample", prefix="home", options=keys,
-                                format_func=lambda k: corpora.SAMPLES[k].title)
+            key = kept(st.selectbox, "Sample", "home_sample", "small_world", options=keys,
+                       format_func=lambda k: corpora.SAMPLES[k].title)
         with c2:
             st.caption(corpora.SAMPLES[key].blurb + f" Uses min count {corpora.SAMPLES[key].min_count}.")
         if st.button("Load sample", key="home_load_sample", icon=":material/description:"):
@@ -75,21 +73,21 @@ elif source == "Upload a file":
     limit_mb = max(1, corpora.upload_limit_mb())  # the widget needs >= 1; the server check is in bytes
     up = st.file_uploader(f"A plain-text corpus (.txt, or gzipped .gz; UTF-8; up to {limit_mb} MB)",
                           type=["txt", "gz"], key="home_upload", max_upload_size=limit_mb)
-    mc = widgets.bound(st.number_input, "Min count (words rarer than this are dropped)", prefs, "min_count",
-                       prefix="home", min_value=1, max_value=10_000, step=1)
+    mc = kept(st.number_input, "Min count (words rarer than this are dropped)", "home_min_count", 5,
+              min_value=1, max_value=10_000, step=1)
     if st.button("Use this file", key="home_load_upload", icon=":material/description:", disabled=up is None):
         try:
             loaded_now = corpora.load_uploaded(up, int(mc))  # checks the declared size before reading
         except (corpora.UploadError, CorpusError) as e:
             error = str(e)
 else:
-    widgets.bound(st.text_input, "Path of a .txt or .gz file on this computer", prefs, "path", prefix="home",
-                  placeholder="/data/text8")
-    mc = widgets.bound(st.number_input, "Min count (words rarer than this are dropped)", prefs, "min_count",
-                       prefix="home", min_value=1, max_value=10_000, step=1)
+    path = kept(st.text_input, "Path of a .txt or .gz file on this computer", "home_path", "",
+                placeholder="/data/text8")
+    mc = kept(st.number_input, "Min count (words rarer than this are dropped)", "home_min_count", 5,
+              min_value=1, max_value=10_000, step=1)
     if st.button("Read file", key="home_load_path", icon=":material/folder_open:"):
         try:
-            loaded_now = corpora.load_path(prefs["path"], int(mc))
+            loaded_now = corpora.load_path(path, int(mc))
         except CorpusError as e:
             error = str(e)
 

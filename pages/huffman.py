@@ -13,9 +13,8 @@ import streamlit as st
 
 from core import plots
 from core.huffman import build_huffman, word_path, word_probabilities
-from ui.page_helpers import kept, show
-from ui.session import current_corpus, current_run
-from ui.widgets import fig_style  # noqa: F401
+from ui.session import current_run
+from ui.widgets import kept, need, show_figure, teach
 
 
 def first_known(candidates: list[str], words: list[str], index: dict[str, int], fallback: int) -> str:
@@ -29,13 +28,10 @@ st.title("Hierarchical softmax: the Huffman tree")
 st.caption("Paper section 2.1: the V output words are the leaves of a binary tree; predicting a word "
            "means making the right left/right decision at each of the ~log2 V inner nodes on its path.")
 
-loaded = current_corpus()
 run = current_run()
 if run is not None and run.trainer is None:
     run = None
-if loaded is None and run is None:
-    st.info("Choose a corpus on the Home page to build its Huffman tree.")
-    st.stop()
+loaded = need("corpus", "build its Huffman tree") if run is None else None  # a run has its corpus
 
 vocab = run.trainer.vocab if run is not None else loaded.corpus.vocab
 words, counts, index = vocab.words, vocab.counts, vocab.index
@@ -59,7 +55,7 @@ w_id = index.get(word) if word else None
 if word and w_id is None:
     st.warning(f"'{word}' is not in the vocabulary.")
 
-show(plots.huffman_tree_figure(words[:n_top], counts[:n_top],
+show_figure(plots.huffman_tree_figure(words[:n_top], counts[:n_top],
                                highlight=w_id if w_id is not None and w_id < n_top else None))
 st.caption(f"This is the tree of just the top {n_top} words' counts (built with the same two-cursor "
            f"algorithm); the model's tree over all {len(vocab):,} words has {len(vocab) - 1:,} inner nodes.")
@@ -73,7 +69,7 @@ if w_id is not None:
     if w_id >= n_top:
         st.caption(f"'{word}' is not among the top {n_top} words, so it is not highlighted in the drawing.")
 
-show(plots.code_length_figure(words, counts, tree.lengths, w_id))
+show_figure(plots.code_length_figure(words, counts, tree.lengths, w_id))
 mean_len = float((tree.lengths * counts).sum() / counts.sum())
 st.caption(f"Average code length per token: {mean_len:.2f} decisions (log2 V = {np.log2(len(vocab)):.2f}).")
 
@@ -94,7 +90,7 @@ else:
     else:
         h = tr.W_in[index[src]]
         steps = word_path(tree, index[tgt], tr.W_out, h)
-        show(plots.path_figure(steps, tgt))
+        show_figure(plots.path_figure(steps, tgt))
         st.dataframe(pd.DataFrame(steps).rename(columns={"z": "z = v'_n . v_in", "p": "p(branch)"}),
                      hide_index=True)
         probs = word_probabilities(tree, tr.W_out, h)
@@ -105,7 +101,7 @@ else:
         st.dataframe(pd.DataFrame({"word": [words[i] for i in best], f"p(w | {src})": probs[best]}),
                      hide_index=True)
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
+with teach():
     st.markdown(
         "**What to notice**\n"
         "- Frequent words sit near the root (short codes); the markers follow the -log2 f(w) line, the "

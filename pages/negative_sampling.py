@@ -15,21 +15,17 @@ from core.config import Loss
 from core.sampling import alias_table, noise_distribution
 from core.train.losses import make_tables
 from core.train.step import draw_negatives, logistic_terms
-from ui.page_helpers import kept, show
-from ui.session import current_corpus, current_run
-from ui.widgets import fig_style  # noqa: F401
+from ui.session import current_run
+from ui.widgets import kept, need, show_figure, teach
 
 st.title("Negative sampling")
 st.caption("Paper section 2.2: instead of a softmax over all V words, each example contrasts the true "
            "word with k noise words drawn from Pn(w).")
 
-loaded = current_corpus()
 run = current_run()
 if run is not None and run.trainer is None:
     run = None
-if loaded is None and run is None:
-    st.info("Choose a corpus on the Home page to see its noise distribution.")
-    st.stop()
+loaded = need("corpus", "see its noise distribution") if run is None else None  # a run has its corpus
 
 corpus = run.trainer.corpus if run is not None else loaded.corpus
 vocab = corpus.vocab
@@ -48,7 +44,7 @@ top = kept(c2.slider, "top words shown", "ns_top", 20, min_value=5, max_value=60
 observed = None
 if run is not None and run.epochs and cfg.loss in (Loss.NS, Loss.NCE):
     observed = run.epochs[-1].negatives
-show(plots.noise_figure(vocab.words, counts, p, observed, top))
+show_figure(plots.noise_figure(vocab.words, counts, p, observed, top))
 if observed is not None:
     st.caption(f"observed: the {int(observed.sum()):,} noise draws of the run's last epoch "
                f"(epoch {run.epochs[-1].epoch + 1}), made with p = {cfg.ns_exponent:g}, whatever the slider says.")
@@ -58,7 +54,7 @@ elif run is not None and cfg.loss not in (Loss.NS, Loss.NCE):
 elif run is not None:
     st.caption("The observed draws appear after the run's first epoch.")
 
-show(plots.exponent_figure(counts, current=p))
+show_figure(plots.exponent_figure(counts, current=p))
 
 # -- one training example -----------------------------------------------------------------------
 st.subheader("One training example and its k negatives")
@@ -115,7 +111,7 @@ else:
     if skipped:
         st.caption(f"{skipped} of the {k} draws hit the centre word itself and were skipped, as word2vec.c does.")
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
+with teach():
     st.markdown(
         "**What to notice**\n"
         "- In the left panel the orange bars (p = 0.75) sit below the blue ones for the top words and above "

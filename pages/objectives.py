@@ -25,7 +25,6 @@ st.markdown("The paper's point in one page: the full softmax (eq. 2) must score 
 
 loaded = session.current_corpus()
 run = session.current_run()
-prefs = st.session_state.setdefault("objectives_prefs", {"centre": None, "context": None, "loss": "ns"})
 
 # -- 1. rows touched ------------------------------------------------------------------------------------
 st.subheader("1. Output rows touched per example")
@@ -34,7 +33,7 @@ if run is not None and run.trainer is not None:
 else:
     vocab = loaded.corpus.vocab if loaded else None
 if vocab is None:
-    widgets.need_corpus()
+    widgets.need("corpus", "see the rows each objective touches", stop=False)
 elif len(vocab) < 2:
     st.info("The vocabulary has fewer than 2 words: load a larger corpus on Home.")
 else:
@@ -47,7 +46,7 @@ else:
         widgets.show_figure(figures.rows_touched_figure(rt), height=420, key="obj_rows")
     with c2:
         st.dataframe(pd.DataFrame({
-            "objective": ["full softmax", "hierarchical softmax", "negative sampling", "NCE"],
+            "objective": [LOSS_LABELS[loss] for loss in rt.by_loss()],
             "rows": [f"{rt.softmax:,.0f}", f"{rt.hs:.2f}", f"{rt.ns:.0f}", f"{rt.nce:.0f}"],
             "rule": ["V", f"Huffman path ({rt.hs_min}-{rt.hs_max})", "k + 1", "k + 1"],
         }), hide_index=True, key="obj_rows_table")
@@ -110,26 +109,23 @@ widgets.live(race_panel, every=2.0)  # light polling: the race measures speed
 
 # -- 3. one update -------------------------------------------------------------------------------------------
 st.subheader("3. One update changes only the rows of the words involved")
-if vocab is None or len(vocab) < 2:
-    st.info("Load a corpus on Home (or train a run) to try one update.", icon=":material/description:")
-else:
+if vocab is None:
+    widgets.need("corpus", "try one update", stop=False)
+elif len(vocab) >= 2:
     words = vocab.words
     index = {w: i for i, w in enumerate(words)}
-    for field, fallback in (("centre", "king" if "king" in index else words[min(10, len(words) - 1)]),
-                            ("context", "queen" if "queen" in index else words[min(20, len(words) - 1)])):
-        if prefs[field] not in index:
-            prefs[field] = fallback
+    for key, fallback in (("obj_centre", "king" if "king" in index else words[min(10, len(words) - 1)]),
+                          ("obj_context", "queen" if "queen" in index else words[min(20, len(words) - 1)])):
+        if widgets.kept_value(key) not in index:
+            widgets.set_kept(key, fallback)
     u1, u2, u3 = st.columns([1, 1, 1.6])
-    with u1:
-        widgets.bound(st.selectbox, "Centre word (the target)", prefs, "centre", prefix="obj", options=words)
-    with u2:
-        widgets.bound(st.selectbox, "Context word (the input row)", prefs, "context", prefix="obj", options=words)
-    with u3:
-        widgets.bound(st.segmented_control, "Objective", prefs, "loss", prefix="obj", options=list(params.LOSSES),
-                      format_func={"ns": "NS", "hs": "HS", "softmax": "softmax", "nce": "NCE"}.get, required=True,
-                      help="NS: negative sampling; HS: hierarchical softmax; softmax: the full softmax; NCE: "
-                           "noise-contrastive estimation.")
-    loss = params.LOSSES[prefs["loss"]]
+    centre = widgets.kept(u1.selectbox, "Centre word (the target)", "obj_centre", options=words)
+    context = widgets.kept(u2.selectbox, "Context word (the input row)", "obj_context", options=words)
+    loss_key = widgets.kept(u3.segmented_control, "Objective", "obj_loss", "ns", options=list(params.LOSSES),
+                            format_func=params.LOSS_SHORT.get, required=True,
+                            help="NS: negative sampling; HS: hierarchical softmax; softmax: the full softmax; "
+                                 "NCE: noise-contrastive estimation.")
+    loss = params.LOSSES[loss_key]
     use_run = (run is not None and run.trainer is not None and Loss(run.trainer.config.loss) == loss)
     if use_run:
         W_in, W_out = run.trainer.W_in, run.trainer.W_out
@@ -142,8 +138,8 @@ else:
                   "at zero, which leaves W_in unchanged in the first update)")
     k = int(session.train_params()["negative"]) or 5
     try:
-        moved = objectives.rows_moved(vocab.counts, W_in, W_out, loss, index[prefs["centre"]],
-                                      index[prefs["context"]], negative=k, alpha=alpha)
+        moved = objectives.rows_moved(vocab.counts, W_in, W_out, loss, index[centre], index[context],
+                                      negative=k, alpha=alpha)
     except ValueError as e:
         st.error(f"Could not apply the update: {e}")
     else:

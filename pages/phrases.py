@@ -24,16 +24,11 @@ from ui.corpora import (
     LoadedCorpus,
     load_file,  # cached read, content digest: what Home uses
 )
-from ui.page_helpers import kept, show
-from ui.session import current_corpus, set_corpus
-from ui.widgets import fig_style  # noqa: F401
+from ui.session import set_corpus
+from ui.widgets import kept, need, show_figure, teach
 
 AUTO_TOKENS = 3_000_000  # corpora up to this size are processed without a button press
 SAMPLE_SENTENCES = 5_000  # sentences scanned for the before/after examples
-
-
-
-
 
 
 def text_source(loaded: LoadedCorpus) -> tuple[str | io.StringIO, str, bool]:
@@ -62,10 +57,7 @@ st.title("Phrases")
 st.caption("Paper section 4: find word pairs that occur together far more often than chance "
            "('new york', 'air canada') and make each one token, so it gets its own vector.")
 
-loaded = current_corpus()
-if loaded is None:
-    st.info("Choose a corpus on the Home page to detect its phrases.")
-    st.stop()
+loaded = need("corpus", "detect its phrases")
 
 st.latex(r"\mathrm{score}(w_i, w_j) = \frac{\mathrm{count}(w_i w_j) - \delta}"
          r"{\mathrm{count}(w_i) \times \mathrm{count}(w_j)} \quad \text{(paper, eq. 6)}")
@@ -99,7 +91,7 @@ if not raw:
 table = model.table()
 st.subheader(f"{len(table):,} phrases found")
 top = sorted(table, key=lambda p: -p.score)[:30]
-show(plots.phrase_figure([p.phrase for p in top], [p.score for p in top], [p.pass_no for p in top], thresholds))
+show_figure(plots.phrase_figure([p.phrase for p in top], [p.score for p in top], [p.pass_no for p in top], thresholds))
 st.dataframe(pd.DataFrame([(p.phrase, p.count, p.score, p.pass_no) for p in table],
                           columns=["phrase", "count", "score", "pass"]), hide_index=True)
 st.dataframe(pd.DataFrame([(s.pass_no, s.threshold, s.tokens_in, s.tokens_out, s.eligible, s.phrase_types,
@@ -143,7 +135,7 @@ if st.button("Use the phrased corpus for training", type="primary"):
     except CorpusError as e:
         st.warning(str(e))
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
+with teach():
     st.markdown(
         "**What to notice**\n"
         "- The top phrases are names and fixed expressions whose parts rarely occur apart; frequent pairs of "

@@ -5,53 +5,41 @@ step (core.train.step.one_example) to this page's own copy of W_in and W_out, th
 products, sigmoids, gradients, the example's loss before and after, exactly which rows changed
 (found by comparing copies) and a heat map of those rows before and after.
 
-Needs no run: the page builds its own small model on sample_corpora/tiny.txt.
+Needs no run: the page builds its own small model on sample_corpora/tiny.txt; a warm start ("after
+N epochs") trains on this thread within the server's limits and a stated cap (ui/step_model.py).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core import plots
-from core.config import Loss, TrainConfig
-from core.corpus import Corpus, read_corpus, read_corpus_text
+from core.config import ConfigError, Loss, TrainConfig
+from core.corpus import Corpus, CorpusError
 from core.train.step import one_example, skipgram_pairs
-from core.train.trainer import Trainer
-from ui.page_helpers import kept, show
-from ui.widgets import fig_style  # noqa: F401
+from ui import step_model, widgets
+from ui.widgets import kept, show_figure, teach
 
-TINY = Path(__file__).resolve().parents[1] / "sample_corpora" / "tiny.txt"
 STATE = "step_state"
 ALPHAS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]
 
 
-
-
-
-
 @st.cache_data(show_spinner=False)
 def tiny_corpus() -> tuple[Corpus, str]:
-    """The tiny teaching corpus (every word kept), or the test fixture's text if it is missing."""
-    if TINY.is_file():
-        return read_corpus(TINY, min_count=1), TINY.name
-    from tests.app_fixtures import small_text
-
-    return read_corpus_text(small_text(), min_count=1), "built-in fallback text"
+    """The tiny teaching text shipped in sample_corpora/ (every word kept)."""
+    return step_model.tiny_corpus(), step_model.TINY.name
 
 
 def build(settings: tuple) -> dict:
-    """A fresh model for these settings: W_in, W_out and the loss tables from the real Trainer."""
+    """A fresh model for these settings: W_in, W_out and the loss tables from the real Trainer, warmed
+    within this server's limits and the page's cap (ui/step_model.py)."""
     loss, k, dim, window, seed, warm = settings
     corpus, _ = tiny_corpus()
     cfg = TrainConfig(size=dim, loss=Loss[loss], negative=k, window=window, sample=0.0, min_count=1,
-                      threads=1, seed=seed, epochs=max(1, warm), compute_loss=False)
-    tr = Trainer(corpus, cfg)
-    if warm:
-        tr.train()
+                      threads=1, seed=seed, compute_loss=False)
+    tr = step_model.warm_trainer(corpus, cfg, warm)
     return {"settings": settings, "W_in": tr.W_in.copy(), "W_out": tr.W_out.copy(), "tables": tr.tables,
             "pairs": skipgram_pairs(corpus.offsets, window), "cursor": 0, "rng": seed + 1, "history": [],
             "report": None}
@@ -73,7 +61,11 @@ st.title("Step by step")
 st.caption("One skip-gram training example at a time on a tiny text, with the real compiled update: "
            "the context word's input vector predicts the centre word.")
 
-corpus, corpus_name = tiny_corpus()
+try:
+    corpus, corpus_name = tiny_corpus()
+except (CorpusError, OSError) as e:  # an install without sample_corpora/tiny.txt
+    st.error(f"The teaching text could not be read: {e}")
+    st.stop()
 vocab = corpus.vocab
 words = vocab.words
 
@@ -85,7 +77,10 @@ dim = kept(c[2].slider, "dimensions D", "step_dim", 8, min_value=2, max_value=24
 window = kept(c[3].slider, "window", "step_window", 2, min_value=1, max_value=5)
 c = st.columns(2)
 alpha = kept(c[0].select_slider, "learning rate alpha", "step_alpha", 0.025, options=ALPHAS)
-warm = kept(c[1].segmented_control, "start from", "step_warm", 0, options=[0, 5, 50],
+warm_choices = step_model.warm_choices()
+if widgets.kept_value("step_warm", 0) not in warm_choices:  # e.g. kept from before a hosted epoch cap
+    widgets.set_kept("step_warm", 0)
+warm = kept(c[1].segmented_control, "start from", "step_warm", 0, options=warm_choices,
             format_func=lambda e: "initial weights" if e == 0 else f"after {e} epochs",
             help="initial weights: W_in random, W_out zero (word2vec.c); or train that many epochs first")
 warm = warm or 0  # a segmented control can be deselected
@@ -95,7 +90,11 @@ state = st.session_state.get(STATE)
 b = st.columns([1, 1, 1, 3])
 reset = b[2].button("Reset")
 if state is None or state["settings"] != settings or reset:
-    state = build(settings)
+    try:
+        state = build(settings)
+    except ConfigError as e:
+        st.error(f"Could not build the model: {e}")
+        st.stop()
     st.session_state[STATE] = state
     step(state, alpha)
 if b[0].button("Next example", type="primary"):
@@ -169,7 +168,7 @@ labels += [f"W_out[{words[i]}]" if loss == "NS" else f"W_out[node {i}]" for i in
 before = np.vstack([rep.in_before, rep.out_before]) if labels else np.zeros((0, dim))
 after = np.vstack([rep.in_after, rep.out_after]) if labels else np.zeros((0, dim))
 if labels:
-    show(plots.step_heatmap_figure(before, after, labels))
+    show_figure(plots.step_heatmap_figure(before, after, labels))
 
 hist = np.array(state["history"])
 if len(hist) > 1:
@@ -177,7 +176,7 @@ if len(hist) > 1:
                "words; what falls is the after-value relative to the before-value)")
     st.line_chart(pd.DataFrame(hist, columns=["before", "after"]), height=180)
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
+with teach():
     st.markdown(
         "**What to notice**\n"
         "- Only the rows in the table move: one row of W_in and k + 1 rows of W_out (or the path's inner "

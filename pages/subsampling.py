@@ -12,9 +12,8 @@ import streamlit as st
 
 from core import plots
 from core.config import SubsampleFormula
-from ui.page_helpers import kept, show
-from ui.session import current_corpus, current_run
-from ui.widgets import fig_style  # noqa: F401
+from ui.session import current_run
+from ui.widgets import kept, need, show_figure, teach
 
 T_CHOICES = [0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
@@ -22,13 +21,10 @@ st.title("Subsampling of frequent words")
 st.caption("Paper section 2.3: each occurrence of a word w is discarded with a probability that grows "
            "with its frequency f(w), so 'the' and 'of' stop dominating the training pairs.")
 
-loaded = current_corpus()
 run = current_run()
 if run is not None and run.trainer is None:
     run = None
-if loaded is None and run is None:
-    st.info("Choose a corpus on the Home page to see which of its words subsampling drops.")
-    st.stop()
+loaded = need("corpus", "see which words subsampling drops") if run is None else None  # a run has its corpus
 
 vocab = run.trainer.vocab if run is not None else loaded.corpus.vocab
 cfg = run.trainer.config if run is not None else None
@@ -52,7 +48,7 @@ if last is not None:
     seen = last.seen.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         observed_drop = np.where(seen > 0, 1.0 - last.kept / seen, np.nan)
-show(plots.subsampling_figure(vocab.words, counts, t, observed_drop, cfg.sample if cfg else None))
+show_figure(plots.subsampling_figure(vocab.words, counts, t, observed_drop, cfg.sample if cfg else None))
 if last is not None:
     formula = "paper" if cfg.subsample_formula == SubsampleFormula.PAPER else "word2vec.c"
     st.caption(f"observed: 1 - kept/seen for every word in epoch {last.epoch + 1} of the run "
@@ -85,7 +81,7 @@ if observed_drop is not None:
     table[f"observed drop (t={cfg.sample:g})"] = observed_drop[:n_show]
 st.dataframe(table, hide_index=True)
 
-with st.expander("What to notice, and where word2vec.c, gensim and the paper differ", icon=":material/school:"):
+with teach():
     st.markdown(
         "**What to notice**\n"
         "- Words rarer than t (left of the dashed line) are never dropped by either formula.\n"

@@ -62,64 +62,70 @@ with settings, st.container(border=True):
                "change any of them before you start.")
 
 # -- parameters -----------------------------------------------------------------------------------------
-b = widgets.bound
+
+
+def b(widget, label: str, field: str, **kwargs):
+    """A widget showing params[field] (the session's Train parameters, which presets also fill)."""
+    return widgets.kept(widget, label, f"train_{field}", store=params, field=field, **kwargs)
+
+
 with settings, st.container(border=True):
     c1, c2, c3, c4 = st.columns(4, gap="medium")
     with c1:
         st.markdown("**Model**")
-        b(st.radio, "Architecture", params, "architecture", prefix="train", options=list(param_names.ARCHITECTURES),
+        b(st.radio, "Architecture", "architecture", options=list(param_names.ARCHITECTURES),
           format_func=param_names.ARCH_LABELS.get, horizontal=True,
           help="Skip-gram predicts each context word from the centre word; CBOW predicts the centre "
                "word from the mean of its context (paper section 2).")
-        b(st.selectbox, "Loss (output layer)", params, "loss", prefix="train", options=list(param_names.LOSSES),
+        b(st.selectbox, "Loss (output layer)", "loss", options=list(param_names.LOSSES),
           format_func=param_names.LOSS_KEY_LABELS.get,
           help="Negative sampling (eq. 4), hierarchical softmax (eq. 3), the full softmax (eq. 2, O(V) per "
                "example) or noise-contrastive estimation.")
-        b(st.number_input, "Vector size D", params, "size", prefix="train", min_value=1,
+        b(st.number_input, "Vector size D", "size", min_value=1,
           max_value=limits.max_size or 1000, step=10)
-        b(st.number_input, "Window (max)", params, "window", prefix="train", min_value=1, max_value=50, step=1,
+        b(st.number_input, "Window (max)", "window", min_value=1, max_value=50, step=1,
           help="Each position draws its effective window uniformly in 1..window (word2vec.c), so near "
                "words count more.")
     with c2:
         st.markdown("**Sampling**")
-        b(st.number_input, "Negatives k", params, "negative", prefix="train", min_value=0, max_value=100, step=1,
+        b(st.number_input, "Negatives k", "negative", min_value=0, max_value=100, step=1,
           help="Noise words per example for NS and NCE (paper: 5-20 for small data, 2-5 for large).")
-        b(st.number_input, "Noise exponent p", params, "ns_exponent", prefix="train", min_value=0.0, max_value=2.0,
+        b(st.number_input, "Noise exponent p", "ns_exponent", min_value=0.0, max_value=2.0,
           step=0.05, format="%.2f", help="Pn(w) = U(w)^p / Z; the paper found p = 3/4 best.")
-        b(st.text_input, "Subsampling threshold t", params, "sample", prefix="train",
+        b(st.text_input, "Subsampling threshold t", "sample",
           to_widget=as_text,
           help="Frequent words are dropped at random; 0 disables. word2vec.c default 1e-3, the paper used 1e-5.")
-        b(st.radio, "Subsampling formula", params, "subsample_formula", prefix="train", options=["c", "paper"],
+        b(st.radio, "Subsampling formula", "subsample_formula", options=["c", "paper"],
           format_func={"c": "word2vec.c", "paper": "paper"}.get, horizontal=True,
           help="word2vec.c keeps a word with sqrt(t/f) + t/f, the paper's eq. 5 with sqrt(t/f).")
-        b(st.checkbox, "Shared negatives", params, "shared_negatives", prefix="train",
+        b(st.checkbox, "Shared negatives", "shared_negatives",
           help="Skip-gram: draw the k noise words once per window instead of per pair (faster, pWord2Vec).")
     with c3:
         st.markdown("**Schedule**")
-        b(st.number_input, "Epochs", params, "epochs", prefix="train", min_value=1, max_value=limits.max_epochs or 1000,
+        b(st.number_input, "Epochs", "epochs", min_value=1, max_value=limits.max_epochs or 1000,
           step=1)
-        b(st.text_input, "Start learning rate alpha", params, "alpha", prefix="train",
+        b(st.text_input, "Start learning rate alpha", "alpha",
           to_widget=as_text,
           convert=lambda v: None if not str(v).strip() else str(v).strip(),
           placeholder="blank: 0.025 skip-gram, 0.05 CBOW",
           help="Falls linearly to alpha x 1e-4 by the end of training (word2vec.c).")
-        b(st.number_input, "Min count", params, "min_count", prefix="train", min_value=1, max_value=100_000, step=1,
+        b(st.number_input, "Min count", "min_count", min_value=1, max_value=100_000, step=1,
           help="Words rarer than this get no vector. Changing it re-reads the vocabulary (cached).")
         b(st.number_input, "Threads (0 = all cores)" if limits.max_threads is None else
-          f"Threads (0 = the most allowed, {limits.max_threads})", params, "threads", prefix="train", min_value=0,
+          f"Threads (0 = the most allowed, {limits.max_threads})", "threads", min_value=0,
           max_value=limits.max_threads or 64, step=1, to_widget=lambda v: 0 if v is None else int(v),
           convert=lambda v: None if int(v) == 0 else int(v),
           help=f"This machine has {CORES} core(s). A seed with 1 thread is bit-exact; more threads race (Hogwild).")
-        b(st.number_input, "Seed", params, "seed", prefix="train", min_value=0, max_value=2**31 - 1, step=1)
+        b(st.number_input, "Seed", "seed", min_value=0, max_value=2**31 - 1, step=1)
     with c4:
         st.markdown("**Recording**")
-        b(st.checkbox, "Exact loss", params, "compute_loss", prefix="train",
+        b(st.checkbox, "Exact loss", "compute_loss",
           help="Accumulates the float64 loss of every example (a little slower).")
-        b(st.number_input, "Snapshot top-N words per epoch", params, "snapshot_topn", prefix="train", min_value=0,
+        b(st.number_input, "Snapshot top-N words per epoch", "snapshot_topn", min_value=0,
           max_value=limits.max_snapshot or 20_000, step=100,
           help="Copies of the N most frequent words' vectors after every epoch, for the Embeddings page's "
                "epoch slider.")
-        b(st.checkbox, "Race all four objectives", params, "race", prefix="train",
+        b(st.checkbox, "Race all four objectives", "race",
           help="Start NS, HS, full softmax and NCE one after another with these parameters (Objectives page).")
 
 problem = None
@@ -204,7 +210,7 @@ def loss_panel() -> None:
     others = [figures.loss_series(r) for r in session.runs() if r.id in chosen_ids]
     if not run.config.compute_loss:
         st.caption("This run does not compute the loss (*Exact loss* was off).")
-    widgets.show_figure(figures.loss_figure(cur, others), height=430, key="train_loss")
+    widgets.show_figure(figures.loss_figure(cur, others), height=430, key="train_loss_chart")
 
 
 def lr_panel() -> None:
@@ -213,7 +219,7 @@ def lr_panel() -> None:
     cfg = run.trainer.config if (run is not None and run.trainer is not None) else None
     if cfg is not None:
         widgets.show_figure(figures.lr_figure(cfg.alpha, cfg.min_alpha, cfg.epochs, figures.loss_series(run)),
-                            height=430, key="train_lr")
+                            height=430, key="train_lr_chart")
 
 
 def live_panels() -> None:
@@ -243,7 +249,7 @@ with top:
         st.multiselect("Compare with earlier runs (dotted)", list(by_id), key="_train_overlay_w",
                        format_func=lambda i: widgets.run_label(by_id[i]), on_change=_overlay_changed)
 
-with widgets.teach():
+with widgets.teach("Learn more: the formula and what to notice"):
     st.markdown("**Skip-gram objective** (paper eq. 1): maximise the average log probability of the context "
                 "words $w_{t+j}$ around each word $w_t$:")
     st.latex(r"\frac{1}{T}\sum_{t=1}^{T}\ \sum_{-c\le j\le c,\ j\ne 0} \log p(w_{t+j}\mid w_t)")

@@ -30,43 +30,8 @@ LOADED_KEY = "loaded_vectors"  # dict name -> Vectors (shared read-only objects 
 HOSTED_KEEP = 3  # sets one session keeps when hosted (the oldest is dropped first)
 SOURCES = {"upload": "Upload a file", "folder": "This server's vector sets", "path": "A path on this computer"}
 limits = hosted.settings()
-prefs = st.session_state.setdefault("vectors_prefs", {})
-for _k, _v in {"source": "run", "word": "", "topn": 10, "path": "", "limit": 0, "load_from": "upload",
-               "folder_file": None}.items():
-    prefs.setdefault(_k, _v)
 loaded_sets: dict[str, Vectors] = st.session_state.setdefault(LOADED_KEY, {})
-
-
-# -- URL: ?word=&topn=&set= ---------------------------------------------------------------------------
-def _from_url() -> None:
-    """Take the URL's query when it differs from what this page last wrote (a shared link, or
-    the first visit); the page's own writes come back unchanged and are ignored."""
-    written = prefs.get("_url", {})
-    url = {k: st.query_params[k] for k in ("word", "topn", "set") if k in st.query_params}
-    for k, v in url.items():
-        if written.get(k) == v:
-            continue
-        if k == "word":
-            prefs["word"] = v.strip()
-        elif k == "topn":
-            try:
-                prefs["topn"] = min(100, max(1, int(v)))
-            except ValueError:
-                pass
-        elif k == "set" and vector_sets is not None and v in vector_sets.folder_files():
-            prefs["pending_set"] = v
-
-
-def _to_url(source: str) -> None:
-    values = {"word": prefs["word"].strip(), "topn": str(int(prefs["topn"]))}
-    if source.startswith("folder:"):
-        values["set"] = source.removeprefix("folder:")
-    for k in ("word", "topn", "set"):
-        if values.get(k):
-            st.query_params[k] = values[k]
-        elif k in st.query_params:
-            del st.query_params[k]
-    prefs["_url"] = values
+kept = widgets.kept
 
 
 def _keep(key: str, vset) -> None:
@@ -75,15 +40,16 @@ def _keep(key: str, vset) -> None:
     loaded_sets[key] = vset.vectors
     while limits.hosted and len(loaded_sets) > HOSTED_KEEP:
         loaded_sets.pop(next(iter(loaded_sets)))
-    prefs["source"] = key
+    widgets.set_kept("vectors_source", key)
 
 
-_from_url()
 st.title("Vectors")
 
 # -- load ----------------------------------------------------------------------------------------------
-if prefs.get("pending_set") and vector_sets is not None:  # ?set=NAME: a shared link to a folder file
-    name = prefs.pop("pending_set")
+# ?set=NAME: a shared link to a file of the server's folder, loaded on arrival (?word= and ?topn= are
+# the kept widgets' URL keys below)
+name = st.query_params.get("set")
+if name and f"folder:{name}" not in loaded_sets and name in vector_sets.folder_files():
     try:
         _keep(f"folder:{name}", vector_sets.load_from_folder(name))
     except vector_sets.VectorSetError as e:
@@ -93,12 +59,12 @@ with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared
                  expanded=not session.runs(), icon=":material/upload_file:"):
     server_files = vector_sets.folder_files()
     ways = ["upload"] + (["folder"] if server_files else []) + ([] if limits.hosted else ["path"])
-    if prefs["load_from"] not in ways:
-        prefs["load_from"] = ways[0]
+    if widgets.kept_value("vectors_load_from", ways[0]) not in ways:
+        widgets.set_kept("vectors_load_from", ways[0])
+    how = ways[0]
     if len(ways) > 1:
-        widgets.bound(st.segmented_control, "Load from", prefs, "load_from", prefix="vectors", options=ways,
-                      format_func=SOURCES.get, required=True, label_visibility="collapsed")
-    how = prefs["load_from"]
+        how = kept(st.segmented_control, "Load from", "vectors_load_from", ways[0], options=ways,
+                   format_func=SOURCES.get, required=True, label_visibility="collapsed")
     up = None
     if how == "upload":
         mb = hosted.upload_limit_mb(limits)
@@ -107,33 +73,34 @@ with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared
                               help="word2vec binary or text (as word2vec.c and gensim write them), or this "
                                    "app's .npz. Files are parsed, never unpickled.")
     elif how == "folder":
-        if prefs["folder_file"] not in server_files:
-            prefs["folder_file"] = server_files[0]
-        widgets.bound(st.selectbox, "Vector set", prefs, "folder_file", prefix="vectors", options=server_files,
-                      help="Files the operator of this server provides; loaded once and shared by every "
-                           "visitor. Folders prepared with `python -m core prepare` open memory-mapped in "
-                           "about a second, whatever their size.")
+        if widgets.kept_value("vectors_folder_file") not in server_files:
+            widgets.set_kept("vectors_folder_file", server_files[0])
+        folder_file = kept(st.selectbox, "Vector set", "vectors_folder_file", options=server_files,
+                           help="Files the operator of this server provides; loaded once and shared by every "
+                                "visitor. Folders prepared with `python -m core prepare` open memory-mapped "
+                                "in about a second, whatever their size.")
     else:
-        widgets.bound(st.text_input, "Path of a vector file on this computer", prefs, "path",
-                      prefix="vectors", placeholder="/data/GoogleNews-vectors-negative300.bin",
-                      help="A word2vec .bin/.txt or .npz file, or a folder prepared with `python -m core "
-                           "prepare` (memory-mapped: opened whole, the word limit does not apply).")
+        path = kept(st.text_input, "Path of a vector file on this computer", "vectors_path", "",
+                    placeholder="/data/GoogleNews-vectors-negative300.bin",
+                    help="A word2vec .bin/.txt or .npz file, or a folder prepared with `python -m core "
+                         "prepare` (memory-mapped: opened whole, the word limit does not apply).")
+    limit = 0
     if how != "folder":
-        widgets.bound(st.number_input, "Read only the first N words (0 = all)", prefs, "limit",
-                      prefix="vectors", min_value=0, max_value=10_000_000, step=10_000,
-                      help="Files list the most frequent words first; 200,000 is plenty for exploring.")
+        limit = kept(st.number_input, "Read only the first N words (0 = all)", "vectors_limit", 0, min_value=0,
+                     max_value=10_000_000, step=10_000,
+                     help="Files list the most frequent words first; 200,000 is plenty for exploring.")
     if st.button("Load vectors", key="vectors_load", icon=":material/upload_file:"):
-        limit = int(prefs["limit"]) or None
+        limit = int(limit) or None
         try:
             if how == "upload":
                 if up is None:
                     raise vector_sets.VectorSetError("choose a file to upload")
                 vset, key = vector_sets.load_upload(up, limit), f"file:{up.name}"
             elif how == "folder":
-                vset = vector_sets.load_from_folder(prefs["folder_file"])
+                vset = vector_sets.load_from_folder(folder_file)
                 key = f"folder:{vset.name}"
             else:
-                vset = vector_sets.load_path(prefs["path"], limit)
+                vset = vector_sets.load_path(path, limit)
                 key = f"file:{vset.name}"
         except (vector_sets.VectorSetError, ValueError, OSError) as e:
             st.error(f"Could not load the vectors: {e}")
@@ -151,34 +118,33 @@ options = (["run"] if run is not None else []) + list(loaded_sets)
 if not options:
     st.info("No vectors yet: train a run on **Train**, or load a vector file above.", icon=":material/explore:")
     st.stop()
-if prefs["source"] not in options:
-    prefs["source"] = options[0]
+if widgets.kept_value("vectors_source") not in options:
+    widgets.set_kept("vectors_source", options[0])
 labels = {"run": f"run #{run.id}: {run.name}" if run is not None else "run"}
 labels.update({k: f"server: {k.removeprefix('folder:')}" if k.startswith("folder:") else
                f"file: {k.removeprefix('file:')}" for k in loaded_sets})
-widgets.bound(st.radio, "Vectors to search", prefs, "source", prefix="vectors", options=options,
-              format_func=labels.get, horizontal=True)
-vecs: Vectors | None = run.vectors if prefs["source"] == "run" and run is not None else \
-    loaded_sets.get(prefs["source"])
+source = kept(st.radio, "Vectors to search", "vectors_source", options=options, format_func=labels.get,
+              horizontal=True)
+if source.startswith("folder:"):  # the set's name in the URL, so the address can be shared
+    st.query_params["set"] = source.removeprefix("folder:")
+elif "set" in st.query_params:
+    del st.query_params["set"]
+vecs: Vectors | None = run.vectors if source == "run" and run is not None else loaded_sets.get(source)
 if vecs is None:
     st.info("This run has no vectors yet: wait for it to start.")
     st.stop()
 st.caption(f"{len(vecs):,} words x {vecs.dim} dimensions"
-           + (" — the run is still training: results change as it learns." if prefs["source"] == "run"
+           + (" — the run is still training: results change as it learns." if source == "run"
               and run is not None and run.running else ""))
 
 # -- nearest neighbours --------------------------------------------------------------------------------
 st.subheader("Nearest neighbours (cosine similarity)")
-if not prefs["word"]:
-    prefs["word"] = next((w for w in ("king", "paris", "france", "good") if w in vecs),
-                         vecs.words[min(50, len(vecs) - 1)])
+first_word = next((w for w in ("king", "paris", "france", "good") if w in vecs), vecs.words[min(50, len(vecs) - 1)])
+if widgets.kept_value("vectors_word") == "":  # an emptied box shows an example again
+    widgets.set_kept("vectors_word", first_word)
 n1, n2 = st.columns([3, 1])
-with n1:
-    widgets.bound(st.text_input, "Word", prefs, "word", prefix="vectors")
-with n2:
-    widgets.bound(st.number_input, "How many", prefs, "topn", prefix="vectors", min_value=1, max_value=100, step=1)
-query = prefs["word"].strip()
-_to_url(prefs["source"])
+query = kept(n1.text_input, "Word", "vectors_word", first_word, url="word").strip()
+topn = kept(n2.number_input, "How many", "vectors_topn", 10, url="topn", min_value=1, max_value=100, step=1)
 approximate = vector_sets.search_mode(vecs)
 index_note = vector_sets.index_hint(vecs)
 if index_note:
@@ -187,7 +153,7 @@ if query:
     try:
         word = vecs.words[vecs.id_ci(query)]
         started = time.perf_counter()
-        result = vecs.most_similar(word, topn=int(prefs["topn"]), approximate=approximate)
+        result = vecs.most_similar(word, topn=int(topn), approximate=approximate)
         seconds = time.perf_counter() - started
     except UnknownWordError:
         close = [w for w in vecs.words[:200_000] if w.startswith(query.lower()[:3])][:8]
@@ -209,9 +175,7 @@ if query:
 
 # -- export --------------------------------------------------------------------------------------------
 st.subheader("Export the current run")
-if run is None or run.trainer is None:
-    st.info("No run to export yet: train one on **Train**.", icon=":material/save:")
-else:
+if widgets.need("vectors", "export them", stop=False) is not None:
     rv = run.vectors
     base = f"w2v-run{run.id}"
     if run.running:

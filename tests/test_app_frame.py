@@ -75,18 +75,21 @@ def test_frame_lists_every_page_in_order_with_its_url_path():
     assert [(f, u) for f, _, u, _ in _pages_table()] == expected
 
 
-def test_navigation_registers_every_existing_page():
+def test_every_listed_page_exists_and_opens_in_the_frame():
     at = app()
     no_exception(at)
-    registered = {Path(info["script_path"]).resolve(): info.get("url_pathname")
-                  for info in at._registered_pages.values()}
-    for file, _, url, _ in _pages_table():
-        path = (ROOT / file).resolve()
-        if path.is_file():
-            assert path in registered, file
-            assert registered[path] == url, (file, registered[path])
-        else:
-            assert path not in registered
+    for file, title, _, _ in _pages_table():
+        assert (ROOT / file).is_file(), file
+        at.switch_page(file).run()
+        no_exception(at)
+        assert at.title, f"{file} ({title}) drew no title"
+
+
+def test_a_missing_page_file_is_an_error(tmp_path):
+    # the frame alone, without its pages/ folder: the navigation must refuse, not drop the pages
+    (tmp_path / "app.py").write_text(Path(APP).read_text(encoding="utf-8"), encoding="utf-8")
+    at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=60).run()
+    assert at.exception and "pages/home.py" in at.exception[0].value
 
 
 @pytest.mark.parametrize("page", MY_PAGES)
@@ -129,7 +132,7 @@ def test_sidebar_shows_run_and_large_text_changes_fonts(run):
 # -- Home ---------------------------------------------------------------------------------------------------
 def test_home_loads_a_sample_corpus():
     at = app()
-    at.selectbox(key="_home_sample").set_value("tiny").run()
+    at.selectbox(key="home_sample").set_value("tiny").run()
     at.button(key="home_load_sample").click().run()
     no_exception(at)
     loaded = at.session_state["corpus"]
@@ -140,7 +143,7 @@ def test_home_loads_a_sample_corpus():
 
 
 def _upload(at: AppTest, name: str, data: bytes, mime: str = "text/plain") -> AppTest:
-    at.segmented_control(key="_home_source").set_value("Upload a file").run()
+    at.segmented_control(key="home_source").set_value("Upload a file").run()
     at.file_uploader(key="home_upload").set_value((name, data, mime)).run()
     at.button(key="home_load_upload").click().run()
     return at
@@ -181,7 +184,7 @@ def test_home_good_gz_upload_and_rare_words():
 def test_home_path_is_hidden_when_hosted(monkeypatch, tmp_path):
     monkeypatch.setenv("W2V_HOSTED", "1")
     at = app()
-    assert "File on this computer" not in at.segmented_control(key="_home_source").options
+    assert "File on this computer" not in at.segmented_control(key="home_source").options
     with pytest.raises(corpora.CorpusError, match="disabled"):
         corpora.load_path(str(tmp_path / "x.txt"))
 
@@ -190,12 +193,12 @@ def test_home_local_path(tmp_path):
     f = tmp_path / "c.txt"
     f.write_text("one two three two three three\n" * 10, encoding="utf-8")
     at = app()
-    at.segmented_control(key="_home_source").set_value("File on this computer").run()
-    at.text_input(key="_home_path").set_value(str(tmp_path / "missing.txt")).run()
+    at.segmented_control(key="home_source").set_value("File on this computer").run()
+    at.text_input(key="home_path").set_value(str(tmp_path / "missing.txt")).run()
     at.button(key="home_load_path").click().run()
     assert any("no such file" in e for e in errors(at))
-    at.text_input(key="_home_path").set_value(str(f)).run()
-    at.number_input(key="_home_min_count").set_value(1).run()
+    at.text_input(key="home_path").set_value(str(f)).run()
+    at.number_input(key="home_min_count").set_value(1).run()
     at.button(key="home_load_path").click().run()
     no_exception(at)
     assert len(at.session_state["corpus"].corpus.vocab) == 3
@@ -204,23 +207,23 @@ def test_home_local_path(tmp_path):
 # -- Train ----------------------------------------------------------------------------------------------------
 def test_train_rejected_parameters_show_one_line_and_disable_start():
     at = app({"corpus": small_corpus()}, "pages/train.py")
-    at.number_input(key="_train_negative").set_value(0).run()
+    at.number_input(key="train_negative").set_value(0).run()
     no_exception(at)
     assert any("needs negative >= 1" in e for e in errors(at)), errors(at)
     assert at.button(key="train_start").disabled
-    at.number_input(key="_train_negative").set_value(5).run()
-    at.text_input(key="_train_alpha").set_value("fast").run()
+    at.number_input(key="train_negative").set_value(5).run()
+    at.text_input(key="train_alpha").set_value("fast").run()
     assert any("invalid parameter" in e for e in errors(at)), errors(at)
-    at.text_input(key="_train_alpha").set_value("").run()
+    at.text_input(key="train_alpha").set_value("").run()
     assert not errors(at) and not at.button(key="train_start").disabled
 
 
 def test_train_params_survive_leaving_the_page():
     at = app({"corpus": small_corpus()}, "pages/train.py")
-    at.number_input(key="_train_size").set_value(42).run()
+    at.number_input(key="train_size").set_value(42).run()
     at.switch_page("pages/home.py").run()
     at.switch_page("pages/train.py").run()
-    assert at.number_input(key="_train_size").value == 42
+    assert at.number_input(key="train_size").value == 42
     assert at.session_state["train_params"]["size"] == 42
 
 
@@ -232,8 +235,8 @@ def test_train_preset_fills_parameters():
     p = at.session_state["train_params"]
     assert p["race"] is True and p["size"] == 50
     assert at.session_state["corpus"].name.startswith("small_world (first 40,000")
-    assert at.checkbox(key="_train_race").value is True
-    at.number_input(key="_train_epochs").set_value(1).run()  # the user may change a preset's values
+    assert at.checkbox(key="train_race").value is True
+    at.number_input(key="train_epochs").set_value(1).run()  # the user may change a preset's values
     assert at.session_state["train_params"]["epochs"] == 1
 
 
@@ -241,10 +244,10 @@ def test_train_preset_fills_parameters():
 def test_vectors_neighbours_unknown_word_and_export(run):
     at = app({"corpus": small_corpus(), "runs": [run]}, "pages/vectors.py")
     assert at.dataframe, "neighbour table"
-    at.text_input(key="_vectors_word").set_value("zebra").run()
+    at.text_input(key="vectors_word").set_value("zebra").run()
     no_exception(at)
     assert any("not in the vocabulary" in e for e in errors(at))
-    at.text_input(key="_vectors_word").set_value("King").run()  # case-insensitive fallback
+    at.text_input(key="vectors_word").set_value("King").run()  # case-insensitive fallback
     assert not errors(at)
     assert len(at.get("download_button")) == 5
 
@@ -271,7 +274,7 @@ def test_vectors_upload_good_and_malformed(run):
 def test_objectives_update_demo_for_every_loss(run):
     at = app({"corpus": small_corpus(), "runs": [run]}, "pages/objectives.py")
     for loss in ("ns", "hs", "softmax", "nce"):
-        at.segmented_control(key="_obj_loss").set_value(loss).run()
+        at.segmented_control(key="obj_loss").set_value(loss).run()
         no_exception(at)
         assert not errors(at)
         changed = next(m for m in at.metric if m.label == "W_in rows changed").value

@@ -32,7 +32,7 @@ def train_page(**state) -> AppTest:
 
 def set_params(at: AppTest, **values) -> None:
     for field, value in values.items():
-        at.number_input(key=f"_train_{field}").set_value(value)
+        at.number_input(key=f"train_{field}").set_value(value)
     at.run()
 
 

@@ -136,7 +136,7 @@ def test_secrets_table_is_read_and_the_environment_wins(monkeypatch):
     # through Streamlit's own st.secrets (AppTest installs them for the script run)
     at = app(None, "pages/train.py", secrets=secrets)
     no_exception(at)
-    assert at.number_input(key="_train_epochs").max == 3
+    assert at.number_input(key="train_epochs").max == 3
 
 
 # -- paths typed by a user are refused -----------------------------------------------------------
@@ -144,19 +144,17 @@ def test_hosted_refuses_a_path_typed_by_a_user(hosted_env, tmp_path):
     corpus_file = tmp_path / "c.txt"
     corpus_file.write_text("one two three\n" * 20, encoding="utf-8")
     vec_file = vector_file(tmp_path / "v.bin")
-    home = app({"home_prefs": {"source": "File on this computer", "sample": "small_world",
-                               "path": str(corpus_file), "min_count": 1}})
+    # a session whose kept widgets chose a local file before the server was hosted
+    home = app({"home_source": "File on this computer", "home_path": str(corpus_file), "home_min_count": 1})
     no_exception(home)
-    assert "File on this computer" not in home.segmented_control(key="_home_source").options
-    assert not [t for t in home.text_input if t.key == "_home_path"]
+    assert "File on this computer" not in home.segmented_control(key="home_source").options
+    assert not [t for t in home.text_input if t.key == "home_path"]
     with pytest.raises(corpora.CorpusError, match="disabled"):
         corpora.load_path(str(corpus_file))
 
-    prefs = {"source": "run", "word": "", "topn": 10, "path": str(vec_file), "limit": 0, "load_from": "path",
-             "folder_file": None}
-    at = app({"vectors_prefs": prefs}, "pages/vectors.py")
+    at = app({"vectors_load_from": "path", "vectors_path": str(vec_file)}, "pages/vectors.py")
     no_exception(at)
-    assert not [t for t in at.text_input if t.key == "_vectors_path"], "no path input when hosted"
+    assert not [t for t in at.text_input if t.key == "vectors_path"], "no path input when hosted"
     at.button(key="vectors_load").click().run()
     no_exception(at)
     assert any("choose a file to upload" in e for e in errors(at)), errors(at)
@@ -172,7 +170,7 @@ def test_hosted_over_size_uploads_are_rejected_with_a_message(hosted_env, tmp_pa
     hosted_env.setenv("W2V_MAX_UPLOAD_MB", "1")
     big = b"word " * 300_000  # 1.4 MB
     at = app()
-    at.segmented_control(key="_home_source").set_value("Upload a file").run()
+    at.segmented_control(key="home_source").set_value("Upload a file").run()
     at.file_uploader(key="home_upload").set_value(("big.txt", big, "text/plain")).run()
     at.button(key="home_load_upload").click().run()
     no_exception(at)
@@ -242,9 +240,9 @@ def test_hosted_vectors_page_offers_the_folder_by_name_and_shares_it(hosted_env,
     hosted_env.setenv("W2V_VECTORS_DIR", str(vectors_dir))
     a = app({}, "pages/vectors.py")
     no_exception(a)
-    a.segmented_control(key="_vectors_load_from").set_value("folder").run()
-    assert a.selectbox(key="_vectors_folder_file").options == ["alias.bin", "small.bin"]
-    a.selectbox(key="_vectors_folder_file").set_value("small.bin").run()
+    a.segmented_control(key="vectors_load_from").set_value("folder").run()
+    assert a.selectbox(key="vectors_folder_file").options == ["alias.bin", "small.bin"]
+    a.selectbox(key="vectors_folder_file").set_value("small.bin").run()
     a.button(key="vectors_load").click().run()
     no_exception(a)
     assert a.success and not errors(a), errors(a)
@@ -254,7 +252,7 @@ def test_hosted_vectors_page_offers_the_folder_by_name_and_shares_it(hosted_env,
     no_exception(b)
     shared = a.session_state["loaded_vectors"]["folder:small.bin"]
     assert b.session_state["loaded_vectors"]["folder:small.bin"] is shared
-    assert b.text_input(key="_vectors_word").value == "queen"
+    assert b.text_input(key="vectors_word").value == "queen"
     assert len(b.dataframe[0].value) == 3
     # a link naming a file outside the folder loads nothing
     c = app({}, "pages/vectors.py", query={"set": "../secret.bin"})
@@ -266,14 +264,14 @@ def test_vectors_page_reads_and_writes_its_query_in_the_url():
     run = small_run()
     at = app({"corpus": small_corpus(), "runs": [run]}, "pages/vectors.py", query={"word": "queen", "topn": "4"})
     no_exception(at)
-    assert at.text_input(key="_vectors_word").value == "queen"
-    assert at.number_input(key="_vectors_topn").value == 4
+    assert at.text_input(key="vectors_word").value == "queen"
+    assert at.number_input(key="vectors_topn").value == 4
     assert len(at.dataframe[0].value) == 4
-    at.text_input(key="_vectors_word").set_value("paris").run()
-    at.number_input(key="_vectors_topn").set_value(6).run()
+    at.text_input(key="vectors_word").set_value("paris").run()
+    at.number_input(key="vectors_topn").set_value(6).run()
     no_exception(at)
     assert at.query_params["word"] == "paris" and at.query_params["topn"] == "6"
-    assert at.text_input(key="_vectors_word").value == "paris"  # the page's own URL write is not read back
+    assert at.text_input(key="vectors_word").value == "paris"  # the page's own URL write is not read back
     assert len(at.dataframe[0].value) == 6
 
 
@@ -299,7 +297,7 @@ def test_train_page_clamps_its_widgets_and_says_so(hosted_env):
     at = app({"corpus": small_corpus(), "train_params": {**DEFAULT_PARAMS, "epochs": 50, "size": 500}},
              "pages/train.py")
     no_exception(at)
-    assert at.number_input(key="_train_epochs").max == 10 and at.number_input(key="_train_size").max == 300
+    assert at.number_input(key="train_epochs").max == 10 and at.number_input(key="train_size").max == 300
     warnings = [w.value for w in at.warning]
     assert "Epochs lowered from 50 to 10, this server's limit." in warnings, warnings
     assert at.session_state["train_params"]["epochs"] == 10 and at.session_state["train_params"]["size"] == 300

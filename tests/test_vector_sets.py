@@ -75,8 +75,8 @@ def app(query: dict | None = None) -> AppTest:
 
 
 def load_folder_set(at: AppTest, name: str) -> AppTest:
-    at.segmented_control(key="_vectors_load_from").set_value("folder").run()
-    at.selectbox(key="_vectors_folder_file").set_value(name).run()
+    at.segmented_control(key="vectors_load_from").set_value("folder").run()
+    at.selectbox(key="vectors_folder_file").set_value(name).run()
     at.button(key="vectors_load").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -141,8 +141,8 @@ def test_page_opens_a_prepared_set_and_reports_exact_search(folder, monkeypatch)
     monkeypatch.setenv("W2V_HOSTED", "1")
     monkeypatch.setenv("W2V_VECTORS_DIR", str(folder))
     at = app()
-    at.segmented_control(key="_vectors_load_from").set_value("folder").run()
-    assert at.selectbox(key="_vectors_folder_file").options == ["plain", "small", "tiny.bin"]
+    at.segmented_control(key="vectors_load_from").set_value("folder").run()
+    assert at.selectbox(key="vectors_folder_file").options == ["plain", "small", "tiny.bin"]
     load_folder_set(at, "plain")
     assert any("2,000 words x 16" in s.value and "memory-mapped" in s.value for s in at.success)
     assert at.query_params["set"] == "plain" and at.query_params["word"] == "king"

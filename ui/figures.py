@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.config import Loss
+from core.config import LOSS_LABELS, Loss
 
 from .objectives import RowsMoved, RowsTouched
 from .runs import Run
@@ -161,10 +161,11 @@ def epoch_time_figure(rows: Sequence[tuple[str, Loss, float]],
 def rows_touched_figure(rt: RowsTouched, title: str | None = None) -> go.Figure:
     """Output rows read and written per training example, log scale: V vs log2 V vs k + 1."""
     title = title or f"Output rows touched per example (V = {rt.vocab:,})"
-    labels = ["full<br>softmax", "hierarchical<br>softmax", "negative<br>sampling", "NCE"]
-    values = [rt.softmax, rt.hs, rt.ns, rt.nce]
+    rows = rt.by_loss()
+    labels = [LOSS_LABELS[loss].replace(" ", "<br>") for loss in rows]
+    values = list(rows.values())
     notes = [f"V = {rt.vocab:,}", f"≈ {rt.hs:.1f}", f"k+1 = {rt.ns:.0f}", f"k+1 = {rt.nce:.0f}"]
-    colors = [LOSS_COLORS[Loss.SOFTMAX], LOSS_COLORS[Loss.HS], LOSS_COLORS[Loss.NS], LOSS_COLORS[Loss.NCE]]
+    colors = [LOSS_COLORS[loss] for loss in rows]
     fig = go.Figure(go.Bar(x=labels, y=values, marker_color=colors, text=notes, textposition="outside",
                            cliponaxis=False, hovertemplate="%{x}<br>%{y:,.1f} rows<extra></extra>"))
     fig.update_layout(title=title, yaxis_title="rows of W_out per example", showlegend=False,

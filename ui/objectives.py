@@ -37,9 +37,9 @@ class RowsTouched:
     nce: float  # k + 1
     log2_v: float
 
-    def as_rows(self) -> list[tuple[str, float]]:
-        return [("full softmax", self.softmax), ("hierarchical softmax", self.hs),
-                ("negative sampling", self.ns), ("NCE", self.nce)]
+    def by_loss(self) -> dict[Loss, float]:
+        """Rows per objective, the costliest first (the order of the figure and the table)."""
+        return {Loss.SOFTMAX: self.softmax, Loss.HS: self.hs, Loss.NS: self.ns, Loss.NCE: self.nce}
 
 
 def rows_touched(counts: np.ndarray, negative: int = 5, target_weights: np.ndarray | None = None) -> RowsTouched:

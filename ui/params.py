@@ -15,6 +15,7 @@ from core.config import (
     ARCHITECTURE_LABELS,
     ARCHITECTURE_NAMES,
     FORMULA_NAMES,
+    LOSS_ABBREVIATIONS,
     LOSS_LABELS,
     LOSS_NAMES,
     TrainConfig,
@@ -25,6 +26,7 @@ LOSSES = LOSS_NAMES
 FORMULAS = FORMULA_NAMES
 ARCH_LABELS = {key: ARCHITECTURE_LABELS[a] for key, a in ARCHITECTURES.items()}  # keyed by short name
 LOSS_KEY_LABELS = {key: LOSS_LABELS[loss] for key, loss in LOSSES.items()}
+LOSS_SHORT = {key: LOSS_ABBREVIATIONS[loss] for key, loss in LOSSES.items()}  # "ns" -> "NS"
 
 # the fields the Train page shows (the rest keep TrainConfig's defaults)
 SHOWN = ("architecture", "loss", "size", "window", "negative", "ns_exponent", "sample", "subsample_formula",

@@ -28,7 +28,7 @@ from .corpora import LoadedCorpus
 from .params import ARCHITECTURES, DEFAULT_PARAMS, FORMULAS, LOSSES, params_of
 from .runs import QUEUE, Run, start_run, start_sequence
 
-RACE_LOSSES = ("ns", "hs", "softmax", "nce")
+RACE_LOSSES = tuple(LOSSES)  # every objective, in the order of core.config.LOSS_NAMES
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
-"""Shared Streamlit pieces: the sidebar, figure styling, live polling, bound widgets, messages.
+"""Shared Streamlit pieces: the sidebar, figure styling, live polling, kept widgets, guards, messages.
 
 Does: the frame's sidebar (current corpus, run selector with live status and progress, Stop,
 the "large text" switch for projectors); `fig_style` / `show_figure` that every page uses so
 figures share one template and font size; `live(...)`, a fragment that re-runs every second
-only while this session trains and triggers one full rerun when training ends;
-widgets bound to the session's own keys (Streamlit forgets a widget's value once its page is
-left, so every value is copied into session state on change and written back before the widget
-is drawn); one-line "what to do" messages.
+only while this session trains and triggers one full rerun when training ends; `kept(...)`,
+the one way a page draws a widget whose value survives leaving the page and, given a URL key,
+lives in the URL query; `need(...)`, the one guard for a page that needs a corpus, a run or
+vectors (one line saying what to do, then the page stops); `teach(...)`, the teaching box.
 Does not: train, load corpora or compute figures (ui/runs.py, ui/corpora.py, ui/figures.py).
 """
 
@@ -46,30 +46,50 @@ def fig_style(fig: go.Figure, height: int | None = None) -> go.Figure:
     return fig
 
 
-def show_figure(fig: go.Figure, height: int | None = 420, key: str | None = None) -> None:
-    """fig_style + st.plotly_chart with our own template (not Streamlit's theme)."""
+def show_figure(fig: go.Figure, height: int | None = None, key: str | None = None) -> None:
+    """fig_style + st.plotly_chart with our own template (not Streamlit's theme); height None keeps
+    the height the figure's builder chose."""
+    height = height if height is not None else fig.layout.height
     st.plotly_chart(fig_style(fig, height), theme=None, key=key, config={"displaylogo": False})
 
 
-# -- messages ------------------------------------------------------------------------------------------
-def need_corpus() -> session.LoadedCorpus | None:
-    """The session's corpus, or None after one line saying where to get one."""
-    loaded = session.current_corpus()
-    if loaded is None:
-        st.info("No corpus yet: choose one on **Home** (or press *Train a small demo* there).",
-                icon=":material/description:")
-    return loaded
+# -- guards and teaching ----------------------------------------------------------------------------
+NEEDS = ("corpus", "run", "vectors")
+_NEED_TEXT = {
+    "corpus": ("No corpus yet: choose one on **Home** (or press *Train a small demo* there) to {purpose}.",
+               ":material/description:"),
+    "run": ("No training run yet: start one on **Train** (or *Train a small demo* on Home) to {purpose}.",
+            ":material/directions_run:"),
+    "vectors": ("No vectors yet: train a run on **Train** (or *Train a small demo* on Home) to {purpose}.",
+                ":material/directions_run:"),
+}
 
 
-def need_run(what: str = "this page") -> Run | None:
-    """The selected run, or None after one line saying what to do."""
-    run = session.current_run()
-    if run is None:
-        st.info(f"No training run yet: start one on **Train** to fill {what}.", icon=":material/directions_run:")
-    return run
+def need(what: str, purpose: str = "fill this page", stop: bool = True) -> Any:
+    """The session's corpus ("corpus"), selected run ("run") or the run's vectors ("vectors");
+    when there is none, one line "No ... yet: <what to do> to <purpose>." and the page stops
+    (stop=False: returns None and the page goes on, for a page with other sections)."""
+    if what == "corpus":
+        found: Any = session.current_corpus()
+    elif what == "run":
+        found = session.current_run()
+    elif what == "vectors":  # for now the selected run's vectors (a run not yet started has none)
+        run = session.current_run()
+        found = run.vectors if run is not None and run.trainer is not None else None
+    else:
+        raise ValueError(f"need() takes one of {NEEDS}, not {what!r}")
+    if found is None:
+        text, icon = _NEED_TEXT[what]
+        st.info(text.format(purpose=purpose), icon=icon)
+        if stop:
+            st.stop()
+    return found
 
 
-def teach(title: str = "Learn more: the formula and what to notice", expanded: bool = False):
+TEACH_TITLE = "What to notice, and where word2vec.c, gensim and the paper differ"
+
+
+def teach(title: str = TEACH_TITLE, expanded: bool = False):
     """A collapsed expander for teaching text (so visitors exploring are not buried in it)."""
     return st.expander(title, expanded=expanded, icon=":material/school:")
 
@@ -163,24 +183,85 @@ def stop_button(key: str, label: str = "Stop training") -> None:
         st.button(label, key=key, on_click=_stop_clicked, icon=":material/stop_circle:", type="secondary")
 
 
-# -- widgets bound to session keys ----------------------------------------------------------------------
-def _copy_widget(store: dict[str, Any], field: str, wkey: str, convert: Callable[[Any], Any] | None) -> None:
-    value = st.session_state[wkey]
+# -- kept widgets (and their URL keys) -----------------------------------------------------------------
+KEPT_KEY = "kept"  # session dict: widget key -> value, for kept widgets not given a store of their own
+
+
+def _kept_store() -> dict[str, Any]:
+    return st.session_state.setdefault(KEPT_KEY, {})
+
+
+def _from_url(raw: str, default: Any, kwargs: dict[str, Any]) -> Any:
+    """The URL's text as the widget's value (one of its options; a number of the default's type,
+    brought within min_value..max_value), or None when it is not one (then the URL is ignored)."""
+    if kwargs.get("options") is not None:
+        return next((o for o in kwargs["options"] if str(o) == raw), None)
+    if isinstance(default, bool):
+        return {"true": True, "false": False}.get(raw.strip().lower())
+    if not isinstance(default, int | float):
+        return raw.strip()
+    try:
+        value = type(default)(raw)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    if kwargs.get("min_value") is not None:
+        value = max(value, kwargs["min_value"])
+    if kwargs.get("max_value") is not None:
+        value = min(value, kwargs["max_value"])
+    return value
+
+
+def _copy_widget(store: dict[str, Any], field: str, key: str, convert: Callable[[Any], Any] | None) -> None:
+    value = st.session_state[key]
     store[field] = convert(value) if convert else value
 
 
-def bound(widget: Callable[..., Any], label: str, store: dict[str, Any], field: str, *, prefix: str = "w",
-          convert: Callable[[Any], Any] | None = None, to_widget: Callable[[Any], Any] | None = None,
-          **kwargs: Any) -> Any:
-    """Draw `widget` showing store[field]; every change is copied back into store[field].
+def kept(widget: Callable[..., Any], label: str, key: str, default: Any = None, *, url: str | None = None,
+         store: dict[str, Any] | None = None, field: str | None = None,
+         convert: Callable[[Any], Any] | None = None, to_widget: Callable[[Any], Any] | None = None,
+         **kwargs: Any) -> Any:
+    """Draw `widget` (st.slider, a column's text_input...) under `key`; its value survives leaving
+    the page and, with `url`, lives in the URL query as ?url=value. Returns the widget's value.
 
-    The value lives in our own session dict, so it survives leaving the page (Streamlit drops
-    the state of widgets that are not drawn) and presets can overwrite it.
+    The value lives in `store[field]` (default: this session's kept dict under `key`), written
+    back before every draw, so the app may also write it (presets, `set_kept`): Streamlit drops
+    the state of widgets that are not drawn. When the store has no value yet, it comes from the
+    URL (a valid value: one of `options`, or text of the default's type), else from the session
+    state under `key` (set by a test or a caller before the first draw), else `default`.
+    After drawing, a `url` key is written back to `st.query_params` (removed when empty).
+    `convert` maps the widget's value to the stored one, `to_widget` the other way.
     """
-    wkey = f"_{prefix}_{field}"
-    value = store.get(field)
-    st.session_state[wkey] = to_widget(value) if to_widget else value
-    return widget(label, key=wkey, on_change=_copy_widget, args=(store, field, wkey, convert), **kwargs)
+    store = _kept_store() if store is None else store
+    field = field or key
+    if field not in store:
+        seeded = None
+        if url is not None and url in st.query_params:
+            seeded = _from_url(st.query_params[url], default, kwargs)
+        if seeded is None:
+            seeded = st.session_state.get(key, default)
+        store[field] = seeded
+    st.session_state[key] = to_widget(store[field]) if to_widget else store[field]
+    value = widget(label, key=key, on_change=_copy_widget, args=(store, field, key, convert), **kwargs)
+    if url is not None:
+        text = "" if value is None else str(value).strip()
+        if text:
+            st.query_params[url] = text
+        elif url in st.query_params:
+            del st.query_params[url]
+    return value
+
+
+def kept_value(key: str, default: Any = None) -> Any:
+    """The kept value of widget `key` (drawn or not on this run): what `kept` would show next."""
+    store = _kept_store()
+    return store[key] if key in store else st.session_state.get(key, default)
+
+
+def set_kept(key: str, value: Any) -> None:
+    """Set the kept value of widget `key` (shown from its next draw on)."""
+    _kept_store()[key] = value
 
 
 # -- sidebar -------------------------------------------------------------------------------------------
