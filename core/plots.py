@@ -19,8 +19,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .config import SubsampleFormula
 from .huffman import Huffman, build_huffman
-from .sampling import noise_distribution
+from .sampling import keep_at_frequency
+from .tables import build_tables
 
 HIGHLIGHT = "#d62728"  # path / query words
 SECOND = "#ff7f0e"  # answers / neighbours
@@ -57,7 +59,7 @@ def noise_figure(words: Sequence[str], counts: np.ndarray, exponent: float = 0.7
     counts = np.asarray(counts, dtype=np.float64)
     v = counts.shape[0]
     top = max(1, min(top, v))
-    series = {"U(w)": counts / counts.sum(), "U(w)^p/Z": noise_distribution(counts, exponent)}
+    series = {"U(w)": counts / counts.sum(), "U(w)^p/Z": build_tables(counts, ns_exponent=exponent).noise_probs}
     if observed is not None and np.asarray(observed).sum() > 0:
         obs = np.asarray(observed, dtype=np.float64)
         series["observed"] = obs / obs.sum()
@@ -96,7 +98,8 @@ def exponent_figure(counts: np.ndarray, exponents: Sequence[float] = (0.0, 0.5, 
     ps = list(exponents) + ([current] if current is not None and current not in exponents else [])
     for p in ps:
         thick = current is not None and abs(p - current) < 1e-12
-        fig.add_trace(go.Scatter(x=ranks, y=noise_distribution(counts, p), mode="lines", name=f"p = {p:g}",
+        pn = build_tables(counts, ns_exponent=p).noise_probs
+        fig.add_trace(go.Scatter(x=ranks, y=pn, mode="lines", name=f"p = {p:g}",
                                  line=dict(width=4 if thick else 1.5, dash=None if thick else "dot")))
     fig.update_xaxes(type="log", title_text="frequency rank")
     fig.update_yaxes(type="log", title_text="Pn(w)")
@@ -104,18 +107,6 @@ def exponent_figure(counts: np.ndarray, exponents: Sequence[float] = (0.0, 0.5, 
 
 
 # -- subsampling --------------------------------------------------------------------------------
-def drop_paper(f: np.ndarray, t: float) -> np.ndarray:
-    """Paper eq. 5: P_drop(w) = 1 - sqrt(t / f(w)), clipped to [0, 1]."""
-    f = np.asarray(f, dtype=np.float64)
-    return np.clip(1.0 - np.sqrt(t / f), 0.0, 1.0) if t > 0 else np.zeros_like(f)
-
-
-def drop_c(f: np.ndarray, t: float) -> np.ndarray:
-    """word2vec.c (and gensim): P_keep = sqrt(t / f) + t / f, so P_drop = 1 - P_keep, clipped."""
-    f = np.asarray(f, dtype=np.float64)
-    return np.clip(1.0 - (np.sqrt(t / f) + t / f), 0.0, 1.0) if t > 0 else np.zeros_like(f)
-
-
 def subsampling_figure(words: Sequence[str], counts: np.ndarray, t: float,
                        observed_drop: np.ndarray | None = None, observed_t: float | None = None) -> go.Figure:
     """Drop probability against word frequency f = count / total for both formulas (log x).
@@ -129,10 +120,13 @@ def subsampling_figure(words: Sequence[str], counts: np.ndarray, t: float,
     lo = max(f.min() / 2, 1e-12)
     grid = np.logspace(np.log10(lo), 0, 300)
     fig = go.Figure()
-    for name, fn, colour in (("paper: 1 - sqrt(t/f)", drop_paper, "#1f77b4"),
-                             ("word2vec.c: 1 - sqrt(t/f) - t/f", drop_c, SECOND)):
-        fig.add_trace(go.Scatter(x=grid, y=fn(grid, t), mode="lines", name=name, line=dict(color=colour)))
-        fig.add_trace(go.Scatter(x=f, y=fn(f, t), mode="markers", name=name + " (words)", showlegend=False,
+    for name, formula, colour in (("paper: 1 - sqrt(t/f)", SubsampleFormula.PAPER, "#1f77b4"),
+                                  ("word2vec.c: 1 - sqrt(t/f) - t/f", SubsampleFormula.C, SECOND)):
+        # the trainer's own formula and tables (tables.build_tables), not a copy
+        drop_words = 1.0 - build_tables(counts, sample=t, subsample_formula=formula).keep_prob
+        fig.add_trace(go.Scatter(x=grid, y=1.0 - keep_at_frequency(grid, t, formula), mode="lines", name=name,
+                                 line=dict(color=colour)))
+        fig.add_trace(go.Scatter(x=f, y=drop_words, mode="markers", name=name + " (words)", showlegend=False,
                                  marker=dict(color=colour, size=5, opacity=0.5), text=list(words),
                                  hovertemplate="%{text}: f=%{x:.2e}, drop %{y:.2f}<extra></extra>"))
     if observed_drop is not None:

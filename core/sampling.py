@@ -88,16 +88,26 @@ def alias_probabilities(table: AliasTable) -> np.ndarray:
 
 def keep_probabilities(counts: np.ndarray, sample: float,
                        formula: SubsampleFormula = SubsampleFormula.C) -> np.ndarray:
-    """Probability of keeping each occurrence of word w, (V,) float64, clipped to [0, 1].
-
-    f(w) = count(w) / total. With t = `sample`:
-      PAPER: P_keep = sqrt(t / f)          (paper eq. 5 writes P_drop = 1 - sqrt(t / f))
-      C:     P_keep = sqrt(t / f) + t / f  (word2vec.c: (sqrt(cn / (t N)) + 1) (t N) / cn; gensim too)
-    sample = 0 keeps everything.
-    """
+    """Probability of keeping each occurrence of word w, (V,) float64, clipped to [0, 1]:
+    keep_at_frequency(count(w) / total, sample, formula). sample = 0 keeps everything."""
     c = np.asarray(counts, dtype=np.float64)
     if sample <= 0 or c.size == 0:
         return np.ones(c.shape[0], dtype=np.float64)
-    ratio = sample / (c / c.sum())
+    return keep_at_frequency(c / c.sum(), sample, formula)
+
+
+def keep_at_frequency(f: np.ndarray, sample: float, formula: SubsampleFormula = SubsampleFormula.C) -> np.ndarray:
+    """The subsampling formula: P_keep for a word of frequency f (any shape), clipped to [0, 1].
+
+    With t = `sample`:
+      PAPER: P_keep = sqrt(t / f)          (paper eq. 5 writes P_drop = 1 - sqrt(t / f))
+      C:     P_keep = sqrt(t / f) + t / f  (word2vec.c: (sqrt(cn / (t N)) + 1) (t N) / cn; gensim too)
+    sample = 0 keeps everything. The one copy of the formula: the trainer's tables (tables.py) and
+    the subsampling figure (plots.py) both come through here.
+    """
+    f = np.asarray(f, dtype=np.float64)
+    if sample <= 0:
+        return np.ones_like(f)
+    ratio = sample / f
     keep = np.sqrt(ratio) if SubsampleFormula(formula) == SubsampleFormula.PAPER else np.sqrt(ratio) + ratio
     return np.minimum(keep, 1.0)

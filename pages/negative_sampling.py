@@ -12,8 +12,7 @@ import streamlit as st
 
 from core import plots
 from core.config import Loss
-from core.sampling import alias_table, noise_distribution
-from core.train.losses import make_tables
+from core.tables import build_tables
 from core.train.step import draw_negatives, logistic_terms
 from ui.session import current_run
 from ui.widgets import kept, need, show_figure, teach
@@ -86,11 +85,10 @@ else:
                f"**{words[context]}**. word2vec.c and gensim feed the context word's vector W_in[context] "
                "and predict the centre word.")
 
-    pn = noise_distribution(counts, p)
-    alias = alias_table(pn)
-    z = np.zeros((1, 1))
-    tables = make_tables(z, z, np.zeros(1), alias.prob, alias.alias, np.log(k * pn).astype(np.float32))
-    negs, skipped, _ = draw_negatives(tables, centre, k, rng=seed * 7919 + 1)
+    # the trainer's own tables for this p and k (with a run's p and k: exactly the run's)
+    tables = build_tables(counts, cfg, loss=Loss.NS, ns_exponent=p, negative=k)
+    pn = tables.noise_probs
+    negs, skipped, _ = draw_negatives(tables.kernel, centre, k, rng=seed * 7919 + 1)
     rows = np.concatenate([[centre], negs]).astype(np.int64)
     table = pd.DataFrame({
         "role": ["positive (centre word)"] + ["negative"] * len(negs),

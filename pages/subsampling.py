@@ -12,6 +12,7 @@ import streamlit as st
 
 from core import plots
 from core.config import SubsampleFormula
+from core.tables import build_tables
 from ui.session import current_run
 from ui.widgets import kept, need, show_figure, teach
 
@@ -56,8 +57,8 @@ if last is not None:
 elif run is not None:
     st.caption("The run's observed drop rates appear after its first epoch.")
 
-keep_paper = 1.0 - plots.drop_paper(f, t)
-keep_c = 1.0 - plots.drop_c(f, t)
+keep_paper = build_tables(vocab.counts, sample=t, subsample_formula=SubsampleFormula.PAPER).keep_prob
+keep_c = build_tables(vocab.counts, sample=t, subsample_formula=SubsampleFormula.C).keep_prob
 m = st.columns(4)
 m[0].metric("corpus tokens (in vocabulary)", f"{int(total):,}")
 m[1].metric("expected after, paper", f"{int((counts * keep_paper).sum()):,}",

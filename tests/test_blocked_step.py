@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.train.hot_rows import unbuffered
-from core.train.losses import BLOCK, MAX_EXP, block_scratch, output_step
+from core.train.losses import BLOCK, MAX_EXP, make_scratch
 
 V, D = 40, 37  # an odd D: the compiled loops have vector bodies and scalar tails
 
@@ -51,13 +50,23 @@ def case(n: int, seed: int, duplicate: bool):
 
 
 def step(W, H, rows, labels, offsets, alpha, apply):
+    """core.train.step.apply_step, with the step's scratch watched: its pad must stay zero."""
+    import core.train.step as step_module
+
     W, H = W.copy(), H.copy()
-    n = rows.size
-    neu1e = np.zeros(D, np.float32)
-    pad, addrs = block_scratch(n, D)
-    loss = output_step(0, H, 1, unbuffered(W), int(rows[0]), rows[None, :], labels[None, :], offsets[None, :], 0, n,
-                       np.float32(alpha), neu1e, np.zeros(n, np.float32), True, np.zeros(0), pad, addrs, apply)
-    return loss, W, H, neu1e, pad
+    scratches = []
+
+    def watched(*args, **kwargs):
+        scratches.append(make_scratch(*args, **kwargs))
+        return scratches[-1]
+
+    real = step_module.make_scratch
+    step_module.make_scratch = watched
+    try:
+        loss, neu1e = step_module.apply_step(0, H, 1, W, rows, labels, offsets, alpha, into_h=apply)
+    finally:
+        step_module.make_scratch = real
+    return loss, W, H, neu1e, scratches[-1].pad
 
 
 @pytest.mark.parametrize("duplicate", [False, True])

@@ -19,7 +19,7 @@ from core.train.hot_rows import (
     most_used_rows,
     unbuffered,
 )
-from core.train.kernels import make_run, make_work, train_chunk
+from core.train.kernels import make_settings, make_tally, make_work, train_chunk
 from core.train.trainer import Trainer
 
 
@@ -114,15 +114,16 @@ def test_one_worker_with_buffered_rows_computes_what_it_computes_without(corpus,
     for hot in (0, 3 * TIER_ROWS + 100):
         trainer = Trainer(corpus, TrainConfig(architecture=arch, loss=loss, size=16, threads=1, seed=4))
         cfg = trainer.config
-        run = make_run(cfg.architecture, cfg.loss, cfg.window, cfg.negative, False, True, cfg.alpha, cfg.min_alpha)
+        settings = make_settings(cfg.architecture, cfg.loss, cfg.window, cfg.negative, False, True, cfg.alpha,
+                                 cfg.min_alpha)
         work = make_work(cfg.max_sentence, cfg.window, max(cfg.negative + 1, trainer.tables.points.shape[1]),
                          16, trainer.W_out.shape[0], False)
         out_rows = buffered(trainer.W_out, most_used_rows(loss, trainer.W_out.shape[0], hot))
-        none = np.zeros(0, np.int64)
-        acc = np.zeros(4)
+        tally = make_tally(np.array([77], np.uint64), 0)
+        acc = tally.totals
         c = corpus
-        train_chunk(run, trainer.tables, c.tokens, c.offsets, 0, c.n_sentences, trainer.W_in, out_rows,
-                    trainer._keep32, 0, 1.0 / len(c), np.array([77], np.uint64), none, none, none, work, acc)
+        train_chunk(settings, trainer.tables, c.tokens, c.offsets, trainer.W_in, out_rows, 0, 1.0 / len(c), tally,
+                    work)
         results.append((trainer.W_in.copy(), trainer.W_out.copy(), acc.copy()))
         assert out_rows.index.size == hot  # the vocabulary is large enough for every tier
     (wi0, wo0, acc0), (wi1, wo1, acc1) = results

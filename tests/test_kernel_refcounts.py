@@ -26,12 +26,12 @@ def _refcount_calls(py_func, arch: Architecture) -> int:
     corpus = read_corpus_text("the cat sat on the mat and the dog sat on the log\n" * 20, min_count=1)
     t = Trainer(corpus, TrainConfig(epochs=1, threads=1, seed=1, architecture=arch, size=8))
     c = t.config
-    run = kernels.make_run(c.architecture, c.loss, c.window, c.negative, c.shared_negatives, c.compute_loss,
-                           c.alpha, c.min_alpha)
+    settings = kernels.make_settings(c.architecture, c.loss, c.window, c.negative, c.shared_negatives,
+                                     c.compute_loss, c.alpha, c.min_alpha)
     v, d = t.W_in.shape
     work = kernels.make_work(c.max_sentence, c.window, c.negative + 1, d, v, False)
     work.sen[:6] = np.arange(6) % v
-    fresh(run, t.tables, work.sen, 6, t.W_in, unbuffered(t.W_out), np.float32(0.01), np.uint64(5), work,
+    fresh(settings, t.tables, work.sen, 6, t.W_in, unbuffered(t.W_out), np.float32(0.01), np.uint64(5), work,
           np.zeros(v, np.int64))
     ir = next(iter(fresh.inspect_llvm().values()))
     header = next(line for line in ir.splitlines() if line.startswith("define") and py_func.__name__ in line)

@@ -8,8 +8,8 @@ import pytest
 from core.config import Loss
 from core.huffman import build_huffman
 from core.sampling import alias_table, noise_distribution
-from core.train.hot_rows import unbuffered
-from core.train.losses import block_scratch, draw_targets, make_tables, output_step
+from core.tables import make_tables
+from core.train.step import apply_step, pick_targets
 
 V, D, K = 12, 6, 4
 
@@ -24,21 +24,16 @@ def setup(loss: Loss, seed: int = 0):
     n_out = V - 1 if loss == Loss.HS else V
     W_out = (rng.normal(size=(n_out, D)) * 0.3).astype(np.float32)
     h = (rng.normal(size=D) * 0.3).astype(np.float32)
-    T = max(K + 1, tree.codes.shape[1])
-    rows = np.zeros((1, T), np.int64)
-    labels = np.zeros((1, T), np.float32)
-    offsets = np.zeros((1, T), np.float32)
-    n, _ = draw_targets(int(loss), 3, K, tables, np.uint64(12345), rows, labels, offsets, 0, np.zeros(V, np.int64))
-    return tables, W_out, h, rows[0], labels[0], offsets[0], n, p
+    rows, labels, offsets, _ = pick_targets(tables, loss, 3, K, rng=12345)
+    return tables, W_out, h, rows, labels, offsets, rows.size, p
 
 
 def run_step(loss, h, W_out, rows, labels, offsets, n, alpha):
+    """The compiled step through its one Python door (core.train.step.apply_step)."""
     W = W_out.copy()
-    neu1e = np.zeros(D, np.float32)
-    scores = np.zeros(max(V, K + 1, 64), np.float32)
-    value = output_step(int(loss), h.copy()[None, :], 0, unbuffered(W), 3, rows[None, :], labels[None, :],
-                        offsets[None, :], 0, n, np.float32(alpha), neu1e, scores, True, np.zeros(0),
-                        *block_scratch(rows.size, D), False)
+    H = h.copy()[None, :]
+    value, neu1e = apply_step(loss, H, 0, W, rows[:n], labels[:n], offsets[:n], alpha)
+    np.testing.assert_array_equal(H[0], h)  # without into_h the caller applies neu1e
     return value, W, neu1e
 
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from core import plots
+from core.config import SubsampleFormula
 from core.huffman import build_huffman
-from core.sampling import noise_distribution
+from core.sampling import keep_at_frequency, noise_distribution
 from core.vectors import projection
 
 WORDS = [f"w{i}" for i in range(12)]
@@ -47,10 +48,12 @@ def test_exponent_figure_zero_is_uniform_and_one_is_unigram():
 def test_subsampling_formulas_and_figure():
     f = np.array([1e-6, 1e-3, 2e-3, 1e-2, 0.1])
     t = 1e-3
-    np.testing.assert_allclose(plots.drop_paper(f, t), np.clip(1 - np.sqrt(t / f), 0, 1))
-    np.testing.assert_allclose(plots.drop_c(f, t), np.clip(1 - np.sqrt(t / f) - t / f, 0, 1))
-    assert plots.drop_paper(f, t)[0] == 0 and plots.drop_c(f, t)[2] == 0  # f < ~2.6 t: C keeps all
-    assert np.all(plots.drop_c(f, t) <= plots.drop_paper(f, t))
+    drop_paper = 1 - keep_at_frequency(f, t, SubsampleFormula.PAPER)
+    drop_c = 1 - keep_at_frequency(f, t, SubsampleFormula.C)
+    np.testing.assert_allclose(drop_paper, np.clip(1 - np.sqrt(t / f), 0, 1))
+    np.testing.assert_allclose(drop_c, np.clip(1 - np.sqrt(t / f) - t / f, 0, 1))
+    assert drop_paper[0] == 0 and drop_c[2] == 0  # f < ~2.6 t: C keeps all
+    assert np.all(drop_c <= drop_paper)
     drop = np.linspace(0, 0.5, 12)
     fig = plots.subsampling_figure(WORDS, COUNTS, t, observed_drop=drop, observed_t=t)
     assert names(fig)[0].startswith("paper") and names(fig)[2].startswith("word2vec.c")

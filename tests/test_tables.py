@@ -12,7 +12,8 @@ from scipy import stats
 from core.config import SubsampleFormula
 from core.huffman import build_huffman, word_path, word_probabilities
 from core.sampling import alias_probabilities, alias_table, keep_probabilities, noise_distribution
-from core.train.losses import draw_noise, make_tables
+from core.tables import make_tables
+from core.train.losses import draw_noise
 
 
 def zipf_counts(v: int, seed: int = 0) -> np.ndarray:

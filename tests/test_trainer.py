@@ -12,7 +12,7 @@ from core.config import Architecture, ConfigError, Loss, TrainConfig
 from core.corpus import read_corpus_text
 from core.events import Callback
 from core.train.hot_rows import unbuffered
-from core.train.kernels import make_run, make_work, train_chunk
+from core.train.kernels import make_settings, make_tally, make_work, train_chunk
 from core.train.trainer import Trainer
 
 
@@ -94,13 +94,14 @@ def test_one_update_moves_only_the_rows_involved():
         tokens = np.array([a, b], np.int32)
         offsets = np.array([0, 2], np.int64)
         cfg = trainer.config
-        run = make_run(cfg.architecture, cfg.loss, 1, 3, False, True, 0.5, 0.5)
+        settings = make_settings(cfg.architecture, cfg.loss, 1, 3, False, True, 0.5, 0.5)
         work = make_work(10, 1, max(4, trainer.tables.points.shape[1]), 8, trainer.W_out.shape[0], False)
         v = len(corpus.vocab)
-        seen, kept, negs = np.zeros(v, np.int64), np.zeros(v, np.int64), np.zeros(v, np.int64)
-        out = np.zeros(4)
-        train_chunk(run, trainer.tables, tokens, offsets, 0, 1, trainer.W_in, unbuffered(trainer.W_out),
-                    np.ones(v, np.float32), 0, 1e-9, np.array([99], np.uint64), seen, kept, negs, work, out)
+        tally = make_tally(np.array([99], np.uint64), v)
+        seen, kept, negs, out = tally.seen, tally.kept, tally.negatives, tally.totals
+        assert np.all(trainer.tables.keep_prob == 1)  # sample=0: no subsampling
+        train_chunk(settings, trainer.tables, tokens, offsets, trainer.W_in, unbuffered(trainer.W_out), 0, 1e-9,
+                    tally, work)
         moved_in = set(np.flatnonzero(np.any(trainer.W_in != w_in0, axis=1)))
         moved_out = set(np.flatnonzero(np.any(trainer.W_out != w_out0, axis=1)))
         assert moved_in == {a, b}
@@ -283,10 +284,10 @@ def test_compiling_the_kernels_is_not_counted_in_the_first_epoch(corpus, monkeyp
 
     real = trainer_module.train_chunk
 
-    def slow_when_empty(run, tables, tokens, offsets, s_begin, s_end, *rest):
-        if s_begin == s_end:
+    def slow_when_empty(settings, tables, tokens, offsets, *rest):
+        if len(offsets) == 1:  # no sentence
             time.sleep(1.0)
-        return real(run, tables, tokens, offsets, s_begin, s_end, *rest)
+        return real(settings, tables, tokens, offsets, *rest)
 
     monkeypatch.setattr(trainer_module, "train_chunk", slow_when_empty)
     rec = Recorder()
@@ -296,9 +297,9 @@ def test_compiling_the_kernels_is_not_counted_in_the_first_epoch(corpus, monkeyp
     assert result.epochs[0].seconds < 1.0  # and outside the epoch
     assert any(t.words_done == 0 for t in rec.ticks)  # the CLI shows "preparing the kernels" then
 
-    def skip_when_empty(run, tables, tokens, offsets, s_begin, s_end, *rest):
-        if s_begin != s_end:
-            real(run, tables, tokens, offsets, s_begin, s_end, *rest)
+    def skip_when_empty(settings, tables, tokens, offsets, *rest):
+        if len(offsets) > 1:
+            real(settings, tables, tokens, offsets, *rest)
 
     monkeypatch.setattr(trainer_module, "train_chunk", skip_when_empty)
     without = Trainer(corpus, seeded).train()

@@ -6,8 +6,9 @@ target words weighted by how often they are targets; NS and NCE k + 1), and one 
 update applied to copies of W_in / W_out with core functions, reporting how far every row moved.
 Does not: import Streamlit, draw figures (ui/figures.py) or train a corpus.
 
-The update uses core.train.step.one_example (NS, HS, NCE) and, for the full softmax, which that module
-leaves out, the same compiled loss step the kernels call (core.train.losses.output_step).
+The update uses core.train.step.one_example (NS, HS, NCE) and, for the full softmax, which that
+function leaves out, core.train.step.apply_step (the compiled loss step the kernels call). The
+tables (Huffman tree, noise sampler) come from core.tables.build_tables, as the trainer's do.
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.config import Loss
-from core.huffman import build_huffman
-from core.sampling import alias_table, noise_distribution
-from core.train.hot_rows import unbuffered
-from core.train.losses import block_scratch, make_tables, output_step
-from core.train.step import one_example
+from core.tables import build_tables
+from core.train.step import apply_step, one_example
 
 
 @dataclass
@@ -52,7 +50,7 @@ def rows_touched(counts: np.ndarray, negative: int = 5, target_weights: np.ndarr
     v = int(counts.shape[0])
     if v < 2:
         raise ValueError("need a vocabulary of at least 2 words")
-    tree = build_huffman(counts)
+    tree = build_tables(counts, loss=Loss.HS).huffman
     w = np.asarray(target_weights if target_weights is not None else counts, dtype=np.float64)
     if w.sum() <= 0:
         w = counts.astype(np.float64)
@@ -84,17 +82,6 @@ class RowsMoved:
         return np.flatnonzero(self.delta_out > 0)
 
 
-def _tables(counts: np.ndarray, loss: Loss, negative: int, ns_exponent: float):
-    noise = noise_distribution(counts, ns_exponent)
-    alias = alias_table(noise)
-    log_kpn = np.log(max(negative, 1) * noise).astype(np.float32)
-    if loss == Loss.HS:
-        h = build_huffman(counts)
-        return make_tables(h.codes, h.points, h.lengths, alias.prob, alias.alias, log_kpn)
-    z = np.zeros((1, 1))
-    return make_tables(z, z, np.zeros(1), alias.prob, alias.alias, log_kpn)
-
-
 def out_rows_for(loss: Loss, vocab: int) -> int:
     return vocab - 1 if Loss(loss) == Loss.HS else vocab
 
@@ -117,18 +104,13 @@ def rows_moved(counts: np.ndarray, W_in: np.ndarray, W_out: np.ndarray, loss: Lo
         h = w_in[context]
         z = w_out.astype(np.float64) @ h.astype(np.float64)
         before = float(np.logaddexp.reduce(z) - z[centre])
-        neu1e = np.zeros(w_in.shape[1], np.float32)
-        dummy_i = np.zeros((1, 1), np.int64)
-        dummy_f = np.zeros((1, 1), np.float32)
-        output_step(np.int64(Loss.SOFTMAX), w_in, np.int64(context), unbuffered(w_out), np.int64(centre), dummy_i,
-                    dummy_f, dummy_f, np.int64(0), np.int64(0), np.float32(alpha), neu1e, np.zeros(v, np.float32), True,
-                    np.zeros(0), *block_scratch(1, w_in.shape[1]), False)
+        _, neu1e = apply_step(Loss.SOFTMAX, w_in, context, w_out, [centre], alpha=alpha)
         w_in[context] += neu1e
         z2 = w_out.astype(np.float64) @ w_in[context].astype(np.float64)
         after = float(np.logaddexp.reduce(z2) - z2[centre])
         rows = np.zeros(0, np.int64)
     else:
-        tables = _tables(counts, loss, negative, ns_exponent)
+        tables = build_tables(counts, loss=loss, negative=negative, ns_exponent=ns_exponent).kernel
         rep = one_example(w_in, w_out, tables, loss, centre, context, rng=seed, k=negative, alpha=alpha)
         before, after, rows = rep.loss_before, rep.loss_after, rep.rows
     d_in = np.linalg.norm((w_in - old_in).astype(np.float64), axis=1)

@@ -6,6 +6,8 @@ with respect to h into `neu1e` (D,) or, for skip-gram, add it to h itself, and r
 example's exact loss (`output_step`).
 Negative sampling, NCE and hierarchical softmax all reduce to one binary-logistic step over a
 few (row, label, logit offset) targets; the full softmax has its own step.
+The read-only per-word tables arrive as one `tables.Tables`; the targets of the pairs being
+trained as one `Targets`, the step's scratch as one `StepScratch` (make_targets, make_scratch).
 Does not: touch W_in other than h when asked (`apply`), loop over a corpus, or know the
 architecture (kernels.py does that).
 
@@ -38,11 +40,14 @@ LOSS_HS = int(Loss.HS)
 LOSS_SOFTMAX = int(Loss.SOFTMAX)
 LOSS_NCE = int(Loss.NCE)
 
-# Read-only tables of the output layers, grouped so kernels take one argument, not seven.
-Tables = namedtuple("Tables", "codes points lengths alias_prob alias_idx log_kpn")
-# codes (V, L) uint8, points (V, L) int32, lengths (V,) int32      Huffman tree (HS)
-# alias_prob (V,) float32, alias_idx (V,) int32                     Pn(w) sampler (NS, NCE)
-# log_kpn (V,) float32                                              log(k Pn(w)) (NCE offsets)
+# The targets of the pairs being trained, S slots of up to T targets each (draw_targets fills a slot):
+# rows (S, T) int64 output rows to score; labels (S, T) float32 1 or 0;
+# shifts (S, T) float32 subtracted from each logit (NCE's log(k Pn(w)), else 0); n (S,) int64 targets per slot.
+Targets = namedtuple("Targets", "rows labels shifts n")
+# The scratch of one step (make_scratch): neu1e (D,) float32 the gradient for h; scores (>= T,) float32
+# logits then gradients ((V,) for the full softmax); pending (1,) float64 the product of loss factors whose
+# log is still owed, or (0,): return the whole loss; pad (BLOCK, D) float32 zeros; addrs (>= T,) int64.
+StepScratch = namedtuple("StepScratch", "neu1e scores pending pad addrs")
 
 U64_M = np.uint64(2685821657736338717)
 S12 = np.uint64(12)
@@ -117,25 +122,29 @@ def exp_clipped(t):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, slot, neg_counts):
-    """Fill row `slot` of rows/labels/offsets (S, T) with the output rows to score for `target`;
-    returns (n, rng). Each noise draw is counted in neg_counts (V,) unless it has length 0.
+def draw_targets(loss, target, negative, tables, rng, targets, slot, neg_counts):
+    """Fill slot `slot` of `targets` (a Targets) with the output rows to score for `target`;
+    returns (n, rng) and sets targets.n[slot] = n. Each noise draw is counted in neg_counts (V,)
+    unless it has length 0.
 
     NS/NCE: the target (label 1) then k noise words (label 0) drawn from Pn; a noise word equal
     to the target is skipped, as in word2vec.c. HS: the inner nodes on the target's path with
     label 1 - code. SOFTMAX: just the target (the step scores every row).
     """
+    rows, labels, shifts = targets.rows, targets.labels, targets.shifts
     if loss == LOSS_HS:
         n = tables.lengths[target]
         for d in range(n):
             rows[slot, d] = tables.points[target, d]
             labels[slot, d] = np.float32(1.0) - np.float32(tables.codes[target, d])
-            offsets[slot, d] = np.float32(0.0)
+            shifts[slot, d] = np.float32(0.0)
+        targets.n[slot] = n
         return n, rng
     rows[slot, 0] = target
     labels[slot, 0] = np.float32(1.0)
-    offsets[slot, 0] = tables.log_kpn[target] if loss == LOSS_NCE else np.float32(0.0)
+    shifts[slot, 0] = tables.log_kpn[target] if loss == LOSS_NCE else np.float32(0.0)
     if loss == LOSS_SOFTMAX:
+        targets.n[slot] = 1
         return 1, rng
     n = 1
     for _ in range(negative):
@@ -146,8 +155,9 @@ def draw_targets(loss, target, negative, tables, rng, rows, labels, offsets, slo
             continue
         rows[slot, n] = w
         labels[slot, n] = np.float32(0.0)
-        offsets[slot, n] = tables.log_kpn[w] if loss == LOSS_NCE else np.float32(0.0)
+        shifts[slot, n] = tables.log_kpn[w] if loss == LOSS_NCE else np.float32(0.0)
         n += 1
+    targets.n[slot] = n
     return n, rng
 
 
@@ -155,16 +165,16 @@ BLOCK = 6  # targets scored and updated per pass over h: NS's target and k = 5 n
 
 
 @njit(inline="always", nogil=True)
-def _row_address(out, rows, slot, j, n, pad):
+def _row_address(out_rows, rows, slot, j, n, pad):
     """Where target j's output row is as this worker sees it (its buffered copy or W's row);
     for j >= n, row j % BLOCK of `pad`, a (BLOCK, D) scratch that fills a partial block."""
     if j >= n:
         return row_address(pad, j % BLOCK)
     r = rows[slot, j]
-    k = slot_of(out, r)
+    k = slot_of(out_rows, r)
     if k >= 0:
-        return row_address(out.local, k)
-    return row_address(out.W, r)
+        return row_address(out_rows.local, k)
+    return row_address(out_rows.W, r)
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
@@ -188,6 +198,9 @@ def _update_block(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_
     With `into_h` the sum goes into h itself and `sink` is unused (the test is loop-invariant: the
     compiler makes one loop of each kind).
 
+    16 arguments, deliberately (the one compiled function over 10): the six row pointers and six
+    gradients are separate scalars so that each stays in a register for the whole loop; read
+    from arrays, they were measured ~8 % slower (see logistic_step).
     subtle: six rows written out, not a loop over rows: only then does each row's element stay
     in a register between its read and its write, and the whole pass compile to one vector loop.
     Each row is read after the previous one is written, element by element, so a row that
@@ -267,19 +280,18 @@ def _settle(want_loss, pending, prod, total):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, want_loss, pending, pad, addrs,
-                  apply):
+def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, apply):
     """Binary logistic regression of each target row: label 1 pushes s(z) up, label 0 down.
 
-    With h = H[hi] (D,), W_out the output rows as this worker sees them (`out`, an OutRows from
-    hot_rows.py: a row it buffers is read and written in out.local, the others in out.W) and
-    targets r_j = rows[slot, j], j < n:
-    z_j = W_out[r_j] . h - offset_j; g_j = alpha (label_j - s(clip(z_j)));
+    With h = H[hi] (D,), W_out the output rows as this worker sees them (`out_rows`, an OutRows
+    from hot_rows.py: a row it buffers is read and written in out_rows.local, the others in
+    out_rows.W) and the targets of slot `slot` (r_j = targets.rows[slot, j], j < n = targets.n[slot]):
+    z_j = W_out[r_j] . h - shift_j; g_j = alpha (label_j - s(clip(z_j)));
     neu1e += g_j W_out[r_j] (the row before this target's update); W_out[r_j] += g_j h.
     With `apply` the step also adds that neu1e to h itself (skip-gram's W_in[context] update) and
-    neu1e is only scratch; without it the caller zeroes neu1e and applies it.
+    neu1e (scratch.neu1e) is only scratch; without it the caller zeroes neu1e and applies it.
     The loss is sum_j log(1 + e^{t_j}), t_j = -y_j z_j with y_j = +1 for label 1 and -1 for label 0,
-    from the unclipped z in float64. It is returned, or, when `pending` is a (1,) float64 array,
+    from the unclipped z in float64. It is returned, or, when scratch.pending is a (1,) float64 array,
     its (1 + e^t) factors are multiplied into pending[0] and only the logs of products that grew
     past LOSS_FLUSH are returned: the caller owes log(pending[0]) (see flush_loss). A (0,) array
     returns the whole loss.
@@ -303,6 +315,9 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
     subtle: matrices are reached through row pointers (pointers.py), never row views (M[r]):
     each view costs an atomic increment and decrement of the array's reference count.
     """
+    rows, labels, shifts = targets.rows, targets.labels, targets.shifts
+    n = targets.n[slot]
+    neu1e, zs, pending, pad, addrs = scratch.neu1e, scratch.scores, scratch.pending, scratch.pad, scratch.addrs
     dim = H.shape[1]
     h = float32_pointer(row_address(H, hi))
     total = 0.0
@@ -310,26 +325,26 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
     if apply and n == BLOCK:
         # subtle: the common case (NS with k = 5, no noise word equal to the target) keeps its six
         # row addresses, logits and gradients in registers: through arrays it was measured ~8 % slower
-        p0 = float32_pointer(_row_address(out, rows, slot, 0, n, pad))
-        p1 = float32_pointer(_row_address(out, rows, slot, 1, n, pad))
-        p2 = float32_pointer(_row_address(out, rows, slot, 2, n, pad))
-        p3 = float32_pointer(_row_address(out, rows, slot, 3, n, pad))
-        p4 = float32_pointer(_row_address(out, rows, slot, 4, n, pad))
-        p5 = float32_pointer(_row_address(out, rows, slot, 5, n, pad))
+        p0 = float32_pointer(_row_address(out_rows, rows, slot, 0, n, pad))
+        p1 = float32_pointer(_row_address(out_rows, rows, slot, 1, n, pad))
+        p2 = float32_pointer(_row_address(out_rows, rows, slot, 2, n, pad))
+        p3 = float32_pointer(_row_address(out_rows, rows, slot, 3, n, pad))
+        p4 = float32_pointer(_row_address(out_rows, rows, slot, 4, n, pad))
+        p5 = float32_pointer(_row_address(out_rows, rows, slot, 5, n, pad))
         z0, z1, z2, z3, z4, z5 = _dot_block(h, p0, p1, p2, p3, p4, p5, dim)
-        g0, prod, total = _gradient(z0, offsets[slot, 0], labels[slot, 0], alpha, want_loss, prod, total)
-        g1, prod, total = _gradient(z1, offsets[slot, 1], labels[slot, 1], alpha, want_loss, prod, total)
-        g2, prod, total = _gradient(z2, offsets[slot, 2], labels[slot, 2], alpha, want_loss, prod, total)
-        g3, prod, total = _gradient(z3, offsets[slot, 3], labels[slot, 3], alpha, want_loss, prod, total)
-        g4, prod, total = _gradient(z4, offsets[slot, 4], labels[slot, 4], alpha, want_loss, prod, total)
-        g5, prod, total = _gradient(z5, offsets[slot, 5], labels[slot, 5], alpha, want_loss, prod, total)
+        g0, prod, total = _gradient(z0, shifts[slot, 0], labels[slot, 0], alpha, want_loss, prod, total)
+        g1, prod, total = _gradient(z1, shifts[slot, 1], labels[slot, 1], alpha, want_loss, prod, total)
+        g2, prod, total = _gradient(z2, shifts[slot, 2], labels[slot, 2], alpha, want_loss, prod, total)
+        g3, prod, total = _gradient(z3, shifts[slot, 3], labels[slot, 3], alpha, want_loss, prod, total)
+        g4, prod, total = _gradient(z4, shifts[slot, 4], labels[slot, 4], alpha, want_loss, prod, total)
+        g5, prod, total = _gradient(z5, shifts[slot, 5], labels[slot, 5], alpha, want_loss, prod, total)
         total = _settle(want_loss, pending, prod, total)
         _update_block(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, h, True, dim)
         return total
     # subtle: otherwise each target's row address is found once, in one loop, and the blocks take
     # them from `addrs`: six inlined look-ups per block made the first compilation 3x longer
     for j in range((n + BLOCK - 1) // BLOCK * BLOCK):
-        addrs[j] = _row_address(out, rows, slot, j, n, pad)
+        addrs[j] = _row_address(out_rows, rows, slot, j, n, pad)
     for j0 in range(0, n, BLOCK):
         zb = _dot_block(
             h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]), float32_pointer(addrs[j0 + 2]),
@@ -337,7 +352,7 @@ def logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, zs, 
         for i in range(min(BLOCK, n - j0)):  # the padding's logits are not kept
             zs[j0 + i] = zb[i]
     for j in range(n):
-        zs[j], prod, total = _gradient(zs[j], offsets[slot, j], labels[slot, j], alpha, want_loss, prod, total)
+        zs[j], prod, total = _gradient(zs[j], shifts[slot, j], labels[slot, j], alpha, want_loss, prod, total)
     total = _settle(want_loss, pending, prod, total)
     one_pass = apply and n <= BLOCK
     if apply and not one_pass:
@@ -395,45 +410,41 @@ def softmax_step(H, hi, W_out, target, alpha, neu1e, scores, want_loss):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def output_step(loss, H, hi, out, target, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss, pending,
-                pad, addrs, apply):
-    """Score the targets chosen by draw_targets (row `slot` of rows/labels/offsets) against the
-    hidden vector h = H[hi]; update the output rows (`out`, an OutRows: hot_rows.unbuffered(W_out)
-    outside the trainer) and neu1e; return the loss (with `pending` a (0,) float64 array) or the
-    part of it not left in pending[0] (a (1,) array; see logistic_step).
+def output_step(loss, H, hi, out_rows, targets, slot, alpha, scratch, want_loss, apply):
+    """Score the targets draw_targets put in slot `slot` of `targets` (a Targets) against the
+    hidden vector h = H[hi]; update the output rows (`out_rows`, an OutRows: hot_rows.unbuffered(W_out)
+    outside the trainer) and scratch.neu1e; return the loss (with scratch.pending a (0,) float64
+    array) or the part of it not left in pending[0] (a (1,) array; see logistic_step).
 
     Without `apply`, neu1e (zeroed by the caller) receives the step for h and the caller adds it
     where it belongs (CBOW: every context row); with `apply` it is added to H[hi] here (skip-gram)
-    and neu1e is scratch. `scores` is scratch: (V,) for the softmax, at least (n,) for the others;
-    `pad` and `addrs` are block_scratch()'s scratch for logistic_step (pad stays zero)."""
+    and neu1e is scratch. `scratch` is a StepScratch from make_scratch (its pad stays zero).
+    The full softmax's target is targets.rows[slot, 0]."""
     if loss == LOSS_SOFTMAX:
+        neu1e = scratch.neu1e
         if apply:
             for d in range(H.shape[1]):
                 neu1e[d] = 0.0
-        total = softmax_step(H, hi, out.W, target, alpha, neu1e, scores, want_loss)
+        total = softmax_step(H, hi, out_rows.W, targets.rows[slot, 0], alpha, neu1e, scratch.scores, want_loss)
         if apply:
             for d in range(H.shape[1]):
                 H[hi, d] += neu1e[d]
         return total
-    return logistic_step(H, hi, out, rows, labels, offsets, slot, n, alpha, neu1e, scores, want_loss, pending, pad,
-                         addrs, apply)
+    return logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, apply)
 
 
-def block_scratch(max_targets: int, dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """logistic_step's scratch for up to max_targets targets of dimension dim: `pad`, (BLOCK, D)
-    float32 zeros that fill a partial block, and `addrs`, room for each target's row address."""
+def make_targets(slots: int, max_targets: int) -> Targets:
+    """Room for `slots` slots of up to max_targets targets each."""
+    return Targets(np.zeros((slots, max_targets), np.int64), np.zeros((slots, max_targets), np.float32),
+                   np.zeros((slots, max_targets), np.float32), np.zeros(slots, np.int64))
+
+
+def make_scratch(max_targets: int, dim: int, n_scores: int = 0, defer_log: bool = False) -> StepScratch:
+    """The scratch of output_step for up to max_targets targets of dimension dim; `n_scores`
+    raises the scores' length (V for the full softmax). With `defer_log` the step leaves the
+    product of its loss factors in pending (kernels); without, it returns the whole loss.
+    pad is (BLOCK, D) float32 zeros that fill a partial block; addrs holds each target's row address."""
     blocks = max(1, -(-int(max_targets) // BLOCK))
-    return np.zeros((BLOCK, dim), np.float32), np.zeros(blocks * BLOCK, np.int64)
-
-
-def make_tables(codes: np.ndarray, points: np.ndarray, lengths: np.ndarray, alias_prob: np.ndarray,
-                alias_idx: np.ndarray, log_kpn: np.ndarray) -> Tables:
-    """Pack the read-only tables with the dtypes the kernels are compiled for."""
-    return Tables(
-        np.ascontiguousarray(codes, dtype=np.uint8),
-        np.ascontiguousarray(points, dtype=np.int32),
-        np.ascontiguousarray(lengths, dtype=np.int32),
-        np.ascontiguousarray(alias_prob, dtype=np.float32),
-        np.ascontiguousarray(alias_idx, dtype=np.int32),
-        np.ascontiguousarray(log_kpn, dtype=np.float32),
-    )
+    return StepScratch(np.zeros(dim, np.float32), np.zeros(max(int(n_scores), int(max_targets), 1), np.float32),
+                       np.ones(1 if defer_log else 0, np.float64), np.zeros((BLOCK, dim), np.float32),
+                       np.zeros(blocks * BLOCK, np.int64))

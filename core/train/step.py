@@ -8,8 +8,11 @@ them, updates those rows of W_out and writes the gradient of h into `neu1e`, the
 `W_in[context] += neu1e`. The report holds the dot products, sigmoids, gradients, the loss of
 the example before and after the update (recomputed in float64), and exactly which rows of W_in
 and W_out changed, found by comparing copies (not by trusting which rows should change).
-Also: every skip-gram (centre, context) position pair of a small corpus, and k noise draws with
-the kernels' sampler for the negative-sampling page.
+Also: `apply_step`, the one Python door to the compiled output step (the Objectives page, this
+module and the tests go through it, so the step's scratch and the hot-row view of W_out are built
+only here); `pick_targets`, the kernels' choice of output rows; every skip-gram (centre, context)
+position pair of a small corpus, and k noise draws with the kernels' sampler for the
+negative-sampling page.
 
 Does not: subsample or shrink the window (the kernel draws both at random; here pairs are listed
 in corpus order so a class can follow them), loop over a corpus, or handle the full softmax (its
@@ -27,8 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Loss
+from ..tables import Tables
 from .hot_rows import unbuffered
-from .losses import MAX_EXP, Tables, block_scratch, draw_targets, output_step
+from .losses import MAX_EXP, Targets, draw_targets, make_scratch, output_step
 
 _LOSSES = (int(Loss.NS), int(Loss.HS), int(Loss.NCE))
 
@@ -43,8 +47,8 @@ class StepReport:
     alpha: float  # learning rate used
     rows: np.ndarray  # (n,) int64 W_out rows scored: centre then negatives (NS/NCE) or path nodes (HS)
     labels: np.ndarray  # (n,) float32: 1 for the centre word (NS) / branch code 0 (HS), else 0
-    offsets: np.ndarray  # (n,) float32 logit offsets log(k Pn(w)) (NCE), else 0
-    z: np.ndarray  # (n,) float64 logits W_out[row] . h - offset, before the update
+    shifts: np.ndarray  # (n,) float32 logit shifts log(k Pn(w)) (NCE), else 0
+    z: np.ndarray  # (n,) float64 logits W_out[row] . h - shift, before the update
     sigmoid: np.ndarray  # (n,) float64 s(z)
     g: np.ndarray  # (n,) float64 alpha (label - s(clip(z))): the step's scale for each row (losses.py)
     neu1e: np.ndarray  # (D,) float32 step added to W_in[context]: sum_j g_j W_out[row_j] (old rows;
@@ -73,14 +77,14 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def logistic_terms(h: np.ndarray, W_out: np.ndarray, rows: np.ndarray, labels: np.ndarray,
-                   offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+                   shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """Logits, sigmoids and loss of one example in float64, as losses.logistic_step defines them.
 
-    z_j = W_out[r_j] . h - offset_j; loss = sum_j log(1 + e^{-y_j z_j}), y_j = +1 for label 1 and
+    z_j = W_out[r_j] . h - shift_j; loss = sum_j log(1 + e^{-y_j z_j}), y_j = +1 for label 1 and
     -1 for label 0 (paper eq. 4 for NS, eq. 3 for HS with label = 1 - code). Returns (z, s(z), loss).
     """
     z = W_out[np.asarray(rows, np.int64)].astype(np.float64) @ np.asarray(h, np.float64)
-    z = z - np.asarray(offsets, np.float64)
+    z = z - np.asarray(shifts, np.float64)
     y = np.where(np.asarray(labels) > 0, 1.0, -1.0)
     return z, _sigmoid(z), float(np.logaddexp(0.0, -y * z).sum())
 
@@ -91,20 +95,61 @@ def _state(rng: int | np.uint64) -> np.uint64:
     return s if s else np.uint64(0x2545F4914F6CDD1D)
 
 
+def pick_targets(tables: Tables, loss: int | Loss, target: int, k: int = 5, rng: int = 1,
+                 counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The output rows the kernels score for `target` (losses.draw_targets): (rows (n,) int64,
+    labels (n,) float32, shifts (n,) float32, new rng state). NS/NCE: the target then k noise
+    draws (one equal to the target skipped); HS: the target's Huffman path; SOFTMAX: the target.
+    Each noise draw is counted in `counts` (V,) int64 when given."""
+    width = max(k + 1, tables.points.shape[1], 1)
+    targets = Targets(np.zeros((1, width), np.int64), np.zeros((1, width), np.float32),
+                      np.zeros((1, width), np.float32), np.zeros(1, np.int64))
+    counts = np.zeros(0, np.int64) if counts is None else counts
+    n, state = draw_targets(np.int64(loss), np.int64(target), np.int64(k), tables, _state(rng), targets,
+                            np.int64(0), counts)
+    n = int(n)
+    return targets.rows[0, :n].copy(), targets.labels[0, :n].copy(), targets.shifts[0, :n].copy(), int(state)
+
+
+def apply_step(loss: int | Loss, H: np.ndarray, hi: int, W_out: np.ndarray, rows: np.ndarray,
+               labels: np.ndarray | None = None, shifts: np.ndarray | None = None, alpha: float = 0.025,
+               into_h: bool = False) -> tuple[float, np.ndarray]:
+    """One example through the compiled output step (losses.output_step), as the kernels call it
+    with one thread. Returns (the example's loss, neu1e (D,) float32).
+
+    H (N, D) float32 holds the hidden vector h = H[hi] (skip-gram: W_in and the context word's
+    id); W_out (R, D) float32 is updated in place; rows (n,) are the output rows to score, with
+    labels (default: 1 for the first, 0 for the others) and logit shifts (default 0), as
+    pick_targets returns them. The full softmax scores every row: rows = [target].
+    neu1e is the step for h, sum_j g_j W_out[row_j] (old rows). With `into_h` the step also adds
+    it to H[hi] (skip-gram's kernel path; equal to adding it afterwards up to float32 rounding,
+    tests/test_blocked_step.py); without, H is not touched.
+    """
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    n = rows.shape[0]
+    if n == 0:
+        raise ValueError("a step needs at least one target row")
+    if labels is None:
+        labels = np.r_[1.0, np.zeros(n - 1)]
+    if shifts is None:
+        shifts = np.zeros(n)
+    targets = Targets(rows[None, :].copy(), np.asarray(labels, np.float32).reshape(1, n).copy(),
+                      np.asarray(shifts, np.float32).reshape(1, n).copy(), np.array([n], np.int64))
+    dim = H.shape[1]
+    scratch = make_scratch(n, dim, W_out.shape[0] if int(loss) == int(Loss.SOFTMAX) else 0)
+    value = output_step(np.int64(loss), H, np.int64(hi), unbuffered(W_out), targets, np.int64(0),
+                        np.float32(alpha), scratch, True, bool(into_h))
+    return float(value), scratch.neu1e
+
+
 def draw_negatives(tables: Tables, target: int, k: int, rng: int) -> tuple[np.ndarray, int, int]:
     """k draws from Pn with the kernels' alias sampler (losses.draw_targets, loss NS).
 
     Returns (negatives (k',) int64 in draw order, skipped, new rng state): a draw equal to the
     target is skipped as in word2vec.c, so k' = k - skipped.
     """
-    v = tables.alias_prob.shape[0]
-    rows = np.zeros((1, k + 1), np.int64)
-    labels = np.zeros((1, k + 1), np.float32)
-    offsets = np.zeros((1, k + 1), np.float32)
-    counts = np.zeros(v, np.int64)
-    n, state = draw_targets(np.int64(Loss.NS), np.int64(target), np.int64(k), tables, _state(rng),
-                            rows, labels, offsets, np.int64(0), counts)
-    return rows[0, 1:n].copy(), int(k - (n - 1)), int(state)
+    rows, _, _, state = pick_targets(tables, Loss.NS, target, k, rng)
+    return rows[1:], int(k - (rows.shape[0] - 1)), state
 
 
 def one_example(W_in: np.ndarray, W_out: np.ndarray, tables: Tables, loss: int | Loss, centre: int,
@@ -122,54 +167,37 @@ def one_example(W_in: np.ndarray, W_out: np.ndarray, tables: Tables, loss: int |
     v, dim = W_in.shape
     if not (0 <= centre < v and 0 <= context < v):
         raise ValueError(f"word ids must be in [0, {v}) (got centre={centre}, context={context})")
-    width = max(k + 1, len(negatives) + 1 if negatives is not None else 0, tables.points.shape[1], 1)
-    rows = np.zeros(width, np.int64)
-    labels = np.zeros(width, np.float32)
-    offsets = np.zeros(width, np.float32)
-    counts = np.zeros(tables.alias_prob.shape[0], np.int64)
-    state = _state(rng)
     skipped = 0
+    state = int(_state(rng))
     if negatives is not None and loss != int(Loss.HS):
         # same fill as draw_targets, with given noise words
-        rows[0], labels[0] = centre, 1.0
-        offsets[0] = tables.log_kpn[centre] if loss == int(Loss.NCE) else 0.0
-        n = 1
-        for w in negatives:
-            if int(w) == centre:
-                skipped += 1
-                continue
-            rows[n], labels[n] = int(w), 0.0
-            offsets[n] = tables.log_kpn[int(w)] if loss == int(Loss.NCE) else 0.0
-            n += 1
+        kept = [int(w) for w in negatives if int(w) != centre]
+        skipped = len(negatives) - len(kept)
+        rows = np.array([centre, *kept], np.int64)
+        labels = np.r_[1.0, np.zeros(len(kept))].astype(np.float32)
+        shifts = (tables.log_kpn[rows] if loss == int(Loss.NCE) else np.zeros(rows.shape[0])).astype(np.float32)
     else:
-        n, state = draw_targets(np.int64(loss), np.int64(centre), np.int64(k), tables, state, rows[None, :],
-                                labels[None, :], offsets[None, :], np.int64(0), counts)
-        n = int(n)
+        rows, labels, shifts, state = pick_targets(tables, loss, centre, k, rng)
         if loss != int(Loss.HS):
-            skipped = int(k - (n - 1))
-    rows, labels, offsets = rows[:n].copy(), labels[:n].copy(), offsets[:n].copy()
+            skipped = int(k - (rows.shape[0] - 1))
 
     old_in, old_out = W_in.copy(), W_out.copy()
     h = W_in[context]
-    z, s, loss_before = logistic_terms(h, W_out, rows, labels, offsets)
+    z, s, loss_before = logistic_terms(h, W_out, rows, labels, shifts)
     g = float(alpha) * (labels.astype(np.float64) - _sigmoid(np.clip(z, -MAX_EXP, MAX_EXP)))
-    neu1e = np.zeros(dim, np.float32)
-    scratch = np.zeros(width, np.float32)
     # as kernels.py calls it for a skip-gram pair (one thread: no buffered rows), except that the
-    # kernel lets the step add neu1e to W_in[context] itself (apply=True): the same output rows and
+    # kernel lets the step add neu1e to W_in[context] itself (into_h): the same output rows and
     # loss bit for bit, W_in[context] equal up to float32 rounding (tests/test_blocked_step.py),
     # but then neu1e would not be kept for this report
-    kernel_loss = output_step(np.int64(loss), W_in, np.int64(context), unbuffered(W_out), np.int64(centre),
-                              rows[None, :], labels[None, :], offsets[None, :], np.int64(0), np.int64(n),
-                              np.float32(alpha), neu1e, scratch, True, np.zeros(0), *block_scratch(width, dim), False)
+    kernel_loss, neu1e = apply_step(loss, W_in, context, W_out, rows, labels, shifts, alpha)
     W_in[context] += neu1e
-    _, _, loss_after = logistic_terms(W_in[context], W_out, rows, labels, offsets)
+    _, _, loss_after = logistic_terms(W_in[context], W_out, rows, labels, shifts)
 
     changed_in = np.flatnonzero(np.any(W_in != old_in, axis=1))
     changed_out = np.flatnonzero(np.any(W_out != old_out, axis=1))
     return StepReport(
         loss=loss, centre=int(centre), context=int(context), alpha=float(alpha), rows=rows, labels=labels,
-        offsets=offsets, z=z, sigmoid=s, g=g, neu1e=neu1e, h_before=old_in[context].copy(),
+        shifts=shifts, z=z, sigmoid=s, g=g, neu1e=neu1e, h_before=old_in[context].copy(),
         kernel_loss=float(kernel_loss), loss_before=loss_before, loss_after=loss_after,
         changed_in=changed_in, changed_out=changed_out,
         in_before=old_in[changed_in], in_after=W_in[changed_in].copy(),

@@ -27,12 +27,11 @@ import numpy as np
 from ..config import SOFTMAX_MAX_VOCAB, ConfigError, Loss, TrainConfig
 from ..corpus import Corpus, TokenReader
 from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
-from ..huffman import Huffman, build_huffman
-from ..sampling import alias_table, keep_probabilities, noise_distribution
+from ..huffman import Huffman
+from ..tables import WordTables, build_tables
 from ..vectors.keyed import Vectors
 from .hot_rows import buffered, most_used_rows
-from .kernels import make_run, make_work, train_chunk
-from .losses import make_tables
+from .kernels import make_settings, make_tally, make_work, train_chunk
 
 CHUNK_SECONDS = 0.1  # target duration of one kernel call: stop latency and progress granularity
 MAX_CHUNK_WORDS = 1_000_000  # bounds a chunk's token buffer (4 MB) when the corpus is read from disk
@@ -107,8 +106,9 @@ class _Checkpoint:
 class Trainer:
     """Trains word vectors on an encoded corpus. Build once, call `train()` once.
 
-    Public, read-only for observers: `config` (resolved), `vocab`, `keep_prob` (V,) float64,
-    `noise_probs` (V,) float64 (Pn), `huffman` (HS only, else None), `W_in` (V, D) float32,
+    Public, read-only for observers: `config` (resolved), `vocab`, `word_tables` (tables.build_tables's
+    result) and from it `keep_prob` (V,) float64, `noise_probs` (V,) float64 (Pn), `huffman` (HS
+    only, else None) and `tables` (the kernels' packed tables), `W_in` (V, D) float32,
     `W_out` ((V, D), or (V-1, D) for HS) float32.
     """
 
@@ -125,19 +125,12 @@ class Trainer:
                 f"full softmax costs O(V) per example; vocabulary {v} > {SOFTMAX_MAX_VOCAB}: "
                 "raise min_count, set max_vocab, or use ns/hs"
             )
-        counts = self.vocab.counts
-        self.keep_prob = keep_probabilities(counts, cfg.sample, cfg.subsample_formula)
-        self.noise_probs = noise_distribution(counts, cfg.ns_exponent)
-        self.huffman: Huffman | None = build_huffman(counts) if cfg.loss == Loss.HS else None
-        alias = alias_table(self.noise_probs)
-        k = max(cfg.negative, 1)
-        log_kpn = np.log(k * self.noise_probs).astype(np.float32)
-        if self.huffman is not None:
-            h = self.huffman
-            self.tables = make_tables(h.codes, h.points, h.lengths, alias.prob, alias.alias, log_kpn)
-        else:
-            z = np.zeros((1, 1))
-            self.tables = make_tables(z, z, np.zeros(1), alias.prob, alias.alias, log_kpn)
+        # the one place the per-word tables are built: the pages and figures call the same function
+        self.word_tables: WordTables = build_tables(self.vocab.counts, cfg)
+        self.keep_prob = self.word_tables.keep_prob
+        self.noise_probs = self.word_tables.noise_probs
+        self.huffman: Huffman | None = self.word_tables.huffman
+        self.tables = self.word_tables.kernel
         rng = np.random.default_rng(cfg.seed)
         d = cfg.size
         # word2vec.c: W_in uniform in [-0.5/D, 0.5/D), W_out zero.
@@ -145,7 +138,6 @@ class Trainer:
         self.W_in -= np.float32(0.5)
         self.W_in /= np.float32(d)
         self.W_out = np.zeros((v - 1 if cfg.loss == Loss.HS else v, d), dtype=np.float32)
-        self._keep32 = self.keep_prob.astype(np.float32)
         self._stop = threading.Event()
         self._trained = False
         self.progress: Progress | None = None  # the latest tick, for pollers that prefer reading
@@ -183,20 +175,20 @@ class Trainer:
         n_words = len(self.corpus)
         total_words = n_words * cfg.epochs
         max_targets = max(cfg.negative + 1, self.tables.points.shape[1], 1)
-        run = make_run(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
-                       cfg.compute_loss, cfg.alpha, cfg.min_alpha)
+        settings = make_settings(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
+                                 cfg.compute_loss, cfg.alpha, cfg.min_alpha)
         parts = self._parts(threads)
         softmax = cfg.loss == Loss.SOFTMAX
         works = [make_work(cfg.max_sentence, cfg.window, max_targets, dim, self.W_out.shape[0], softmax)
                  for _ in range(threads)]
         hot = most_used_rows(cfg.loss, self.W_out.shape[0], cfg.hot_rows)
         out_rows = [buffered(self.W_out, hot) for _ in range(threads)]
-        rngs = [_seed_state(cfg.seed, t) for t in range(threads)]
-        outs = [np.zeros(4, np.float64) for _ in range(threads)]
         nc = v if cfg.track_counts else 0  # (0,) arrays tell the kernel not to count
-        seen = [np.zeros(nc, np.int64) for _ in range(threads)]
-        kept = [np.zeros(nc, np.int64) for _ in range(threads)]
-        negs = [np.zeros(nc, np.int64) for _ in range(threads)]
+        tallies = [make_tally(_seed_state(cfg.seed, t), nc) for t in range(threads)]
+        outs = [t.totals for t in tallies]
+        seen = [t.seen for t in tallies]
+        kept = [t.kept for t in tallies]
+        negs = [t.negatives for t in tallies]
         chunk_words = [20_000] * threads
         diverged = threading.Event()
         offsets = self.corpus.offsets
@@ -218,8 +210,8 @@ class Trainer:
                 # the chunk's own tokens and offsets: a view when the corpus is in memory, a read
                 # into a reused buffer when it is a file (never a mapping that grows the RSS)
                 chunk = readers[t].read(a, b)
-                train_chunk(run, self.tables, chunk, offsets[s:e + 1] - a, 0, e - s, self.W_in, out_rows[t],
-                            self._keep32, base, inv_total, rngs[t], seen[t], kept[t], negs[t], works[t], outs[t])
+                train_chunk(settings, self.tables, chunk, offsets[s:e + 1] - a, self.W_in, out_rows[t], base,
+                            inv_total, tallies[t], works[t])
                 dt = time.perf_counter() - t0
                 words = b - a
                 if dt > 0:
@@ -245,8 +237,8 @@ class Trainer:
         def prepare() -> None:
             """Compile (first run) or load the kernels with an empty chunk: no sentence, no change."""
             empty = readers[0].read(0, 0)
-            train_chunk(run, self.tables, empty, offsets[:1] - offsets[0], 0, 0, self.W_in, out_rows[0],
-                        self._keep32, 0, 1.0, rngs[0], seen[0], kept[0], negs[0], works[0], outs[0])
+            train_chunk(settings, self.tables, empty, offsets[:1] - offsets[0], self.W_in, out_rows[0], 0, 1.0,
+                        tallies[0], works[0])
 
         def run_all(futures: list, epoch: int) -> None:
             """Wait for the futures, reporting progress every progress_interval; re-raise a bug."""
