@@ -5,7 +5,7 @@ Does: given a hidden vector h = H[hi] (a row of a (N, D) matrix) and a target wo
 with respect to h into `neu1e` (D,) or, for skip-gram, add it to h itself, and return the
 example's exact loss (`output_step`).
 Negative sampling, NCE and hierarchical softmax all reduce to one binary-logistic step over a
-few (row, label, logit offset) targets; the full softmax has its own step.
+few (row, label, logit shift) targets; the full softmax has its own step.
 The read-only per-word tables arrive as one `tables.Tables`; the targets of the pairs being
 trained as one `Targets`, the step's scratch as one `StepScratch` (make_targets, make_scratch).
 Does not: touch W_in other than h when asked (`apply`), loop over a corpus, or know the
@@ -240,15 +240,15 @@ def _g(zs, j, n):
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
-def _gradient(dot, offset, label, alpha, want_loss, prod, total):
-    """One target's g = alpha (label - s(clip(z))), z = dot - offset, and its loss term
+def _gradient(dot, shift, label, alpha, want_loss, prod, total):
+    """One target's g = alpha (label - s(clip(z))), z = dot - shift, and its loss term
     log(1 + e^t), t = -z for label 1 and z for label 0: multiplied into `prod` as (1 + e^t), or
     added to `total` when that is exact and cheaper. Returns (g, prod, total).
 
     subtle: error_model="numpy", like the kernels that call it: with Python's, the division below
     raises ZeroDivisionError when a diverging run's NaN meets fastmath's no-NaN assumption, and
     the trainer never gets to report the divergence."""
-    z = dot - offset
+    z = dot - shift
     pos = label > 0
     t = -z if pos else z
     e = exp_clipped(t)
@@ -312,7 +312,7 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
     the C code scores the second copy against the updated row; here both copies are scored
     against the old row, while the second copy's contribution to neu1e reads the row already
     updated by the first (exactly what core/train/step.py reports).
-    subtle: matrices are reached through row pointers (pointers.py), never row views (M[r]):
+    subtle: matrices are reached through row pointers (lowlevel.py), never row views (M[r]):
     each view costs an atomic increment and decrement of the array's reference count.
     """
     rows, labels, shifts = targets.rows, targets.labels, targets.shifts
