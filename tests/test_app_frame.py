@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import gzip
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +89,32 @@ def test_a_missing_page_file_is_an_error(tmp_path):
     (tmp_path / "app.py").write_text(Path(APP).read_text(encoding="utf-8"), encoding="utf-8")
     at = AppTest.from_file(str(tmp_path / "app.py"), default_timeout=60).run()
     assert at.exception and "pages/home.py" in at.exception[0].value
+
+
+def test_navigation_registers_every_page_with_its_url_path(monkeypatch):
+    """What app.py hands to st.navigation, seen through public API only: st.Page and
+    st.navigation are wrapped to record each page's file, title and url_path."""
+    import streamlit as st
+
+    real_page, real_navigation = st.Page, st.navigation
+    files: dict[int, str] = {}
+    registered: list[tuple[str, str, str]] = []
+
+    def page(file, *args, **kwargs):
+        made = real_page(file, *args, **kwargs)
+        files[id(made)] = str(file)
+        return made
+
+    def navigation(pages, *args, **kwargs):
+        registered[:] = [(files[id(p)], p.title, p.url_path) for p in pages]
+        return real_navigation(pages, *args, **kwargs)
+
+    monkeypatch.setattr(st, "Page", page)
+    monkeypatch.setattr(st, "navigation", navigation)
+    at = app()
+    no_exception(at)
+    expected = [(file, title, url) for file, title, url, _ in _pages_table()]
+    assert registered == expected
 
 
 @pytest.mark.parametrize("page", MY_PAGES)
@@ -373,10 +398,10 @@ def test_session_guard_stops_running_runs_on_release():
     r = start_run(loaded.corpus, TrainConfig(size=10, epochs=10_000, threads=1, min_count=2), "long")
     jobs = ui_session.SessionJobs()
     jobs.add(r)
-    t0 = time.monotonic()
     ui_session._release(jobs)  # what Streamlit calls when the session disconnects
-    r.join(5)
-    assert r.status == "stopped" and time.monotonic() - t0 < 2
+    r.join(60)  # a bound on a hang, not a measurement (bench/bench_latency.py times it)
+    assert r.stop_requested and r.status == "stopped" and not r.thread.is_alive()
+    assert len(r.epochs) < 10_000
 
 
 def test_upload_is_stored_by_content_hash():

@@ -20,8 +20,9 @@ from core.vectors.evaluate import (
     read_word_pairs,
 )
 from core.vectors.keyed import Vectors
-from tests.conftest import QUESTIONS, SHARED, shared_slice
+from tests.conftest import SHARED, SMALL_WORLD_SIMILARITY, analogy_questions, real_text
 
+QUESTIONS = analogy_questions()  # Google's questions-words.txt, or the small world's own file
 WORDSIM = SHARED / "eval" / "wordsim353.tsv"
 SIMLEX = SHARED / "eval" / "simlex999.txt"
 
@@ -57,42 +58,43 @@ def assert_same_as_gensim(vectors: Vectors, path, restrict: int, case_insensitiv
     assert sum(len(c) for c, _ in ref.values()) == ours.n_correct
 
 
-# -- vectors trained by gensim on a slice of the shared corpus -----------------------------------
+# -- vectors trained by gensim on a slice of the shared corpus (or of the small world) ------------
 @pytest.fixture(scope="module")
 def trained() -> Vectors:
-    """Skip-gram vectors (gensim, 1 worker, seeded) on ~450k words: weak, but well above chance."""
+    """Skip-gram vectors (gensim, 1 worker, seeded) on ~450k words: weak on the shared corpus, but
+    well above chance; strong on the small world, with some questions still wrong."""
     pytest.importorskip("gensim")
     from gensim.models import Word2Vec
 
-    words = shared_slice(2_500_000).split()
-    sentences = [words[i: i + 10_000] for i in range(0, len(words), 10_000)]
+    sentences = [words[i: i + 10_000] for line in real_text(2_500_000).splitlines()
+                 if (words := line.split()) for i in range(0, len(words), 10_000)]
     model = Word2Vec(sentences, vector_size=50, window=5, min_count=5, workers=1, seed=1, epochs=5)
     return Vectors(model.wv.index_to_key, model.wv.vectors)
 
 
-def need_questions():
-    if not QUESTIONS.exists():
-        pytest.skip(f"analogy questions not found at {QUESTIONS} (set W2V_SHARED)")
-
-
 @pytest.mark.parametrize("restrict", [2_000, 30_000])
 def test_3cosadd_equals_gensim_section_by_section(trained, restrict):
-    need_questions()
     result = evaluate_analogies(trained, QUESTIONS, restrict_vocab=restrict)
     assert result.n_correct > 20, "vectors too weak for a meaningful comparison"
     assert_same_as_gensim(trained, QUESTIONS, restrict)
 
 
-def test_3cosadd_equals_gensim_case_sensitive(trained):
-    need_questions()
-    result = evaluate_analogies(trained, QUESTIONS, restrict_vocab=30_000, case_insensitive=False)
-    # the corpus is lowercase: capitalised sections (capitals, currencies, ...) are skipped entirely
-    assert {s.name for s in result.sections if s.total == 0} >= {"capital-common-countries"}
-    assert_same_as_gensim(trained, QUESTIONS, 30_000, case_insensitive=False)
+def test_3cosadd_equals_gensim_case_sensitive(trained, tmp_path):
+    # the corpus is lowercase: a capitalised copy of the (lowercase) family section is skipped
+    # entirely when case-sensitive, and answered when not
+    first = next(s for s in read_analogies(QUESTIONS) if s.name == "family")
+    capitalised = "".join(" ".join(w.capitalize() for w in q) + "\n" for q in first.questions[:50])
+    path = tmp_path / "questions.txt"
+    path.write_text(QUESTIONS.read_text(encoding="utf-8") + ": capitalised\n" + capitalised, encoding="utf-8")
+    result = evaluate_analogies(trained, path, restrict_vocab=30_000, case_insensitive=False)
+    totals = {s.name: s.total for s in result.sections}
+    assert totals["capitalised"] == 0 and totals[first.name] > 0
+    loose = evaluate_analogies(trained, path, restrict_vocab=30_000)
+    assert {s.name: s.total for s in loose.sections}["capitalised"] > 0
+    assert_same_as_gensim(trained, path, 30_000, case_insensitive=False)
 
 
 def test_restrict_default_is_the_c_tools_30000(trained):
-    need_questions()
     a = evaluate_analogies(trained, QUESTIONS)
     b = evaluate_analogies(trained, QUESTIONS, restrict_vocab=30_000)
     assert a.restrict_vocab == min(30_000, len(trained))
@@ -100,14 +102,12 @@ def test_restrict_default_is_the_c_tools_30000(trained):
 
 
 def test_batching_does_not_change_answers(trained):
-    need_questions()
     a = evaluate_analogies(trained, QUESTIONS, restrict_vocab=5000, batch_size=97)
     b = evaluate_analogies(trained, QUESTIONS, restrict_vocab=5000)
     assert a.to_json() == b.to_json() and a.wrong == b.wrong
 
 
 def test_agrees_with_vectors_analogy(trained):
-    need_questions()
     sections = read_analogies(QUESTIONS)
     family = [s for s in sections if s.name == "family"]
     result = evaluate_analogies(trained, family, restrict_vocab=30_000, case_insensitive=False)
@@ -136,7 +136,6 @@ def reference_3cosmul(vectors: Vectors, sections, restrict: int) -> tuple[int, l
 
 @pytest.mark.parametrize("cached", [True, False], ids=["cos-table", "per-batch-products"])
 def test_3cosmul_equals_numpy_loop(trained, cached, monkeypatch):
-    need_questions()
     if not cached:
         monkeypatch.setattr(evaluate, "MUL_TABLE_ELEMENTS", 0)
     sections = [AnalogySection(s.name, [tuple(w.lower() for w in q) for q in s.questions][:150])
@@ -287,10 +286,15 @@ def test_read_word_pairs_tab_or_space(tmp_path):
 
 
 # -- word-pair similarity ---------------------------------------------------------------------------
-@pytest.mark.parametrize("path", [WORDSIM, SIMLEX], ids=["wordsim353", "simlex999"])
-def test_spearman_pearson_oov_equal_gensim(trained, path):
-    if not path.exists():
-        pytest.skip(f"{path} not found (set W2V_SHARED)")
+PAIR_FILES = [p for p in (WORDSIM, SIMLEX) if p.exists()] or [SMALL_WORLD_SIMILARITY]
+
+
+@pytest.mark.parametrize("path", PAIR_FILES, ids=[p.stem for p in PAIR_FILES])
+def test_spearman_pearson_oov_equal_gensim(trained, path, tmp_path):
+    if path == SMALL_WORLD_SIMILARITY:  # every word is in the vocabulary: add pairs gensim must skip too
+        path = tmp_path / path.name
+        path.write_text(SMALL_WORLD_SIMILARITY.read_text(encoding="utf-8")
+                        + "king\tzzunknown\t7.0\nzzother\tqueen\t3.0\n", encoding="utf-8")
     ours = evaluate_word_pairs(trained, path)
     pearson, spearman, oov_percent = gensim_kv(trained).evaluate_word_pairs(str(path))
     assert ours.spearman == pytest.approx(spearman.statistic, abs=1e-6)

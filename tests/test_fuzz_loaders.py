@@ -9,6 +9,7 @@ import warnings
 import zipfile
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -108,6 +109,7 @@ def npz_with_random_headers(draw) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow  # ~30 s of zip headers
 @FUZZ
 @given(npz_with_random_headers())
 def test_fuzz_npz_headers(data):

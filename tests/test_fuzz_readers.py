@@ -176,6 +176,7 @@ def assert_reads_as(out, expected) -> None:
     assert [out.sentence(s) for s in range(out.n_sentences)] == sentences
 
 
+@pytest.mark.slow  # 500-800 examples: 15-35 s
 @settings(FUZZ, max_examples=800)
 @given(data=corpus_bytes, kw=reading)
 def test_fuzz_read_corpus_txt(workdir, data, kw):
@@ -222,6 +223,7 @@ def gzip_files(draw) -> tuple[bytes, bytes, bool]:
     return data, payload, op in ("none", "zero padding")
 
 
+@pytest.mark.slow  # 500-800 examples: 15-35 s
 @settings(FUZZ, max_examples=600)
 @given(gz=gzip_files(), kw=reading)
 def test_fuzz_read_corpus_gz(workdir, gz, kw):
@@ -239,6 +241,7 @@ text_strings = st.lists(st.sampled_from([p.decode("utf-8", "replace") for p in P
                         | st.text(max_size=8), max_size=60).map("".join)
 
 
+@pytest.mark.slow  # 500-800 examples: 15-35 s
 @settings(FUZZ, max_examples=500)
 @given(text=text_strings, kw=reading, save=st.booleans())
 def test_fuzz_read_corpus_text_and_reload(workdir, text, kw, save):
@@ -375,6 +378,7 @@ def corrupted_saved_corpus(draw) -> dict[str, bytes | None]:
     return files
 
 
+@pytest.mark.slow  # 500-800 examples: 15-35 s
 @settings(FUZZ, max_examples=600)
 @given(files=corrupted_saved_corpus(), mmap=st.booleans())
 def test_fuzz_corpus_load(workdir, files, mmap):
@@ -474,6 +478,7 @@ def content_lines(text: str) -> list[str]:
     return [s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")]
 
 
+@pytest.mark.slow  # 500-800 examples: 15-35 s
 @settings(FUZZ, max_examples=700)
 @given(data=question_files() | st.binary(max_size=300), strict=st.booleans())
 def test_fuzz_read_analogies(workdir, data, strict):
@@ -522,6 +527,7 @@ def pair_files(draw) -> bytes:
     return draw(edited(data, 2)) if draw(st.integers(0, 4)) == 0 else data
 
 
+@pytest.mark.slow  # 500-800 examples: 15-35 s
 @settings(FUZZ, max_examples=700)
 @given(data=pair_files() | st.binary(max_size=300), strict=st.booleans())
 def test_fuzz_read_word_pairs(workdir, data, strict):

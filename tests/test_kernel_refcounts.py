@@ -41,5 +41,6 @@ def _refcount_calls(py_func, arch: Architecture) -> int:
 
 @pytest.mark.parametrize(("name", "arch"), [("_skipgram_sentence", Architecture.SKIPGRAM),
                                             ("_cbow_sentence", Architecture.CBOW)])
+@pytest.mark.slow  # compiles both kernels afresh (no cache): 50-70 s each on a loaded 2-core machine
 def test_sentence_functions_do_no_reference_counting(name, arch):
     assert _refcount_calls(getattr(kernels, name).py_func, arch) == 0

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import mmap
 import struct
-import time
 import tracemalloc
 import warnings
 import zipfile
@@ -294,15 +293,13 @@ def test_invalid_utf8_is_replaced_and_counted():
 def test_huge_header_rejected_without_allocating(fmt, body):
     data = b"1000000000 1000\n" + body  # 10^12 floats claimed
     tracemalloc.start()
-    t = time.perf_counter()
     try:
         msg = err(data, fmt)
     finally:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert "declares 1000000000 words" in msg
-    assert peak < 4 << 20
-    assert time.perf_counter() - t < 1.0
+    assert peak < 4 << 20  # refused from the header: nothing near 10^12 floats was allocated or read
 
 
 class _Pipe(io.RawIOBase):
