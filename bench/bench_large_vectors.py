@@ -9,13 +9,13 @@ Generates a synthetic N x D word2vec binary file (float32, written in blocks; 1,
   query     mean time of further exact top-10 queries (blocked matrix product over unit.npy)
   build     AnnIndex.build over unit.npy, written to npy/ann-<key>/ (the first, uncached build)
   ann open  open_mmap + the cached index read back + the first approximate query (cold, warm)
-  ann query mean time of further approximate top-10 queries (raw row vectors, no seed rows):
+  ann query mean time of further approximate top-10 queries (raw row vectors):
             the first ones after the cold open (rows read from disk as the search reaches them),
             after the warm open (pages in the page cache but not yet mapped: one minor fault
             per new page) and steady (every page mapped, after the recall pass scanned them)
   recall    recall@10 of the approximate answers against exact search over --recall-queries
-            random queries: words (Vectors.most_similar, the word seeds the search), the same
-            rows as raw vectors (no seed), and analogies b - a + c (3CosAdd, seeded at b and c)
+            random queries: words (Vectors.most_similar), the same rows as raw vectors
+            (AnnIndex.query), and analogies b - a + c (3CosAdd)
 Memory is read from /proc/self/status: VmHWM (peak), RssAnon (heap), RssFile (mapped file pages,
 reclaimable by the kernel; a full scan of unit.npy maps all of it).
 
@@ -182,7 +182,7 @@ def stage_build(out: Path) -> dict:
     index = AnnIndex.build(v.unit, cache_dir=ann_dir(out))
     seconds = time.perf_counter() - t
     files = sum(p.stat().st_size for p in ann_dir(out).rglob("*") if p.is_file())
-    return {"seconds": seconds, "graph_shape": list(index.graph.shape), "cache_mb": files / 1e6,
+    return {"seconds": seconds, "rows": index.n, "cache_mb": files / 1e6,
             "params": vars(index.params), **memory()}
 
 
@@ -346,7 +346,7 @@ def report(r: dict) -> None:
     if "build" in r:
         b = r["build"]
         row("index build (first, uncached)", b["seconds"], b)
-        print(f"{'':<44}graph {b['graph_shape'][0]:,} x {b['graph_shape'][1]}, cache {b['cache_mb']:.0f} MB")
+        print(f"{'':<44}{b['rows']:,} rows, cache {b['cache_mb']:.0f} MB")
     for name, cold, warm in searchers:
         for label, key in (("cold", cold), ("warm", warm)):
             x = r[key]
@@ -366,7 +366,7 @@ def report(r: dict) -> None:
         row("  Vectors.most_similar (approximate)", w["most_similar_s"], unit="ms")
         row("  Vectors.analogy (approximate)", w["analogy_s"], unit="ms")
         print(f"\nrecall@10 against exact search, {w['recall_queries']} random queries: "
-              f"words {w['recall_words']:.3f}, raw row vectors (no seed) {w['recall_raw']:.3f}, "
+              f"words {w['recall_words']:.3f}, raw row vectors {w['recall_raw']:.3f}, "
               f"analogies b - a + c {w['recall_analogies']:.3f}")
     print(f"first query agrees with Vectors.most_similar: exact {r['cold']['agrees_with_most_similar']}"
           + (f", approximate {r['ann_cold']['agrees_with_most_similar']}" if "build" in r else ""))

@@ -129,11 +129,32 @@ def test_opening_never_builds_an_index(folder, monkeypatch):
         raise AssertionError("an index was built inside a request")
 
     monkeypatch.setattr(ann.AnnIndex, "build", no_build)
-    monkeypatch.setattr(ann, "_knn_graph", no_build)
+    monkeypatch.setattr(ann, "_build_graph", no_build)
     monkeypatch.setattr(core_vectors, "EXACT_MAX", 1000)
-    for p in (folder / "small" / "ann").glob("ann-*/graph.npy"):       # a damaged index is not used
+    for p in (folder / "small" / "ann").glob(f"ann-*/{ann.FILE}"):      # a damaged index is not used
         p.write_bytes(b"damaged")
-    assert vector_sets.load_from_folder("small", base=folder).vectors.ann_index is None
+    got = vector_sets.load_from_folder("small", base=folder).vectors
+    assert got.ann_index is None and "damaged" in got.ann_problem
+
+
+@pytest.mark.parametrize("spoil", ["damaged", "stale"])
+def test_a_damaged_or_stale_index_is_one_line_and_exact_search(folder, monkeypatch, spoil):
+    monkeypatch.setattr(core_vectors, "EXACT_MAX", 1000)
+    monkeypatch.setenv("W2V_VECTORS_DIR", str(folder))
+    (index_dir,) = (folder / "small" / "ann").glob("ann-*")
+    if spoil == "damaged":                                              # bytes flipped in the graph
+        path = index_dir / ann.FILE
+        data = bytearray(path.read_bytes())
+        data[-4096:] = bytes(255 - b for b in data[-4096:])
+        path.write_bytes(bytes(data))
+    else:                                                               # built for other vectors
+        index_dir.rename(index_dir.with_name("ann-" + "0" * 24))
+    at = app({"set": "small", "word": "queen", "topn": "5"})
+    assert at.session_state["loaded_vectors"]["folder:small"].ann_index is None
+    assert len(at.dataframe[0].value) == 5
+    assert any(c.startswith("Exact search, 2,000 words:") for c in captions(at)), captions(at)
+    (hint,) = index_hints(at)
+    assert spoil in hint and "\n" not in hint and str(folder) not in hint and "/" not in hint.split("`")[0], hint
 
 
 # -- the page ------------------------------------------------------------------------------

@@ -104,16 +104,18 @@ def _shared_prepared(path: str, stamp: tuple, exact_max: int) -> tuple[Vectors, 
 
 def attach_cached_index(vectors: Vectors, cache_dir: Path) -> bool:
     """Attach the index `python -m core prepare --index` cached in cache_dir, if there is a valid
-    one; never build. True when attached."""
+    one; never build. True when attached. A stale or damaged one is not attached: the set is
+    searched exactly and `vectors.ann_problem` says why in one line (no path; see index_hint)."""
     if not cache_dir.is_dir():
         return False
-    from core.vectors.ann import AnnIndex, prepared_key  # numba's kernels: only for sets that have an index
+    from core.vectors.ann import AnnIndex, prepared_key  # usearch: only for sets that have an index
 
-    index = AnnIndex.cached(vectors.unit, cache_dir, key=prepared_key(vectors.unit))
-    if index is None:
-        return False
-    vectors.use_index(index)
-    return True
+    try:
+        index, problem = AnnIndex.lookup(vectors.unit, cache_dir, key=prepared_key(vectors.unit))
+    except Exception as e:  # noqa: BLE001 - whatever a broken file does, the set stays usable exactly
+        index, problem = None, f"the neighbour index could not be read ({type(e).__name__})"
+    vectors.use_index(index, problem=problem if "no neighbour index" not in problem else "")
+    return index is not None
 
 
 def _stamp(folder: Path) -> tuple:
@@ -152,9 +154,13 @@ def describe_search(vectors: Vectors, approximate: bool, seconds: float) -> str:
 
 
 def index_hint(vectors: Vectors) -> str | None:
-    """What to do when a set is above EXACT_MAX and has no index, else None."""
+    """What to do when a set is above EXACT_MAX and has no usable index (none, stale or damaged),
+    else None. One line, no path."""
     if len(vectors) <= core_vectors.EXACT_MAX or vectors.ann_index is not None:
         return None
+    if vectors.ann_problem:
+        return (f"This set's approximate index is not used: {vectors.ann_problem}. Every query scans all "
+                f"{len(vectors):,} words until it is rebuilt outside the app: `python -m core prepare FOLDER --index`.")
     return (f"This set has {len(vectors):,} words, more than the {core_vectors.EXACT_MAX:,} exact search is "
             "meant for, and no approximate index: every query scans all of them. An index answers in about "
             "a millisecond. Build it once, outside the app: `python -m core prepare VECTORS -o FOLDER --index` "

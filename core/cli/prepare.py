@@ -50,7 +50,7 @@ def register(subparsers) -> None:
                    help="convert only the first N words (files list the most frequent first)")
     p.add_argument("--index", action="store_true",
                    help=f"also build the approximate neighbour index (the app uses it above "
-                        f"{EXACT_MAX:,} words; pynndescent, minutes and ~4 GB per million words)")
+                        f"{EXACT_MAX:,} words; usearch HNSW, minutes per million words)")
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help=f"where the index goes (default OUT/{vector_io.INDEX_DIR}, the only place the app looks)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -120,7 +120,7 @@ def _convert(args, out: Path, say: _Say) -> dict:
 
 
 def _build_index(vectors, cache_dir: Path, say: _Say) -> dict:
-    from ..vectors.ann import AnnIndex, prepared_key  # numba: only when an index is asked for
+    from ..vectors.ann import AnnIndex, prepared_key  # usearch: only when an index is asked for
 
     if len(vectors) <= EXACT_MAX:
         say.line(f"note: {len(vectors):,} words <= {EXACT_MAX:,}: the app searches this set exactly and does "

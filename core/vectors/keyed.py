@@ -59,6 +59,7 @@ class Vectors:
         self._unit: np.ndarray | None = None if unit is None else np.asarray(unit, dtype=np.float32)
         self._lower: dict[str, int] | None = None
         self._ann: AnnIndex | None = None
+        self._ann_problem = ""
 
     # -- lookup -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -105,11 +106,18 @@ class Vectors:
         return self._unit
 
     # -- approximate index ------------------------------------------------------------------
-    def use_index(self, index: AnnIndex | None) -> None:
-        """Attach an ann.AnnIndex built over these unit rows (None detaches it)."""
+    def use_index(self, index: AnnIndex | None, problem: str = "") -> None:
+        """Attach an ann.AnnIndex built over these unit rows (None detaches it). `problem`: with
+        None, one line saying why an index that exists was not attached (stale, damaged)."""
         if index is not None and (index.n != len(self) or index.dim != self.dim):
             raise ValueError(f"index is over ({index.n}, {index.dim}) rows, vectors are ({len(self)}, {self.dim})")
         self._ann = index
+        self._ann_problem = "" if index is not None else problem
+
+    @property
+    def ann_problem(self) -> str:
+        """Why an existing index was not attached ("" when none was refused)."""
+        return self._ann_problem
 
     @property
     def ann_index(self) -> AnnIndex | None:
@@ -117,9 +125,9 @@ class Vectors:
         return self._ann
 
     def build_index(self, cache_dir: str | os.PathLike | None = None,
-                    progress: Callable[[str], None] | None = None, **params: int) -> AnnIndex:
+                    progress: Callable[[str], None] | None = None, **params: int | str) -> AnnIndex:
         """Build (or read from cache_dir) an ann.AnnIndex over the unit rows and attach it.
-        `params`: AnnIndex.build's seed, n_neighbors, max_degree, n_entries."""
+        `params`: AnnIndex.build's connectivity, expansion_add, dtype."""
         from .ann import AnnIndex
 
         index = AnnIndex.build(self.unit, cache_dir=cache_dir, progress=progress, **params)
@@ -140,7 +148,7 @@ class Vectors:
             raise ValueError("approximate search covers the whole vocabulary; drop restrict or use approximate=False")
         return True
 
-    def _ann_top(self, query: np.ndarray, exclude: Sequence[int], topn: int, seeds: Sequence[int],
+    def _ann_top(self, query: np.ndarray, exclude: Sequence[int], topn: int,
                  scale: float = 1.0) -> list[tuple[str, float]]:
         """The index's topn rows for a unit query, excluded rows dropped; scores times scale."""
         assert self._ann is not None
@@ -148,7 +156,7 @@ class Vectors:
         topn = max(0, min(topn, len(self) - len(ex)))
         if topn == 0:
             return []
-        ids, sims = self._ann.query(query, topn + len(ex), seeds=[list(seeds)])
+        ids, sims = self._ann.query(query, topn + len(ex))
         return [(self.words[i], float(s) * scale) for i, s in zip(ids.tolist(), sims.tolist(), strict=True)
                 if i >= 0 and i not in ex][:topn]
 
@@ -169,7 +177,7 @@ class Vectors:
         """Nearest words by cosine to mean(unit(positive)) - mean(unit(negative)) (gensim's rule),
         the query words excluded. `restrict` searches only the first N (most frequent) words.
         `approximate`: None = the attached index above EXACT_MAX words, else exact; True = the
-        index (it must exist; the positive words seed its search); False = exact."""
+        index (it must exist); False = exact."""
         positive = [positive] if isinstance(positive, str) else list(positive)
         negative = [negative] if isinstance(negative, str) else list(negative)
         if not positive and not negative:
@@ -185,7 +193,7 @@ class Vectors:
         if n > 0:
             q /= n
         if self._use_ann(approximate, restrict):
-            return self._ann_top(q, pos + neg, topn, seeds=pos)
+            return self._ann_top(q, pos + neg, topn)
         unit = self.unit if restrict is None else self.unit[:restrict]
         exclude = [i for i in pos + neg if i < unit.shape[0]]
         return self._top(unit @ q, exclude, topn)
@@ -198,7 +206,7 @@ class Vectors:
         v = v / n if n > 0 else v
         ex = [self.id(w) for w in exclude]
         if self._use_ann(approximate, None):
-            return self._ann_top(v, ex, topn, seeds=())
+            return self._ann_top(v, ex, topn)
         return self._top(self.unit @ v, ex, topn)
 
     def similarity(self, a: str, b: str) -> float:
@@ -211,7 +219,7 @@ class Vectors:
         add: argmax cos(x, b) - cos(x, a) + cos(x, c)        (3CosAdd, paper section 3)
         mul: argmax cos'(x, b) cos'(x, c) / (cos'(x, a) + 1e-3), cos' = (cos + 1) / 2  (3CosMul)
         The three query words are never answers. `approximate` as in most_similar: 3CosAdd is
-        then the index's search for b - a + c (seeded at b and c; the exact path's scores, to
+        then the index's search for b - a + c (re-scored exactly: the exact path's scores, to
         float rounding); 3CosMul reranks the index's MUL_CANDIDATES best 3CosAdd rows exactly.
         """
         ia, ib, ic = self.id(a), self.id(b), self.id(c)
@@ -234,9 +242,9 @@ class Vectors:
         q = v / norm if norm > 0 else v
         if method == "add":
             # the index ranks by cos(x, v / |v|); times |v| is the exact path's unit @ v (to rounding)
-            return self._ann_top(q, (ia, ib, ic), topn, seeds=(ib, ic), scale=norm)
+            return self._ann_top(q, (ia, ib, ic), topn, scale=norm)
         assert self._ann is not None
-        ids, _ = self._ann.query(q, max(MUL_CANDIDATES, topn + 3), seeds=[[ib, ic]])
+        ids, _ = self._ann.query(q, max(MUL_CANDIDATES, topn + 3))
         cand = ids[ids >= 0].astype(np.int64)
         # einsum, not @: a small product on all OpenBLAS threads can stall for ms on a busy machine
         cos = np.einsum("cd,kd->kc", self.unit[cand], self.unit[[ia, ib, ic]])
