@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 K = 10
 METHODS = ("usearch", "faiss", "core", "pynndescent", "exact")
 # search widths per method: HNSW ef / our ef / pynndescent's epsilon
-WIDTHS = {"usearch": (16, 32, 64, 128), "faiss": (16, 32, 64, 128), "core": (32, 64, 96, 128),
+WIDTHS = {"usearch": (16, 32, 64, 128, 256), "faiss": (16, 32, 64, 128, 256), "core": (64, 128, 256),
           "pynndescent": (0.0, 0.1, 0.2), "exact": (0,)}
 HNSW_M, HNSW_EF_ADD = 16, 128
 IMPORTS = {"usearch": ("usearch.index",), "faiss": ("faiss",), "core": ("core.vectors.ann",),
@@ -299,9 +299,34 @@ def save(path: Path, label: str, result: dict) -> None:
         results = json.loads(path.read_text())
     except (OSError, ValueError):
         results = {}
-    results[label] = result
+    # subtle: a run of some methods replaces only those; the others measured earlier stay
+    old = results.get(label, {}).get("methods", {}) if results.get(label, {}).get("rows") == result["rows"] else {}
+    results[label] = {**result, "methods": {**old, **result["methods"]}}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=1) + "\n")
+
+
+def table(results: dict) -> str:
+    """Markdown tables of a results file, one per set: a row per method, the search columns at
+    each method's widths as `recall@10 (median / p95 ms)`."""
+    out = []
+    for label, r in results.items():
+        out.append(f"**{label}**: {r['rows']:,} x {r['dim']}, {r['data']}, {r['queries']:,} queries, {r['date']}\n")
+        out.append("| method | build s | build peak RSS MB | index MB | open s (cold) | first query s (cold) "
+                   "| heap after open MB | unpickles | recall@10 (median / p95 ms) by search width |")
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+        for name, m in r["methods"].items():
+            if "error" in m:
+                out.append(f"| {name} | {m['error']} |||||||")
+                continue
+            widths = "; ".join(f"{w['width']}: {w['recall_at_10']:.3f} ({w['median_ms']:.2f} / {w['p95_ms']:.1f})"
+                               for w in m.get("search", []))
+            out.append(f"| {name} | {m['build_s']:,.1f} | {m['build_mem_mb']['VmHWM']:,.0f} | {m['size_mb']:,.1f} "
+                       f"| {m.get('open_s', float('nan')):.3f} | {m.get('first_query_s', float('nan')):.3f} "
+                       f"| {m.get('open_mem_mb', {}).get('RssAnon', float('nan')):,.0f} "
+                       f"| {'yes' if m.get('unpickles') else 'no'} | {widths} |")
+        out.append("")
+    return "\n".join(out)
 
 
 def main() -> None:
@@ -315,8 +340,12 @@ def main() -> None:
     ap.add_argument("--latency-queries", type=int, default=500)
     ap.add_argument("--dir", type=Path, help="work folder (default: a temporary one, removed)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ann.json")
+    ap.add_argument("--table", action="store_true", help="print the results file as markdown tables and exit")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.table:
+        print(table(json.loads(args.out.read_text())))
+        return
     if args.child:
         sys.addaudithook(_audit)
         stage, method, data = args.child[0], args.child[1], Path(args.child[2])
