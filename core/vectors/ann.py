@@ -2,11 +2,13 @@
 
 Does: cosine top-k (the inner product of unit rows) for vector sets too large to scan on every
 query, with usearch's HNSW graph (Malkov & Yashunin 2016; https://github.com/unum-cloud/usearch,
-Apache-2.0). Chosen over faiss-cpu's IndexHNSWFlat, pynndescent's own query and the Numba beam
-search this module used to hold by bench/bench_ann.py (table in README.md): about the same recall
-and latency as faiss, but its saved file opens memory-mapped (Index.restore(view=True): pages are
-read as the search reaches them and shared by every process), where faiss reads an HNSW index
-whole into each process's heap; pynndescent can only be saved by pickling.
+Apache-2.0). Chosen by bench/bench_ann.py (table in README.md): about the recall and latency of
+faiss-cpu's IndexHNSWFlat (which built faster on the busy test machine), but its saved file opens
+memory-mapped (Index.restore(view=True): pages are read as the search reaches them and shared by
+every process) where faiss reads an HNSW index whole into each process's heap; pynndescent can only
+be saved by pickling. The Numba beam search over a pynndescent graph that this module used to hold
+found more true neighbours per candidate, but built ~4x slower at ~8x the peak memory and spent
+~90 s compiling on its first query in a fresh process.
 
 The index stores its own copy of the vectors in half precision (`dtype` "f16": half the disk and
 page cache of f32); a query asks usearch for its whole candidate list (`ef` rows) and re-scores
