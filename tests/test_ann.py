@@ -196,8 +196,11 @@ def test_damaged_cache_is_refused_in_one_line_and_rebuilt(damage, small, tmp_pat
     again = AnnIndex.build(small, cache_dir=tmp_path)
     assert not again.from_cache and builds == [1, 1]
     assert "unpickled" not in capsys.readouterr().out
-    # subtle: a multi-threaded build is not bit-for-bit repeatable, so compare answers, not graphs
-    assert again.query(small[:20], 1)[0].ravel().tolist() == good.query(small[:20], 1)[0].ravel().tolist()
+    # subtle: a multi-threaded build is not bit-for-bit repeatable (nor is any row guaranteed to be
+    # reachable), so compare both with exact search, not with each other
+    exact = exact_top(small, small[:50], 10, np.zeros((50, 0), dtype=np.int64))
+    for index in (good, again):
+        assert recall_at(index.query(small[:50], 10)[0].tolist(), exact) >= 0.95
     assert AnnIndex.build(small, cache_dir=tmp_path).from_cache          # the rebuilt copy is good
     assert [p.name for p in tmp_path.iterdir()] == [folder.name]          # no temporary folders left
 
