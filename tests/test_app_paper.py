@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.replicate import TABLE1_PLAN, Settings, Table1Result, claims
+from core.replicate import PAPER_TABLE1, TABLE1_PLAN, Settings, Table1Result, claims
 from tests.app_fixtures import small_corpus
 from ui import paper
 
@@ -69,7 +69,7 @@ def test_page_opens_the_shipped_result_without_a_corpus_or_training():
     got = frames(at)
     table = got["kept_table"]
     assert len(table) == 7 and table["total %"].notna().all()
-    assert list(table["paper: total %"]) == [59, 61, 47, 53, 60, 61, 55]
+    assert list(table["paper: total %"]) == [p.total for p in PAPER_TABLE1]
     assert len(got["kept_claims"]) >= 1
     assert any(c.key == "paper_kept_fig" for c in at.get("plotly_chart"))
     assert not at.error
@@ -144,5 +144,5 @@ def test_figure_has_our_bars_and_the_papers():
     fig = paper.table1_figure(result)
     ours, theirs = fig.data
     assert len(ours.x) == len(theirs.x) == 7
-    assert list(theirs.y) == [59, 61, 47, 53, 60, 61, 55]
+    assert list(theirs.y) == [p.total for p in PAPER_TABLE1]
     assert ours.y[0] == pytest.approx(round(100 * result.rows[0].total, 1))

@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 
 from core.config import ConfigError
 from core.replicate import (
+    PAPER_SETUP,
     PAPER_TABLE1,
     SUBSAMPLE_T,
     TABLE1_PLAN,
@@ -223,8 +224,8 @@ def table1_figure(result: Table1Result, title: str = "Total analogy accuracy: th
     fig = go.Figure()
     fig.add_bar(x=labels, y=mine, name="this corpus", marker_color="#1f77b4",
                 text=[f"{v:.1f}" if v is not None else "" for v in mine], textposition="outside")
-    fig.add_bar(x=labels, y=[p.total for p in PAPER_TABLE1], name="paper (1B words, D=300)", marker_color="#bbbbbb",
-                text=[str(p.total) for p in PAPER_TABLE1], textposition="outside")
+    fig.add_bar(x=labels, y=[p.total for p in PAPER_TABLE1], name=f"paper (~1B words, D={PAPER_SETUP['size']})",
+                marker_color="#bbbbbb", text=[str(p.total) for p in PAPER_TABLE1], textposition="outside")
     fig.update_layout(title=title, barmode="group", yaxis={"title": "total accuracy (%)", "range": [0, 105]},
                       legend={"orientation": "h", "y": -0.25})
     fig.add_vline(x=3.5, line_dash="dot", line_color="#888")  # upper half | lower half (t = 1e-5)

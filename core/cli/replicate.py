@@ -24,6 +24,7 @@ from ..events import Progress
 from ..phrases import PhraseError
 from ..replicate import (
     PAPER,
+    PAPER_SETUP,
     PAPER_TABLE1,
     PAPER_TABLE3,
     PHRASE_BEST,
@@ -166,7 +167,8 @@ def format_table1(result: Table1Result) -> str:
     s = result.settings
     lines = [f"Table 1 on {s.get('corpus', '?')} ({s.get('words', 0):,} words, vocabulary "
              f"{s.get('vocabulary', 0):,}; skip-gram D={s.get('size')}, window {s.get('window')}, "
-             f"{s.get('epochs')} epoch(s); paper: ~1B words, 692K, D=300)",
+             f"{s.get('epochs')} epoch(s); paper: ~1B words, {PAPER_SETUP['vocabulary']:,}, "
+             f"D={PAPER_SETUP['size']})",
              f"  {'method':<11} {'t':>6} | {'seconds':>8} {'syn%':>5} {'sem%':>5} {'total%':>6} {'cover%':>6} | "
              f"paper: {'min':>4} {'syn%':>5} {'sem%':>5} {'total%':>6}"]
     for p in PAPER_TABLE1:
