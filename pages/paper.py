@@ -48,7 +48,7 @@ def show_result(result: Table1Result, key: str, status: dict[int, str] | None = 
 # -- 1. run it --------------------------------------------------------------------------------------------
 st.subheader("1. Run Table 1 on your corpus")
 job: paper.PaperJob | None = st.session_state.get(JOB_KEY)
-loaded = widgets.need_corpus()
+loaded = widgets.need("corpus", "run Table 1 on it", stop=False)
 if loaded is not None:
     sets = paper.question_sets()
     prefs = st.session_state.setdefault("paper_prefs", {"epochs": 1, "size": 100, "questions": next(iter(sets))})
@@ -56,12 +56,14 @@ if loaded is not None:
         prefs["questions"] = next(iter(sets))
     c = st.columns([1, 1, 2, 1.4], vertical_alignment="bottom")
     with c[0]:
-        widgets.bound(st.number_input, "Epochs", prefs, "epochs", prefix="paper", min_value=1, max_value=50, step=1)
+        widgets.kept(st.number_input, "Epochs", "paper_epochs", store=prefs, field="epochs", min_value=1,
+                     max_value=50, step=1)
     with c[1]:
-        widgets.bound(st.number_input, "Vector size D", prefs, "size", prefix="paper", min_value=2, max_value=1000,
-                      step=10, help="The paper used 300; smaller trains faster.")
+        widgets.kept(st.number_input, "Vector size D", "paper_size", store=prefs, field="size", min_value=2,
+                     max_value=1000, step=10, help="The paper used 300; smaller trains faster.")
     with c[2]:
-        widgets.bound(st.selectbox, "Analogy questions", prefs, "questions", prefix="paper", options=list(sets))
+        widgets.kept(st.selectbox, "Analogy questions", "paper_questions", store=prefs, field="questions",
+                     options=list(sets))
     busy = job is not None and job.running
     # subtle: no st.rerun() after starting: the live panel below sees the new runs in this same script
     # run, and a rerun would wipe the one-line notes about lowered settings

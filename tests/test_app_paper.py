@@ -73,7 +73,7 @@ def test_page_opens_the_shipped_result_without_a_corpus_or_training():
     assert len(got["kept_claims"]) >= 1
     assert any(c.key == "paper_kept_fig" for c in at.get("plotly_chart"))
     assert not at.error
-    assert any("No corpus yet" in i.value for i in at.info)
+    assert any("No corpus yet" in i.value and "Table 1" in i.value for i in at.info)
 
 
 def test_running_on_the_session_corpus_fills_the_table_and_keeps_the_result(keep_here):
