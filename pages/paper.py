@@ -45,8 +45,43 @@ def show_result(result: Table1Result, key: str, status: dict[int, str] | None = 
         st.info("No claim can be judged yet: each needs two rows.")
 
 
-# -- 1. run it --------------------------------------------------------------------------------------------
-st.subheader("1. Run Table 1 on your corpus")
+# a finished experiment is kept before the list of kept results is drawn
+finished_job: paper.PaperJob | None = st.session_state.get(JOB_KEY)
+if finished_job is not None and finished_job.kept is None:
+    finished = finished_job.keep_when_done()
+    if finished is not None and finished_job.kept is not None:
+        st.session_state[SHOWN_KEY] = (finished_job.kept, finished)
+
+# -- 1. a kept result ----------------------------------------------------------------------------------------
+st.subheader("1. Open a kept result")
+st.markdown("Results open at once, without training: the small-world run ships with the app, finished runs "
+            "are kept here, and `python -m core replicate table1 CORPUS --analogies FILE -o result.json` "
+            "writes one you can open below.")
+kept = paper.kept_results()
+shown = st.session_state.get(SHOWN_KEY)
+options = list(kept) + ([shown[0]] if shown is not None and shown[0] not in kept else [])
+choice = st.selectbox("Result", options, key="paper_choice") if options else None
+upload = st.file_uploader("…or open a result file (JSON)", type=["json"], key="paper_upload")
+try:
+    if upload is not None:
+        chosen = paper.parse_result(upload.getvalue())
+        label = upload.name
+    elif choice is not None and choice in kept:
+        chosen, label = paper.load_kept(kept[choice]), choice
+    elif shown is not None:
+        label, chosen = shown
+    else:
+        chosen = None
+except paper.ResultError as e:
+    st.error(f"Cannot open it: {e}")
+    chosen = None
+if chosen is not None:
+    show_result(chosen, "paper_kept")
+elif not options:
+    st.info("No result kept yet: run the experiment below.")
+
+# -- 2. run it --------------------------------------------------------------------------------------------
+st.subheader("2. Run Table 1 on your corpus")
 job: paper.PaperJob | None = st.session_state.get(JOB_KEY)
 loaded = widgets.need("corpus", "run Table 1 on it", stop=False)
 if loaded is not None:
@@ -93,8 +128,7 @@ def job_panel() -> None:
     st.progress(job.fraction, text=f"{len(result.rows)} of {len(job.plan)} rows done")
     if job.running:
         widgets.stop_button("paper_stop", "Stop the experiment")
-    elif job.kept is None and result.rows:
-        job.kept = paper.keep(result)
+    elif job.kept is None and job.keep_when_done() is not None and job.kept is not None:
         st.session_state[SHOWN_KEY] = (job.kept, result)
     show_result(result, "paper_job", status)
     if not job.running and result.rows:
@@ -103,34 +137,6 @@ def job_panel() -> None:
 
 
 widgets.live(job_panel, every=2.0)
-
-# -- 2. a kept result ----------------------------------------------------------------------------------------
-st.subheader("2. Open a kept result")
-st.markdown("Results open at once, without training: the small-world run ships with the app, finished runs "
-            "are kept here, and `python -m core replicate table1 CORPUS --analogies FILE -o result.json` "
-            "writes one you can open below.")
-kept = paper.kept_results()
-shown = st.session_state.get(SHOWN_KEY)
-options = list(kept) + ([shown[0]] if shown is not None and shown[0] not in kept else [])
-choice = st.selectbox("Result", options, key="paper_choice") if options else None
-upload = st.file_uploader("…or open a result file (JSON)", type=["json"], key="paper_upload")
-try:
-    if upload is not None:
-        chosen = paper.parse_result(upload.getvalue())
-        label = upload.name
-    elif choice is not None and choice in kept:
-        chosen, label = paper.load_kept(kept[choice]), choice
-    elif shown is not None:
-        label, chosen = shown
-    else:
-        chosen = None
-except paper.ResultError as e:
-    st.error(f"Cannot open it: {e}")
-    chosen = None
-if chosen is not None:
-    show_result(chosen, "paper_kept")
-elif not options:
-    st.info("No result kept yet: run the experiment above.")
 
 with widgets.teach("What differs from the paper, and why the numbers cannot match"):
     st.markdown(

@@ -35,16 +35,15 @@ def page(state: dict | None = None) -> AppTest:
 
 def frames(at: AppTest) -> dict[str, object]:
     """The page's tables by role (AppTest's Dataframe has no key): the running job's table has a
-    status column, the opened result's table has none, claims tables come after each."""
-    out = {}
+    status column, the opened result's table has none; a claims table belongs to the table before it."""
+    out, last = {}, "kept"
     for d in at.dataframe:
         v = d.value
         if "claim" in v.columns:
-            out["job_claims" if "job_table" in out and "kept_table" not in out else "kept_claims"] = v
-        elif "status" in v.columns:
-            out["job_table"] = v
+            out[f"{last}_claims"] = v
         else:
-            out["kept_table"] = v
+            last = "job" if "status" in v.columns else "kept"
+            out[f"{last}_table"] = v
     return out
 
 

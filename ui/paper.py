@@ -114,6 +114,15 @@ class PaperJob:
         for r in self.runs:
             r.stop()
 
+    def keep_when_done(self) -> Table1Result | None:
+        """Once every run has ended: score, keep the result (once) and return it; else None."""
+        if self.running:
+            return None
+        result = self.score()
+        if self.kept is None and result.rows:
+            self.kept = keep(result)
+        return result
+
 
 def start_table1(loaded: LoadedCorpus, settings: Settings, questions: Path, questions_label: str) -> PaperJob:
     """Queue the seven trainings of Table 1 on `loaded` (one after another). Raises ConfigError
