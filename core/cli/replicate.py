@@ -167,8 +167,8 @@ def format_table1(result: Table1Result) -> str:
     s = result.settings
     lines = [f"Table 1 on {s.get('corpus', '?')} ({s.get('words', 0):,} words, vocabulary "
              f"{s.get('vocabulary', 0):,}; skip-gram D={s.get('size')}, window {s.get('window')}, "
-             f"{s.get('epochs')} epoch(s); paper: ~1B words, {PAPER_SETUP['vocabulary']:,}, "
-             f"D={PAPER_SETUP['size']})",
+             f"{s.get('epochs')} epoch(s); paper: ~1B words, vocabulary "
+             f"{PAPER_SETUP['vocabulary']:,}, D={PAPER_SETUP['size']})",
              f"  {'method':<11} {'t':>6} | {'seconds':>8} {'syn%':>5} {'sem%':>5} {'total%':>6} {'cover%':>6} | "
              f"paper: {'min':>4} {'syn%':>5} {'sem%':>5} {'total%':>6}"]
     for p in PAPER_TABLE1:
