@@ -30,6 +30,7 @@ PAGES = [
     ("pages/analogies.py", "Analogies", "analogies", ":material/compare_arrows:"),
     ("pages/phrases.py", "Phrases", "phrases", ":material/join_inner:"),
     ("pages/objectives.py", "Objectives", "objectives", ":material/speed:"),
+    ("pages/paper.py", "Reproduce the paper", "paper", ":material/science:"),
     ("pages/vectors.py", "Vectors", "vectors", ":material/download:"),
     ("pages/step_by_step.py", "Step by step", "step-by-step", ":material/footprint:"),
 ]

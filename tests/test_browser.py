@@ -163,7 +163,7 @@ def test_demo_then_every_page_without_errors_with_screenshots(browser):
         assert not errors_on(page), errors_on(page)
         pages = nav_pages(page)
         titles = [t for t, _ in pages]
-        for required in ("Home", "Train", "Objectives", "Vectors"):
+        for required in ("Home", "Train", "Objectives", "Reproduce the paper", "Vectors"):
             assert required in titles, titles
         for title, href in pages:
             click_nav(page, title)

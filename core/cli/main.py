@@ -21,6 +21,7 @@ from ..events import Callback, EpochEnd, Progress, TrainBegin
 from . import download as cli_download
 from . import evaluate as cli_evaluate
 from . import prepare as cli_prepare
+from . import replicate as cli_replicate
 from .common import fmt_duration, int_arg
 
 
@@ -219,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_train(sub)
     add_similar(sub)
     add_analogy(sub)
-    for module in (cli_evaluate, cli_download, cli_prepare):  # each adds its commands with register()
+    for module in (cli_evaluate, cli_download, cli_prepare, cli_replicate):  # each adds its commands with register()
         module.register(sub)
     return parser
 
