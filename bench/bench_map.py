@@ -89,7 +89,7 @@ DRAWN_JS = {
         if (!gd || !gd._fullData || !document.querySelector('.js-plotly-plot canvas')) return false;
         let c = 0; for (const t of gd._fullData) if (t.meta === 'words' || t.type === 'scattergl') c += t._length || 0;
         return c >= n ? c : false; }""",
-    "none": """n => document.querySelector('[data-testid="stMarkdown"]') ? 0 : false""",
+    "none": """n => document.querySelector('[data-testid="stMarkdown"]') ? -1 : false""",
     "pydeck": """n => { const c = document.querySelector('[data-testid="stDeckGlJsonChart"] canvas');
         return c && c.width > 0 ? -1 : false; }""",
 }

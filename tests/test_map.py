@@ -211,3 +211,23 @@ def test_page_unknown_set_is_one_line(monkeypatch, prepared):
     at.query_params["set"] = "../etc"
     at.run()
     assert not at.exception and len(at.warning) == 1 and str(folder.parent) not in at.warning[0].value
+
+
+def test_page_projects_a_large_set_in_the_background(monkeypatch, prepared):
+    """No stored coordinates and a set over the inline limit: the request starts a background PCA
+    and shows progress; a later rerun draws the map from the cached result."""
+    import time
+
+    folder, v = prepared
+    monkeypatch.setattr(emap, "HOSTED_INLINE_MAX", 10)
+    at = page(monkeypatch, folder)
+    assert not at.exception
+    key = layout.content_key(v.words, v.unit)
+    job = emap._jobs[(key, "pca", 3)]
+    deadline = time.monotonic() + 60
+    while job.result is None and job.error is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.result is not None, job.error
+    at.run()
+    assert not at.exception
+    assert sum(len(t["text"]) for t in drawn(at)["data"] if t.get("meta") == plots.MAP_POINT_TRACE) == 3000

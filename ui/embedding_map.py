@@ -6,8 +6,8 @@ Does:
   it: the session's current run, else the set chosen on the Vectors page, else `?set=NAME` of the
   operator's folder. The map logic below never sees a run.
 - `coordinates()`: stored coordinates when the folder has valid ones (a stale or damaged file is
-  one line, then PCA); otherwise PCA, computed at once for a set of up to INLINE_MAX rows x dims,
-  else in a background thread; UMAP always in a background thread (one at a time per process),
+  one line, then PCA); otherwise PCA, computed at once for a set of up to INLINE_MAX rows x dims
+  (HOSTED_INLINE_MAX when hosted), else in a background thread; UMAP always in a background thread (one at a time per process),
   cached by the set's content key, with progress. A hosted page request never runs a projection
   of a large set.
 - `visible()`: which words become points: every placed word up to MAP_MAX_POINTS; above, the
@@ -38,7 +38,8 @@ from . import hosted, vector_sets
 
 MAP_MAX_POINTS = 200_000  # points drawn at once in 2-D (bench/bench_map.py: 100k draw in ~1 s of WebGL work)
 MAP_MAX_3D = 20_000       # points of a 3-D map (Scatter3d is far slower to rotate than 2-D WebGL)
-INLINE_MAX = 30_000_000   # rows x dims projected by PCA inside the request (~0.5 s); larger: background
+INLINE_MAX = 30_000_000   # rows x dims projected by PCA inside the request (~1 s); larger: background
+HOSTED_INLINE_MAX = 5_000_000  # the same when hosted (a 20 MB upload is at most ~5M floats)
 DENSITY_BINS = 160        # density layer cells along the longer side
 KEEP_RESULTS = 6          # finished background layouts kept in this process (by content key)
 CSV_BLOCK = 50_000        # rows formatted at a time
@@ -193,7 +194,7 @@ def coordinates(source: MapSource, method: str, dims: int) -> Coordinates:
                 return Coordinates(got.coords[:, :dims], got.placed, "stored", "; ".join(notes) or None)
         if method == "umap":
             notes.append("this set has no stored UMAP coordinates (python -m core prepare SET --layout umap)")
-    small = len(vectors) * vectors.dim <= INLINE_MAX
+    small = len(vectors) * vectors.dim <= (HOSTED_INLINE_MAX if hosted_mode() else INLINE_MAX)
     if method == "pca" and small:
         coords = _inline_pca(source.key, vectors.unit)
         return Coordinates(coords[:, :dims], len(vectors), "computed", "; ".join(notes) or None)

@@ -1,0 +1,76 @@
+"""The Embeddings map in a real browser: a hosted-mode server with a 100,000-word prepared set (with
+stored PCA coordinates) in W2V_VECTORS_DIR; headless Chromium opens Embeddings with ?set= and a
+searched word, counts the points plotly drew (every word), sees the word and its neighbours
+highlighted, downloads the CSV (a row per word) and saves docs/screenshots/embeddings-map.png.
+
+Software WebGL (SwiftShader): the machine has no GPU. Uses Debian's /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.vectors import layout, vector_io
+from core.vectors.keyed import Vectors
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, errors_on, streamlit_server, wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+N = 100_000
+GL_ARGS = ["--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+COUNT_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
+    if (!gd || !gd._fullData) return null;
+    const out = {}; for (const t of gd._fullData) out[t.meta === 'words' ? 'words' : t.name] =
+        (out[t.meta === 'words' ? 'words' : t.name] || 0) + (t._length || 0);
+    return out; }"""
+
+
+@pytest.fixture(scope="module")
+def big_set(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("sets")
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 3, (N // 500, 32))
+    X = (centres[rng.integers(0, len(centres), N)] + rng.normal(0, 1, (N, 32))).astype(np.float32)
+    vector_io.save(Vectors([f"w{i}" for i in range(N)], X), root / "big.bin")
+    folder = root / "big"
+    vector_io.convert_to_npy(root / "big.bin", folder)
+    (root / "big.bin").unlink()
+    v = vector_io.open_mmap(folder)
+    layout.save_layout(folder, layout.compute(v.words, v.unit, "pca"))
+    return folder
+
+
+def test_embeddings_draws_every_word_of_a_100k_set(big_set, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    env = {"W2V_HOSTED": "1", "W2V_VECTORS_DIR": str(big_set.parent)}
+    with streamlit_server(env) as (base, log), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *GL_ARGS])
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True).new_page()
+            page.goto(base + "/")  # the frame first (a first visit straight to a page is issue 14 item 4)
+            wait_idle(page, timeout=120)
+            page.goto(f"{base}/embeddings?set=big&word=w42")
+            page.wait_for_function(COUNT_JS.replace("return out;", "return out.words >= 1 ? out : null;"),
+                                   timeout=240_000, polling=250)
+            wait_idle(page, timeout=240)
+            counts = page.evaluate(COUNT_JS)
+            assert counts["words"] == N, counts
+            assert counts.get("query") == 1 and counts.get("neighbours", 0) >= 5, counts
+            assert errors_on(page) == [], errors_on(page)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "embeddings-map.png"))
+            button = page.get_by_role("button", name="Download coordinates of all 100,000 words (CSV)")
+            with page.expect_download(timeout=180_000) as dl:
+                button.click()
+            rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8"))))
+            assert rows[0][:3] == ["word", "x", "y"] and len(rows) == N + 1
+            assert rows[43][0] == "w42"
+        finally:
+            browser.close()
