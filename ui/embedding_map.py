@@ -7,9 +7,9 @@ Does:
   operator's folder. The map logic below never sees a run.
 - `coordinates()`: stored coordinates when the folder has valid ones (a stale or damaged file is
   one line, then PCA); otherwise PCA, computed at once for a set of up to INLINE_MAX rows x dims
-  (HOSTED_INLINE_MAX when hosted), else in a background thread; UMAP always in a background thread (one at a time per process),
-  cached by the set's content key, with progress. A hosted page request never runs a projection
-  of a large set.
+  (HOSTED_INLINE_MAX when hosted), else in a background thread; UMAP always in a background
+  thread (one at a time per process), cached by the set's content key, with progress. A hosted
+  page request never runs a projection of a large set.
 - `visible()`: which words become points: every placed word up to MAP_MAX_POINTS; above, the
   MAP_MAX_POINTS most frequent plus a density layer of all, and every word inside a zoom box.
 - `csv_file()`: coordinates with their words as a CSV written in blocks to a spooled temporary
