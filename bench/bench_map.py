@@ -149,14 +149,15 @@ def browser_run(kind: str, n: int, timeout: float) -> dict:
     return row
 
 
-def prepare_run(n: int, method: str, work: Path, src: Path) -> dict:
+def prepare_run(n: int, method: str, work: Path, src: Path, umap_words: int | None = None) -> dict:
     out = work / f"prep{n}"
     if not out.exists():
         subprocess.run([sys.executable, "-m", "core", "prepare", str(src), "-o", str(out), "--quiet"],
                        cwd=ROOT, check=True)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "core", "prepare", str(out), "--layout", method, "--json",
-                             "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    extra = ["--umap-max", str(umap_words)] if method == "umap" and umap_words else []
+    proc = subprocess.Popen([sys.executable, "-m", "core", "prepare", str(out), "--layout", method, *extra,
+                             "--json", "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
     stdout, stderr = proc.stdout.read(), proc.stderr.read()
@@ -176,6 +177,8 @@ def main() -> None:
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--no-prepare", action="store_true")
     ap.add_argument("--umap-max", type=int, default=100_000, help="run --layout umap only up to this N")
+    ap.add_argument("--umap-words", type=int, default=None,
+                    help="prepare --umap-max: UMAP lays out this many most frequent words (default all up to N)")
     ap.add_argument("--dim", type=int, default=300)
     ap.add_argument("--timeout", type=float, default=240)
     ap.add_argument("--work", default=None, help="folder for the synthetic sets (default a temp folder)")
@@ -184,12 +187,19 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     results = {"machine": f"{os.cpu_count()} cores", "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "browser": [], "prepare": []}
+    out = Path(args.results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after every row: a long run that is stopped keeps what it measured
+        out.write_text(json.dumps(results, indent=1) + "\n")
+
     if not args.no_browser:
         for n in sizes:
             for kind in args.kinds.split(","):
                 row = browser_run(kind, n, args.timeout)
                 print(json.dumps(row), flush=True)
                 results["browser"].append(row)
+                save()
     if not args.no_prepare:
         from bench.bench_large_vectors import generate
 
@@ -202,11 +212,11 @@ def main() -> None:
             for method in ("pca", "umap"):
                 if method == "umap" and n > args.umap_max:
                     continue
-                row = prepare_run(n, method, work, src)
+                row = prepare_run(n, method, work, src, args.umap_words)
                 print(json.dumps(row), flush=True)
                 results["prepare"].append(row)
-    Path(args.results).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.results).write_text(json.dumps(results, indent=1) + "\n")
+                save()
+    save()
 
 
 if __name__ == "__main__":

@@ -413,15 +413,17 @@ def map_figure(coords: np.ndarray, words: Sequence[str], ids: np.ndarray | None 
     if lab.size and not three:
         fig.add_trace(go.Scatter(x=coords[lab, 0], y=coords[lab, 1], mode="text", name="labels",
                                  text=[words[i] for i in lab], textposition="top center",
-                                 textfont=dict(size=11), hoverinfo="skip", showlegend=False))
+                                 textfont=dict(size=11, shadow="auto"), hoverinfo="skip", showlegend=False))
     for name, idx, colour in (("neighbours", neighbours, SECOND), ("query", highlight, HIGHLIGHT)):
         idx = np.asarray(list(idx), dtype=np.int64)
         if not idx.size:
             continue
+        # subtle: a contrasting text shadow keeps the labels readable over thousands of points
         style = dict(mode="markers+text", name=name, text=[words[i] for i in idx], textposition="top center",
-                     textfont=dict(color=colour, size=13), customdata=ids[idx],
-                     marker=dict(size=(7 if three else 11) + (3 if name == "query" else 0), color=colour,
-                                 line=dict(width=1, color="white")),
+                     textfont=dict(color=colour, size=14 if name == "query" else 13, shadow="auto",
+                                   weight="bold" if name == "query" else "normal"), customdata=ids[idx],
+                     marker=dict(size=(7 if three else 10) + (5 if name == "query" else 0), color=colour,
+                                 line=dict(width=1.5, color="white")),
                      hovertemplate="<b>%{text}</b><extra>" + name + "</extra>")
         fig.add_trace(go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], **style) if three
                       else go.Scatter(x=coords[idx, 0], y=coords[idx, 1], **style))

@@ -244,11 +244,13 @@ else:
         neigh_ids = neighbours_of(q_id)
     focus = emap.focus_box(coords_all, [q_id, *neigh_ids], got.placed) if q_id is not None and k == 2 else box
     over = got.placed > limit and box is None
+    # labels go to the most frequent words in view (rows are sorted: most frequent first)
+    in_view = rows if focus is None else rows[emap.visible(coords_all[rows], len(rows), focus, len(rows))[0]]
     colour, colour_title = emap.colour_values(vectors, rows, colour_by, groups, word_list)
     fig = plots.map_figure(
         coords_all[rows], [words[i] for i in rows] if len(rows) < 50_000 else np.asarray(words, dtype=object)[rows],
         ids=rows, color=colour, color_title=colour_title,
-        labels=np.searchsorted(rows, emap.label_rows(rows, coords_all, 30 if k == 3 else 40)),
+        labels=np.searchsorted(rows, emap.label_rows(in_view, coords_all, 30 if k == 3 else 40)),
         density=emap.density(coords_all, got.placed) if over and k == 2 else None, focus=focus,
         title=f"{method} of {got.placed:,} words" + (f" ({len(rows):,} most frequent drawn)" if cut else ""),
         revision=f"{source.key}:{method}:{k}:{query}:{box}")
