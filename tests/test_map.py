@@ -231,3 +231,17 @@ def test_page_projects_a_large_set_in_the_background(monkeypatch, prepared):
     at.run()
     assert not at.exception
     assert sum(len(t["text"]) for t in drawn(at)["data"] if t.get("meta") == plots.MAP_POINT_TRACE) == 3000
+
+
+def test_hosted_umap_of_a_prepared_set_without_stored_coordinates_falls_back_to_pca(monkeypatch, prepared):
+    folder, v = prepared
+    monkeypatch.setenv("W2V_HOSTED", "1")
+    monkeypatch.setenv("W2V_VECTORS_DIR", str(folder.parent))
+    at = AppTest.from_file(str(ROOT / "pages" / "embeddings.py"), default_timeout=120)
+    at.query_params["set"] = folder.name
+    at.session_state["emb_method"] = "UMAP"
+    at.run()
+    assert not at.exception
+    assert any("no stored UMAP" in c.value and "PCA instead" in c.value for c in at.caption)
+    assert not any(k[0] == layout.content_key(v.words, v.unit) and k[1] == "umap" for k in emap._jobs)
+    assert sum(len(t["text"]) for t in drawn(at)["data"] if t.get("meta") == plots.MAP_POINT_TRACE) == 3000

@@ -198,8 +198,8 @@ def coordinates(source: MapSource, method: str, dims: int) -> Coordinates:
     if method == "pca" and small:
         coords = _inline_pca(source.key, vectors.unit)
         return Coordinates(coords[:, :dims], len(vectors), "computed", "; ".join(notes) or None)
-    if method == "umap" and source.folder is not None and len(vectors) > layout.UMAP_MAX_WORDS:
-        method = "pca"  # subtle: a million-word UMAP is prepare's job; the page falls back to PCA
+    if method == "umap" and source.folder is not None and (hosted_mode() or len(vectors) > layout.UMAP_MAX_WORDS):
+        method = "pca"  # subtle: a prepared set's UMAP is prepare's job (always when hosted); PCA meanwhile
         notes.append("showing PCA instead")
         if small:
             coords = _inline_pca(source.key, vectors.unit)
