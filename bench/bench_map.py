@@ -106,7 +106,7 @@ def browser_run(kind: str, n: int, timeout: float) -> dict:
                                "--server.headless", "true", "--server.port", str(port),
                                "--browser.gatherUsageStats", "false", "--server.maxMessageSize", "1000"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    row: dict = {"kind": kind, "n": n}
+    row: dict = {"kind": kind, "n": n, "load_avg_1m": round(os.getloadavg()[0], 1)}
     try:
         import urllib.request
         for _ in range(300):
@@ -162,7 +162,7 @@ def prepare_run(n: int, method: str, work: Path, src: Path, umap_words: int | No
     seconds = time.perf_counter() - t0
     stdout, stderr = proc.stdout.read(), proc.stderr.read()
     row = {"n": n, "method": method, "seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-           "exit": os.waitstatus_to_exitcode(status)}
+           "exit": os.waitstatus_to_exitcode(status), "load_avg_1m": round(os.getloadavg()[0], 1)}
     if row["exit"] != 0:
         row["error"] = stderr.decode(errors="replace").strip().splitlines()[-1:]
     else:

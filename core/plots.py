@@ -27,6 +27,7 @@ from .tables import build_tables
 HIGHLIGHT = "#d62728"  # path / query words
 SECOND = "#ff7f0e"  # answers / neighbours
 MUTED = "rgba(128,128,128,0.55)"
+GLOW = "0 0 2px white, 0 0 3px white, 0 0 4px white"  # text shadow: labels stay readable over points
 
 
 def _layout(fig: go.Figure, title: str | None = None, height: int = 420, legend_y: float = 1.02) -> go.Figure:
@@ -358,7 +359,7 @@ def map_figure(coords: np.ndarray, words: Sequence[str], ids: np.ndarray | None 
                highlight: Sequence[int] = (), neighbours: Sequence[int] = (), labels: Sequence[int] = (),
                density: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
                focus: tuple[float, float, float, float] | None = None, title: str | None = None,
-               height: int = 640, revision: str = "map") -> go.Figure:
+               height: int = 640, revision: str = "map", colorscale: str = "Viridis") -> go.Figure:
     """A map of many words (coords (N, 2) WebGL points, or (N, 3) a 3-D scatter).
 
     Every point is one marker in WebGL traces (go.Scattergl; 100,000s stay interactive).
@@ -406,21 +407,21 @@ def map_figure(coords: np.ndarray, words: Sequence[str], ids: np.ndarray | None 
     else:
         marker: dict = {"size": size}
         if values is not None:
-            marker.update(color=values.astype(np.float32), colorscale="Viridis", showscale=True,
+            marker.update(color=values.astype(np.float32), colorscale=colorscale, showscale=True,
                           colorbar=dict(title=color_title, thickness=12))
         fig.add_trace(points(np.arange(n), marker, MAP_POINT_TRACE))
     lab = np.asarray(list(labels), dtype=np.int64)
     if lab.size and not three:
         fig.add_trace(go.Scatter(x=coords[lab, 0], y=coords[lab, 1], mode="text", name="labels",
                                  text=[words[i] for i in lab], textposition="top center",
-                                 textfont=dict(size=11, shadow="auto"), hoverinfo="skip", showlegend=False))
+                                 textfont=dict(size=11, shadow=GLOW), hoverinfo="skip", showlegend=False))
     for name, idx, colour in (("neighbours", neighbours, SECOND), ("query", highlight, HIGHLIGHT)):
         idx = np.asarray(list(idx), dtype=np.int64)
         if not idx.size:
             continue
         # subtle: a contrasting text shadow keeps the labels readable over thousands of points
         style = dict(mode="markers+text", name=name, text=[words[i] for i in idx], textposition="top center",
-                     textfont=dict(color=colour, size=14 if name == "query" else 13, shadow="auto",
+                     textfont=dict(color=colour, size=14 if name == "query" else 13, shadow=GLOW,
                                    weight="bold" if name == "query" else "normal"), customdata=ids[idx],
                      marker=dict(size=(7 if three else 10) + (5 if name == "query" else 0), color=colour,
                                  line=dict(width=1.5, color="white")),

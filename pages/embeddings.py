@@ -253,7 +253,8 @@ else:
         labels=np.searchsorted(rows, emap.label_rows(in_view, coords_all, 30 if k == 3 else 40)),
         density=emap.density(coords_all, got.placed) if over and k == 2 else None, focus=focus,
         title=f"{method} of {got.placed:,} words" + (f" ({len(rows):,} most frequent drawn)" if cut else ""),
-        revision=f"{source.key}:{method}:{k}:{query}:{box}")
+        revision=f"{source.key}:{method}:{k}:{query}:{box}",
+        colorscale="Viridis_r" if "rank" in colour_title else "Viridis")  # frequent words bright either way
     hl = [i for i in [q_id] if i is not None]
     if hl or neigh_ids:  # the searched word and its neighbours: always drawn, even beyond the drawn rows
         extra = np.asarray([*hl, *neigh_ids], np.int64)

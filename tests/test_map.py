@@ -245,3 +245,11 @@ def test_hosted_umap_of_a_prepared_set_without_stored_coordinates_falls_back_to_
     assert any("no stored UMAP" in c.value and "PCA instead" in c.value for c in at.caption)
     assert not any(k[0] == layout.content_key(v.words, v.unit) and k[1] == "umap" for k in emap._jobs)
     assert sum(len(t["text"]) for t in drawn(at)["data"] if t.get("meta") == plots.MAP_POINT_TRACE) == 3000
+
+
+def test_labels_are_the_most_frequent_words_that_do_not_cover_each_other():
+    coords = np.array([[0, 0], [0.01, 0], [1, 1], [0.5, 0.5], [0.02, 0.01], [0, 1]], np.float32)
+    rows = np.arange(6)
+    got = emap.label_rows(rows, coords, n=10).tolist()
+    assert got == [0, 2, 3, 5]  # 1 and 4 sit on 0's label
+    assert emap.label_rows(rows, coords, n=2).tolist() == [0, 2]

@@ -1,7 +1,7 @@
 """The Embeddings map in a real browser: a hosted-mode server with a 100,000-word prepared set (with
 stored PCA coordinates) in W2V_VECTORS_DIR; headless Chromium opens Embeddings with ?set= and a
 searched word, counts the points plotly drew (every word), sees the word and its neighbours
-highlighted, downloads the CSV (a row per word) and saves docs/screenshots/embeddings-map.png.
+highlighted, downloads the CSV (a row per word) and saves docs/screenshots/embeddings-100k.png.
 
 Software WebGL (SwiftShader): the machine has no GPU. Uses Debian's /usr/bin/chromium.
 """
@@ -65,7 +65,7 @@ def test_embeddings_draws_every_word_of_a_100k_set(big_set, tmp_path):
             assert counts.get("query") == 1 and counts.get("neighbours", 0) >= 5, counts
             assert errors_on(page) == [], errors_on(page)
             SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "embeddings-map.png"))
+            page.screenshot(path=str(SHOTS / "embeddings-100k.png"))
             button = page.get_by_role("button", name="Download coordinates of all 100,000 words (CSV)")
             with page.expect_download(timeout=180_000) as dl:
                 button.click()

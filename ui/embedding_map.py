@@ -258,18 +258,31 @@ def focus_box(coords: np.ndarray, rows: list[int], placed: int, margin: float = 
     return (float(mid[0] - half[0]), float(mid[0] + half[0]), float(mid[1] - half[1]), float(mid[1] + half[1]))
 
 
-def label_rows(rows: np.ndarray, coords: np.ndarray, n: int = 40, cells: int = 8) -> np.ndarray:
-    """The most frequent drawn rows to label, spread over the view: the first (most frequent) row
-    of each cell of a cells x cells grid, then more by frequency, at most n."""
+def label_rows(rows: np.ndarray, coords: np.ndarray, n: int = 40, spacing: float = 0.07,
+               scan: int = 20_000) -> np.ndarray:
+    """The words to label: the most frequent drawn rows (rows are most frequent first), skipping a
+    word whose point is closer than `spacing` (a fraction of the view's width and height) to one
+    already labelled, so the labels do not cover each other; at most n, from the first `scan` rows."""
     if not rows.size:
         return rows
-    c = np.asarray(coords[rows, :2], np.float64)
+    cand = rows[:scan]
+    c = np.asarray(coords[cand, :2], np.float64)
+    ok = np.isfinite(c).all(axis=1)
+    cand, c = cand[ok], c[ok]
+    if not cand.size:
+        return cand
     lo, hi = c.min(axis=0), c.max(axis=0)
-    cell = np.floor((c - lo) / np.maximum(hi - lo, 1e-12) * (cells - 1e-9)).astype(np.int64)
-    flat = cell[:, 0] * cells + cell[:, 1]
-    _, first = np.unique(flat, return_index=True)
-    picked = list(dict.fromkeys([*sorted(first.tolist()), *range(min(n, rows.size))]))[:n]
-    return rows[np.asarray(picked, np.int64)]
+    c = (c - lo) / np.maximum(hi - lo, 1e-12)
+    picked: list[int] = []
+    for j in range(len(cand)):
+        if picked:
+            d = np.abs(c[picked] - c[j])
+            if ((d[:, 0] < spacing) & (d[:, 1] < spacing / 2)).any():  # labels are wider than tall
+                continue
+        picked.append(j)
+        if len(picked) == n:
+            break
+    return cand[np.asarray(picked, np.int64)]
 
 
 def colour_values(vectors: Vectors, rows: np.ndarray, mode: str, groups: dict[str, str] | None,
@@ -285,7 +298,7 @@ def colour_values(vectors: Vectors, rows: np.ndarray, mode: str, groups: dict[st
                         dtype=object), "word list"
     if vectors.counts is not None:
         return np.log10(np.maximum(vectors.counts[rows], 1)).astype(np.float32), "log10 count"
-    return np.log10(rows + 1.0).astype(np.float32), "log10 rank"
+    return np.log10(rows + 1.0).astype(np.float32), "log10 rank (0 = most frequent)"
 
 
 # -- CSV -----------------------------------------------------------------------------------------
