@@ -359,13 +359,13 @@ def map_figure(coords: np.ndarray, words: Sequence[str], ids: np.ndarray | None 
                highlight: Sequence[int] = (), neighbours: Sequence[int] = (), labels: Sequence[int] = (),
                density: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
                focus: tuple[float, float, float, float] | None = None, title: str | None = None,
-               height: int = 640, revision: str = "map", colorscale: str = "Viridis") -> go.Figure:
+               height: int = 640, revision: str = "map", colorscale: str = "YlGnBu") -> go.Figure:
     """A map of many words (coords (N, 2) WebGL points, or (N, 3) a 3-D scatter).
 
     Every point is one marker in WebGL traces (go.Scattergl; 100,000s stay interactive).
     `ids` (N,) int: each point's row in the vector set (default 0..N-1), carried as customdata by
     the highlighted points; a click on a map point maps back through `map_trace_rows`.
-    `color`: (N,) numbers (one trace, Viridis) or strings (one trace per category, named by it);
+    `color`: (N,) numbers (one trace, `colorscale`) or strings (one trace per category, named by it);
     every point trace has meta MAP_POINT_TRACE. `labels`: indices whose word is written beside
     the point (the most frequent ones on screen). `highlight` (trace "query") and `neighbours`
     (trace "neighbours") are drawn large and labelled. `density`: (counts (ny, nx), x edges
@@ -405,8 +405,10 @@ def map_figure(coords: np.ndarray, words: Sequence[str], ids: np.ndarray | None 
             fig.add_trace(points(idx, {"size": size if cat == "other" else size + 3}, str(cat)))
         fig.update_layout(legend_title_text=color_title)
     else:
-        marker: dict = {"size": size}
+        marker: dict = {"size": size, "opacity": 0.8}
         if values is not None:
+            # subtle: a light-to-dark scale (most words are rare, so the map stays light and the
+            # frequent words and the labels stand out); Viridis made the mass of rare words a blob
             marker.update(color=values.astype(np.float32), colorscale=colorscale, showscale=True,
                           colorbar=dict(title=color_title, thickness=12))
         fig.add_trace(points(np.arange(n), marker, MAP_POINT_TRACE))
@@ -414,7 +416,8 @@ def map_figure(coords: np.ndarray, words: Sequence[str], ids: np.ndarray | None 
     if lab.size and not three:
         fig.add_trace(go.Scatter(x=coords[lab, 0], y=coords[lab, 1], mode="text", name="labels",
                                  text=[words[i] for i in lab], textposition="top center",
-                                 textfont=dict(size=11, shadow=GLOW), hoverinfo="skip", showlegend=False))
+                                 textfont=dict(size=12, color="#1a1a1a", shadow=GLOW), hoverinfo="skip",
+                                 showlegend=False))
     for name, idx, colour in (("neighbours", neighbours, SECOND), ("query", highlight, HIGHLIGHT)):
         idx = np.asarray(list(idx), dtype=np.int64)
         if not idx.size:

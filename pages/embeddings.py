@@ -244,8 +244,13 @@ else:
         neigh_ids = neighbours_of(q_id)
     focus = emap.focus_box(coords_all, [q_id, *neigh_ids], got.placed) if q_id is not None and k == 2 else box
     over = got.placed > limit and box is None
-    # labels go to the most frequent words in view (rows are sorted: most frequent first)
-    in_view = rows if focus is None else rows[emap.visible(coords_all[rows], len(rows), focus, len(rows))[0]]
+    # labels go to the most frequent words in view (rows are sorted: most frequent first), not to
+    # the searched word and its neighbours (labelled in their own colour), not at the view's edge
+    if focus is not None:
+        in_view = rows[emap.visible(coords_all[rows], len(rows), emap.shrink(focus), len(rows))[0]]
+    else:
+        in_view = rows
+    in_view = in_view[~np.isin(in_view, [*([q_id] if q_id is not None else []), *neigh_ids])]
     colour, colour_title = emap.colour_values(vectors, rows, colour_by, groups, word_list)
     fig = plots.map_figure(
         coords_all[rows], [words[i] for i in rows] if len(rows) < 50_000 else np.asarray(words, dtype=object)[rows],
@@ -254,7 +259,7 @@ else:
         density=emap.density(coords_all, got.placed) if over and k == 2 else None, focus=focus,
         title=f"{method} of {got.placed:,} words" + (f" ({len(rows):,} most frequent drawn)" if cut else ""),
         revision=f"{source.key}:{method}:{k}:{query}:{box}",
-        colorscale="Viridis_r" if "rank" in colour_title else "Viridis")  # frequent words bright either way
+        colorscale="YlGnBu_r" if "rank" in colour_title else "YlGnBu")  # frequent words dark either way
     hl = [i for i in [q_id] if i is not None]
     if hl or neigh_ids:  # the searched word and its neighbours: always drawn, even beyond the drawn rows
         extra = np.asarray([*hl, *neigh_ids], np.int64)

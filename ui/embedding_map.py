@@ -258,6 +258,13 @@ def focus_box(coords: np.ndarray, rows: list[int], placed: int, margin: float = 
     return (float(mid[0] - half[0]), float(mid[0] + half[0]), float(mid[1] - half[1]), float(mid[1] + half[1]))
 
 
+def shrink(box: tuple[float, float, float, float], by: float = 0.08) -> tuple[float, float, float, float]:
+    """`box` (x0, x1, y0, y1) without a margin of `by` of its size on each side (labels there are cut)."""
+    x0, x1, y0, y1 = box
+    dx, dy = (x1 - x0) * by, (y1 - y0) * by
+    return (x0 + dx, x1 - dx, y0 + dy, y1 - dy)
+
+
 def label_rows(rows: np.ndarray, coords: np.ndarray, n: int = 40, spacing: float = 0.07,
                scan: int = 20_000) -> np.ndarray:
     """The words to label: the most frequent drawn rows (rows are most frequent first), skipping a
