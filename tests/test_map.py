@@ -136,7 +136,11 @@ def test_csv_has_a_row_per_word():
     words = ["king", 'say "hi"', "a,b", "queen"]
     coords = np.array([[1, 2], [3, 4], [5, 6], [np.nan, np.nan]], np.float32)
     f = emap.csv_file(words, coords, np.array([9, 8, 7, 6]))()
-    rows = list(csv.reader(io.TextIOWrapper(f, encoding="utf-8")))
+    # what Streamlit's deferred download accepts, and how it reads it
+    from streamlit.runtime.download_data_util import convert_data_to_bytes_and_infer_mime
+
+    data, _ = convert_data_to_bytes_and_infer_mime(f, unsupported_error=TypeError(type(f)))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
     assert rows[0] == ["word", "x", "y", "count"]
     assert [r[0] for r in rows[1:]] == words
     assert rows[4] == ["queen", "", "", "6"] and rows[1] == ["king", "1", "2", "9"]

@@ -12,8 +12,8 @@ Does:
   page request never runs a projection of a large set.
 - `visible()`: which words become points: every placed word up to MAP_MAX_POINTS; above, the
   MAP_MAX_POINTS most frequent plus a density layer of all, and every word inside a zoom box.
-- `csv_file()`: coordinates with their words as a CSV written in blocks to a spooled temporary
-  file (no giant string), handed to st.download_button as a callable (built only on click).
+- `csv_file()`: coordinates with their words as a CSV written in blocks to a temporary file (no
+  giant string), handed to st.download_button as a callable (built only on click).
 Does not: draw (core/plots.py builds the figure), compute projections (core/vectors/layout.py),
 load vector files (ui/vector_sets.py).
 """
@@ -329,10 +329,13 @@ def csv_blocks(words: list[str], coords: np.ndarray, counts: np.ndarray | None,
 
 
 def csv_file(words: list[str], coords: np.ndarray, counts: np.ndarray | None) -> Callable[[], object]:
-    """A callable for st.download_button: writes the CSV block by block into a spooled temporary
-    file (memory up to 16 MB, disk beyond) and returns it rewound."""
+    """A callable for st.download_button: writes the CSV block by block into an unbuffered
+    temporary file on disk and returns it rewound (an io.FileIO, which Streamlit accepts).
+    subtle: Streamlit reads the whole file into one bytes object to serve it (1,000,000 words x 3
+    coordinates ~ 40 MB); what we avoid is the DataFrame and the str copy of it beside those bytes.
+    A SpooledTemporaryFile is refused by Streamlit 1.67's deferred download."""
     def build():
-        f = tempfile.SpooledTemporaryFile(max_size=16 << 20, mode="w+b")
+        f = tempfile.TemporaryFile(mode="w+b", buffering=0)
         for text in csv_blocks(words, coords, counts):
             f.write(text.encode("utf-8"))
         f.seek(0)
