@@ -21,6 +21,10 @@ Prepare stage (`--prepare`): a synthetic clustered N x 300 word2vec binary
 
     python bench/bench_map.py                          # both stages, 100k and 1M (~10 min)
     python bench/bench_map.py --sizes 100000 --no-prepare
+    python bench/bench_map.py --no-browser --no-prepare --page /tmp/bench-map-work/prep100000
+Page stage (`--page DIR`): the real app in hosted mode with DIR's parent as W2V_VECTORS_DIR:
+/embeddings?set=NAME opened until the map is drawn, then a word typed into the search box until
+it is highlighted (the page's figure rebuilt and redrawn).
 Writes bench/results/map.json (or --results).
 """
 
@@ -149,6 +153,48 @@ def browser_run(kind: str, n: int, timeout: float) -> dict:
     return row
 
 
+PAGE_COUNT_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
+    if (!gd || !gd._fullData) return null; const out = {};
+    for (const t of gd._fullData) {
+        const k = t.meta === 'words' ? 'words' : t.name; out[k] = (out[k] || 0) + (t._length || 0); }
+    return out; }"""
+
+
+def page_run(folder: Path, word: str, timeout: float) -> dict:
+    """The real Embeddings page on a prepared set (hosted mode, W2V_VECTORS_DIR = its parent):
+    open to map drawn, then a search typed in the box until its word is highlighted."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import streamlit_server, wait_idle
+
+    row: dict = {"set": folder.name, "load_avg_1m": round(os.getloadavg()[0], 1)}
+    env = {"W2V_HOSTED": "1", "W2V_VECTORS_DIR": str(folder.parent)}
+    with streamlit_server(env) as (base, _log), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *GL_ARGS])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(base + "/")
+        wait_idle(page, timeout=120)
+        t0 = time.perf_counter()
+        page.goto(f"{base}/embeddings?set={folder.name}")
+        page.wait_for_function(PAGE_COUNT_JS.replace("return out;", "return out.words ? out : null;"),
+                               timeout=timeout * 1000, polling=100)
+        page.evaluate(FRAMES_JS)
+        row["open_to_drawn_s"] = round(time.perf_counter() - t0, 2)
+        row["drawn"] = page.evaluate(PAGE_COUNT_JS)
+        wait_idle(page, timeout=timeout)
+        box = page.get_by_label("find a word")
+        t0 = time.perf_counter()
+        box.fill(word)
+        box.press("Enter")
+        page.wait_for_function(PAGE_COUNT_JS.replace("return out;", "return out.query ? out : null;"),
+                               timeout=timeout * 1000, polling=100)
+        page.evaluate(FRAMES_JS)
+        row["search_to_highlight_s"] = round(time.perf_counter() - t0, 2)
+        row["browser_pss_mb"] = round(pss_mb(descendants(os.getpid())), 1)
+        browser.close()
+    return row
+
+
 def prepare_run(n: int, method: str, work: Path, src: Path, umap_words: int | None = None) -> dict:
     out = work / f"prep{n}"
     if not out.exists():
@@ -179,6 +225,9 @@ def main() -> None:
     ap.add_argument("--umap-max", type=int, default=100_000, help="run --layout umap only up to this N")
     ap.add_argument("--umap-words", type=int, default=None,
                     help="prepare --umap-max: UMAP lays out this many most frequent words (default all up to N)")
+    ap.add_argument("--page", action="append", default=[], metavar="DIR",
+                    help="also time the real Embeddings page on this prepared folder (repeatable)")
+    ap.add_argument("--page-word", default="w42", help="the word the page stage searches for")
     ap.add_argument("--dim", type=int, default=300)
     ap.add_argument("--timeout", type=float, default=240)
     ap.add_argument("--work", default=None, help="folder for the synthetic sets (default a temp folder)")
@@ -200,6 +249,11 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
                 results["browser"].append(row)
                 save()
+    for folder in args.page:
+        row = page_run(Path(folder), args.page_word, args.timeout)
+        print(json.dumps(row), flush=True)
+        results.setdefault("page", []).append(row)
+        save()
     if not args.no_prepare:
         from bench.bench_large_vectors import generate
 

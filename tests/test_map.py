@@ -257,3 +257,31 @@ def test_labels_are_the_most_frequent_words_that_do_not_cover_each_other():
     got = emap.label_rows(rows, coords, n=10).tolist()
     assert got == [0, 2, 3, 5]  # 1 and 4 sit on 0's label
     assert emap.label_rows(rows, coords, n=2).tolist() == [0, 2]
+
+
+def test_page_overview_above_the_point_limit_and_box_zoom(monkeypatch, prepared):
+    """Over MAP_MAX_POINTS words: a density layer of all, the most frequent as points, a one-line
+    caption; a box selection shows every word inside it; a search draws its word even when it is
+    not among the points."""
+    folder, v = prepared
+    layout.save_layout(folder, layout.compute(v.words, v.unit, "pca"))
+    monkeypatch.setattr(emap, "MAP_MAX_POINTS", 500)
+    at = page(monkeypatch, folder, word="w2999")
+    assert not at.exception
+    spec = drawn(at)
+    traces = {t.get("name"): t for t in spec["data"]}
+    assert "density" in traces
+    assert sum(len(t["text"]) for t in spec["data"] if t.get("meta") == plots.MAP_POINT_TRACE) == 500
+    assert traces["query"]["text"] == ["w2999"]  # rank 3000, beyond the points drawn
+    assert any("density of all of them" in c.value for c in at.caption)
+    coords = layout.load_layout(folder, "pca", layout.content_key(v.words, v.unit)).coords
+    x0, x1 = np.percentile(coords[:, 0], [40, 60])
+    y0, y1 = np.percentile(coords[:, 1], [40, 60])
+    at.session_state["emb_box"] = (float(x0), float(x1), float(y0), float(y1))
+    at.text_input(key="emb_word").set_value("").run()
+    assert not at.exception
+    spec = drawn(at)
+    inside = np.flatnonzero((coords[:, 0] >= x0) & (coords[:, 0] <= x1) & (coords[:, 1] >= y0) & (coords[:, 1] <= y1))
+    shown = [w for t in spec["data"] if t.get("meta") == plots.MAP_POINT_TRACE for w in t["text"]]
+    assert 0 < len(inside) <= 500 and sorted(shown) == sorted(v.words[i] for i in inside)
+    assert "density" not in {t.get("name") for t in spec["data"]}
