@@ -285,3 +285,14 @@ def test_page_overview_above_the_point_limit_and_box_zoom(monkeypatch, prepared)
     shown = [w for t in spec["data"] if t.get("meta") == plots.MAP_POINT_TRACE for w in t["text"]]
     assert 0 < len(inside) <= 500 and sorted(shown) == sorted(v.words[i] for i in inside)
     assert "density" not in {t.get("name") for t in spec["data"]}
+
+
+def test_page_draws_the_set_chosen_on_the_vectors_page():
+    v = clustered(1500, seed=2)
+    at = AppTest.from_file(str(ROOT / "pages" / "embeddings.py"), default_timeout=120)
+    at.session_state["loaded_vectors"] = {"file:mine.bin": v}
+    at.session_state["vectors_prefs"] = {"source": "file:mine.bin"}
+    at.run()
+    assert not at.exception
+    assert "mine.bin" in at.caption[0].value
+    assert sum(len(t["text"]) for t in drawn(at)["data"] if t.get("meta") == plots.MAP_POINT_TRACE) == 1500

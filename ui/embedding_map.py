@@ -3,8 +3,9 @@
 Does:
 - `MapSource`: the vectors the page draws (a core Vectors object) plus, for a prepared folder, the
   folder whose stored coordinates (core/vectors/layout.py) the map loads; `source_in_focus()` picks
-  it: the session's current run, else the set chosen on the Vectors page, else `?set=NAME` of the
-  operator's folder. The map logic below never sees a run.
+  it: `?set=NAME` of the operator's folder, else the set chosen on the Vectors page, else the
+  session's current run (to be replaced by the app-wide "vectors in focus"). The map logic below
+  never sees a run.
 - `coordinates()`: stored coordinates when the folder has valid ones (a stale or damaged file is
   one line, then PCA); otherwise PCA, computed at once for a set of up to INLINE_MAX rows x dims
   (HOSTED_INLINE_MAX when hosted), else in a background thread; UMAP always in a background
@@ -43,6 +44,7 @@ HOSTED_INLINE_MAX = 5_000_000  # the same when hosted (a 20 MB upload is at most
 DENSITY_BINS = 160        # density layer cells along the longer side
 KEEP_RESULTS = 6          # finished background layouts kept in this process (by content key)
 CSV_BLOCK = 50_000        # rows formatted at a time
+VECTORS_PAGE_SETS = "loaded_vectors"  # session key of the sets loaded on the Vectors page (pages/vectors.py)
 
 
 @dataclass
@@ -66,17 +68,15 @@ class MapSource:
 
 
 def source_in_focus() -> MapSource | None:
-    """The vectors the page shows: current run, else the Vectors page's chosen set, else ?set=."""
+    """The vectors the page shows: a shared link's ?set= (the operator's folder), else the set
+    chosen on the Vectors page, else the current run."""
     from . import session  # deferred: session imports runs (numba) only when needed
 
-    run = session.current_run()
-    if run is not None and run.vectors is not None:
-        return MapSource(run.name, run.vectors, label=f"run '{run.name}'", run=run)
-    loaded = st.session_state.get("vectors_loaded", {})
-    chosen = st.session_state.get("vectors_prefs", {}).get("source", "")
-    name = st.query_params.get("set") or (chosen.removeprefix("folder:") if chosen.startswith("folder:") else None)
-    if chosen in loaded and not chosen.startswith("folder:"):
-        return MapSource(chosen.split(":", 1)[-1], loaded[chosen], label=f"set '{chosen.split(':', 1)[-1]}'")
+    name = st.query_params.get("set")
+    loaded = st.session_state.get(VECTORS_PAGE_SETS, {})
+    chosen = st.session_state.get("vectors_prefs", {}).get("source", "run")
+    if not name and chosen.startswith("folder:"):
+        name = chosen.removeprefix("folder:")
     if name:
         try:
             vset = vector_sets.load_from_folder(name)
@@ -85,15 +85,22 @@ def source_in_focus() -> MapSource | None:
             st.warning(f"Could not open the set: {e}")
             return None
         return _cached_source(name, vset.vectors, folder)
+    if chosen != "run" and chosen in loaded:
+        label = chosen.split(":", 1)[-1]
+        return _cached_source(chosen, loaded[chosen], None, label)
+    run = session.current_run()
+    if run is not None and run.vectors is not None:
+        return MapSource(run.name, run.vectors, label=f"run '{run.name}'", run=run)
     return None
 
 
-def _cached_source(name: str, vectors: Vectors, folder: Path | None) -> MapSource:
+def _cached_source(key: str, vectors: Vectors, folder: Path | None, name: str | None = None) -> MapSource:
     """One MapSource per shared set per session, so its content key is computed once."""
     cache = st.session_state.setdefault("_map_sources", {})
-    hit = cache.get(name)
+    hit = cache.get(key)
+    name = name or key
     if hit is None or hit.vectors is not vectors:
-        hit = cache[name] = MapSource(name, vectors, folder, label=f"set '{name}'")
+        hit = cache[key] = MapSource(name, vectors, folder, label=f"set '{name}'")
     return hit
 
 
