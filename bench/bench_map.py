@@ -167,7 +167,7 @@ def page_run(folder: Path, word: str, timeout: float) -> dict:
 
     from tests.test_browser import streamlit_server, wait_idle
 
-    row: dict = {"set": folder.name, "load_avg_1m": round(os.getloadavg()[0], 1)}
+    row: dict = {"set": folder.name, "word": word, "load_avg_1m": round(os.getloadavg()[0], 1)}
     env = {"W2V_HOSTED": "1", "W2V_VECTORS_DIR": str(folder.parent)}
     with streamlit_server(env) as (base, _log), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *GL_ARGS])
@@ -227,7 +227,7 @@ def main() -> None:
                     help="prepare --umap-max: UMAP lays out this many most frequent words (default all up to N)")
     ap.add_argument("--page", action="append", default=[], metavar="DIR",
                     help="also time the real Embeddings page on this prepared folder (repeatable)")
-    ap.add_argument("--page-word", default="w42", help="the word the page stage searches for")
+    ap.add_argument("--page-word", default=None, help="the word the page stage searches for (default: the 43rd)")
     ap.add_argument("--dim", type=int, default=300)
     ap.add_argument("--timeout", type=float, default=240)
     ap.add_argument("--work", default=None, help="folder for the synthetic sets (default a temp folder)")
@@ -250,7 +250,8 @@ def main() -> None:
                 results["browser"].append(row)
                 save()
     for folder in args.page:
-        row = page_run(Path(folder), args.page_word, args.timeout)
+        word = args.page_word or (Path(folder) / "vocab.txt").read_text(encoding="utf-8").split("\n")[42]
+        row = page_run(Path(folder), word, args.timeout)
         print(json.dumps(row), flush=True)
         results.setdefault("page", []).append(row)
         save()
