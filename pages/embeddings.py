@@ -230,14 +230,23 @@ else:
     if got.note:
         st.caption(got.note)
     if got.coords is None:
-        st.progress(got.progress or 0.0, text=f"{method} in the background; the map appears when it is done")
-        if st.button("Check again"):
-            st.rerun()
+        @st.fragment(run_every=2.0)
+        def wait_for_layout() -> None:
+            """Progress of the background projection; the whole page reruns when it is done."""
+            now = emap.coordinates(source, method.lower(), k)
+            if now.coords is not None:
+                st.rerun()
+            st.progress(now.progress or 0.0, text=f"{method} in the background; the map appears when it is done")
+
+        wait_for_layout()
         if method == "UMAP":
             st.caption("Meanwhile PCA is ready: switch the method.")
         st.stop()
     coords_all = got.coords
     box = st.session_state.get("emb_box")
+    if st.session_state.get("_emb_box_for") != (source.key, method, k):
+        box = st.session_state["emb_box"] = None  # a zoom box belongs to one map
+    st.session_state["_emb_box_for"] = (source.key, method, k)
     limit = emap.MAP_MAX_3D if k == 3 else emap.MAP_MAX_POINTS
     rows, cut = emap.visible(coords_all, got.placed, box if k == 2 else None, limit)
     if q_id is not None:
@@ -271,10 +280,15 @@ else:
     trace_rows = plots.map_trace_rows(colour, len(rows))
     point_traces = [i for i, t in enumerate(fig.data) if t.meta == plots.MAP_POINT_TRACE]
     st.session_state["_emb_drawn"] = {ci: rows[r] for ci, r in zip(point_traces, trace_rows, strict=True)}
-    if cut:
+    if cut and box is None:
         st.caption(f"{got.placed:,} words: the grey layer is the density of all of them, the points the "
-                   f"{len(rows):,} most frequent{' in the box' if box else ''}. Draw a box (box select) to "
-                   "show every word inside it; a search always shows its word and neighbours.")
+                   f"{len(rows):,} most frequent. Draw a box (box select) to show every word inside it; a "
+                   "search always shows its word and neighbours.")
+    elif cut:
+        st.caption(f"More than {limit:,} words in the box: the {len(rows):,} most frequent are drawn; draw a "
+                   "smaller box to see every word.")
+    elif box is not None:
+        st.caption(f"Every word in the box: {len(rows):,}.")
     if got.placed < V:
         st.caption(f"{V - got.placed:,} less frequent words have no {method} position (UMAP of the "
                    f"{got.placed:,} most frequent); PCA places all.")
