@@ -23,8 +23,7 @@ from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import EvalError, read_analogies
 from ui import embedding_map as emap
-from ui.page_helpers import kept, kept_url, show
-from ui.widgets import fig_style
+from ui.widgets import fig_style, kept, set_kept, show_figure, teach
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION_FILES = (ROOT / "sample_corpora" / "small_world_analogies.txt",
@@ -94,11 +93,7 @@ colour_by = kept(c[3].radio, "colour", "emb_colour", "frequency", options=["freq
 k = 3 if dims == "3-D" and view == "projection" else 2
 
 c1, c2 = st.columns([2, 1])
-query = kept_url(c2.text_input, "find a word", "emb_word", "", param="word").strip()
-if query:
-    st.query_params["word"] = query
-elif "word" in st.query_params:
-    del st.query_params["word"]
+query = kept(c2.text_input, "find a word", "emb_word", "", url="word").strip()
 word_list: set[str] = set()
 if colour_by == "word list":
     listed = kept(c1.text_input, "words to colour (comma or space separated)", "emb_list", "king, queen, man, woman")
@@ -146,7 +141,7 @@ def small_figure(rows: list[int], coords: np.ndarray, hover: list[str], neigh_id
         highlight=[pos[q_id]] if q_id is not None and q_id in pos else [],
         neighbours=[pos[i] for i in neigh_ids if i in pos], labels=30 if coords.shape[1] == 3 else 60,
         title=title, axis_titles=axis_titles)
-    show(fig)
+    show_figure(fig)
     emap_download(rows, coords)
 
 
@@ -169,7 +164,7 @@ def on_map_select() -> None:
         p = points[0]
         trace_rows = drawn.get(p.get("curve_number"))
         if trace_rows is not None and p.get("point_index") is not None and p["point_index"] < len(trace_rows):
-            st.session_state["emb_word"] = words[int(trace_rows[p["point_index"]])]
+            set_kept("emb_word", words[int(trace_rows[p["point_index"]])])  # shown by the search box next
             st.session_state["emb_box"] = None
             return
     if boxes:
@@ -208,8 +203,8 @@ elif view == "semantic axes":
         fallback = f"{words[min(2, V - 1)]}, {words[min(3, V - 1)]}"
         defaults["y"] = "king, queen" if "king" in vectors.index else fallback
     a1, a2 = st.columns(2)
-    xs = kept_url(a1.text_input, "x axis: a, b (x = cos(w, a) - cos(w, b))", "emb_x", defaults["x"], param="x")
-    ys = kept_url(a2.text_input, "y axis: c, d", "emb_y", defaults["y"], param="y")
+    xs = kept(a1.text_input, "x axis: a, b (x = cos(w, a) - cos(w, b))", "emb_x", defaults["x"], url="x")
+    ys = kept(a2.text_input, "y axis: c, d", "emb_y", defaults["y"], url="y")
     px, py = pair(xs), pair(ys)
     if px is None or py is None:
         st.warning("Give each axis as two words separated by a comma, e.g. 'he, she'.")
@@ -218,7 +213,6 @@ elif view == "semantic axes":
     if unknown:
         st.warning(f"'{unknown[0]}' is not in the vocabulary.")
         st.stop()
-    st.query_params["x"], st.query_params["y"] = f"{px[0]},{px[1]}", f"{py[0]},{py[1]}"
     coords = projection.semantic_axes(np.asarray(X[rows]), [(vectors[px[0]], vectors[px[1]]),
                                                              (vectors[py[0]], vectors[py[1]])])
     hover = hover_neighbours(source.key, "axes", tuple(rows), np.asarray(X[: max(rows) + 1]), words) \
@@ -314,7 +308,7 @@ with teach():
         "- Follow the epochs: before training the points are a random ball; structure appears within the "
         "first epoch and then mostly sharpens. Procrustes alignment keeps the camera still, so motion is "
         "the vectors moving, not the projection flipping.\n"
-        "- The most frequent words (bright) tend to sit together near the centre: function words share "
+        "- The most frequent words (dark) tend to sit together: function words share "
         "contexts with everything.\n"
         "- Semantic axes put meaning on the axes: words for women fall on one side of he - she, and how far "
         "each word sits along it is how much the corpus ties it to gender."
