@@ -160,6 +160,11 @@ def on_map_select() -> None:
     sel = (event or {}).get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", {})
     points, boxes = sel.get("points", []), sel.get("box", [])
     drawn = st.session_state.get("_emb_drawn")
+    if points and isinstance(points[0].get("customdata"), int | float):  # the searched word or a neighbour
+        row = int(points[0]["customdata"])
+        if 0 <= row < V:
+            set_kept("emb_word", words[row])
+            return
     if points and drawn is not None:
         p = points[0]
         trace_rows = drawn.get(p.get("curve_number"))

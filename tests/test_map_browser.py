@@ -1,7 +1,8 @@
 """The Embeddings map in a real browser: a hosted-mode server with a 100,000-word prepared set (with
 stored PCA coordinates) in W2V_VECTORS_DIR; headless Chromium opens Embeddings with ?set= and a
 searched word, counts the points plotly drew (every word), sees the word and its neighbours
-highlighted, downloads the CSV (a row per word) and saves docs/screenshots/embeddings-100k.png.
+highlighted, clicks a neighbour (which becomes the search), downloads the CSV (a row per word)
+and saves docs/screenshots/embeddings-100k.png.
 
 Software WebGL (SwiftShader): the machine has no GPU. Uses Debian's /usr/bin/chromium.
 """
@@ -27,6 +28,12 @@ COUNT_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
     const out = {}; for (const t of gd._fullData) out[t.meta === 'words' ? 'words' : t.name] =
         (out[t.meta === 'words' ? 'words' : t.name] || 0) + (t._length || 0);
     return out; }"""
+
+CLICK_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
+    const t = gd._fullData.find(t => t.name === 'neighbours'); const L = gd._fullLayout;
+    const r = gd.getBoundingClientRect();
+    return {word: t.text[0], x: r.left + L.xaxis._offset + L.xaxis.l2p(t.x[0]),
+            y: r.top + L.yaxis._offset + L.yaxis.l2p(t.y[0])}; }"""
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +73,13 @@ def test_embeddings_draws_every_word_of_a_100k_set(big_set, tmp_path):
             assert errors_on(page) == [], errors_on(page)
             SHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SHOTS / "embeddings-100k.png"))
+            # a click on the first neighbour searches for it: the map centres on it, the box shows it
+            target = page.evaluate(CLICK_JS)
+            page.mouse.click(target["x"], target["y"])
+            page.wait_for_function(f"() => document.querySelector('input[aria-label=\"find a word\"]')"
+                                   f".value === '{target['word']}'", timeout=120_000, polling=250)
+            wait_idle(page, timeout=240)
+            assert page.evaluate(COUNT_JS).get("query") == 1
             button = page.get_by_role("button", name="Download coordinates of all 100,000 words (CSV)")
             with page.expect_download(timeout=180_000) as dl:
                 button.click()
