@@ -35,6 +35,24 @@ CLICK_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
     return {word: t.text[0], x: r.left + L.xaxis._offset + L.xaxis.l2p(t.x[0]),
             y: r.top + L.yaxis._offset + L.yaxis.l2p(t.y[0])}; }"""
 
+POINT_JS = """() => { const gd = document.querySelector('.js-plotly-plot'); const L = gd._fullLayout;
+    const r = gd.getBoundingClientRect(); const [x0, x1] = L.xaxis.range, [y0, y1] = L.yaxis.range;
+    const marked = gd._fullData.filter(t => t.meta !== 'words' && t.x).flatMap(t =>
+        Array.from(t.x, (x, i) => [L.xaxis.l2p(x), L.yaxis.l2p(t.y[i])]));
+    const t = gd._fullData.find(t => t.meta === 'words');
+    for (let i = 0; i < t._length; i++) {
+        const x = t.x[i], y = t.y[i];
+        const fx = (x - x0) / (x1 - x0), fy = (y - y0) / (y1 - y0);
+        if (fx < 0.2 || fx > 0.8 || fy < 0.2 || fy > 0.8) continue;
+        const px = L.xaxis.l2p(x), py = L.yaxis.l2p(y);
+        if (marked.some(([mx, my]) => Math.hypot(mx - px, my - py) < 25)) continue;
+        let alone = true;  // no other point within 4 px, so the click picks this one
+        for (let j = 0; j < t._length && alone; j++) if (j !== i && Math.hypot(L.xaxis.l2p(t.x[j]) - px,
+            L.yaxis.l2p(t.y[j]) - py) < 4) alone = false;
+        if (alone) return {word: t.text[i], x: r.left + L.xaxis._offset + px, y: r.top + L.yaxis._offset + py};
+    }
+    return null; }"""
+
 
 @pytest.fixture(scope="module")
 def big_set(tmp_path_factory) -> Path:
@@ -80,6 +98,13 @@ def test_embeddings_draws_every_word_of_a_100k_set(big_set, tmp_path):
                                    f".value === '{target['word']}'", timeout=120_000, polling=250)
             wait_idle(page, timeout=240)
             assert page.evaluate(COUNT_JS).get("query") == 1
+            # a click on a plain WebGL point (away from the labelled markers) searches for its word
+            target = page.evaluate(POINT_JS)
+            assert target is not None
+            page.mouse.click(target["x"], target["y"])
+            page.wait_for_function(f"() => document.querySelector('input[aria-label=\"find a word\"]')"
+                                   f".value === '{target['word']}'", timeout=120_000, polling=250)
+            wait_idle(page, timeout=240)
             button = page.get_by_role("button", name="Download coordinates of all 100,000 words (CSV)")
             with page.expect_download(timeout=180_000) as dl:
                 button.click()
