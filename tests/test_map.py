@@ -296,3 +296,18 @@ def test_page_draws_the_set_chosen_on_the_vectors_page():
     assert not at.exception
     assert "mine.bin" in at.caption[0].value
     assert sum(len(t["text"]) for t in drawn(at)["data"] if t.get("meta") == plots.MAP_POINT_TRACE) == 1500
+
+
+def test_a_failing_background_job_ends_with_one_line(monkeypatch):
+    import time
+
+    def boom(*a, **k):
+        raise RuntimeError("numba said no\nsecond line")
+
+    monkeypatch.setattr(layout, "compute", boom)
+    src = emap.MapSource("x", clustered(50, seed=9))
+    job = emap.background(src, "umap", 2)
+    deadline = time.monotonic() + 30
+    while job.error is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.error == "RuntimeError: numba said no"

@@ -137,8 +137,8 @@ def _run_job(job_key: tuple, job: _Job, words: list[str], unit: np.ndarray, meth
         job.what = "starting"
         try:
             job.result = layout.compute(words, unit, method, dims=dims, key=job_key[0], progress=progress)
-        except (ValueError, MemoryError, OSError) as e:
-            job.error = f"{type(e).__name__}: {e}"
+        except Exception as e:  # noqa: BLE001 - any failure becomes one line on the page, never a hang
+            job.error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         job.progress = 1.0
 
 
