@@ -1,9 +1,15 @@
-"""Embeddings page: the run's word vectors projected to 2-D or 3-D (PCA, or UMAP on request),
-coloured by frequency or by analogy role, with nearest neighbours on hover, a word search, an
-epoch slider over the training snapshots (Procrustes-aligned) and a "semantic axes" view whose
-axes are word differences. The coordinates download as CSV.
+"""Embeddings page: a map of every word of the vectors in focus (a run, or a loaded set such as a
+prepared folder), 2-D (WebGL, 100,000s of points) or 3-D, by PCA or UMAP; a search that centres
+on a word and highlights its nearest neighbours; a click on a point does the same; labels on the
+most frequent words in view; colour by frequency, analogy role or a word list; a box selection
+zooms in with every word inside. Above MAP_MAX_POINTS words the overview is a density layer of
+all words plus the most frequent ones as points. The coordinates with their words download as CSV.
+For a run: an epoch slider over the training snapshots (Procrustes-aligned) and a "semantic axes"
+view whose axes are word differences.
 
-Needs a run (with snapshot_topn > 0 for the epoch slider). URL: ?word=king&x=he,she&y=good,bad
+The choice of vectors is one call (`source_in_focus`); the map logic takes its Vectors and the
+stored coordinates of a prepared folder (ui/embedding_map.py), never a run.
+URL: ?word=king&x=he,she&y=good,bad&set=NAME
 """
 
 from __future__ import annotations
@@ -11,14 +17,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import EvalError, read_analogies
-from ui.session import current_run
-from ui.widgets import kept, need, show_figure, teach
+from ui import embedding_map as emap
+from ui.widgets import fig_style, kept, set_kept, show_figure, teach
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION_FILES = (ROOT / "sample_corpora" / "small_world_analogies.txt",
@@ -65,14 +70,16 @@ def pair(text: str) -> tuple[str, str] | None:
 
 
 st.title("Embeddings")
-st.caption("The input vectors W_in of the current run, one point per word. Nearby points are words used "
-           "in similar contexts.")
+source = emap.source_in_focus()  # the one choice of vectors (a run today; the set in focus soon)
+if source is None:
+    st.info("Train a run on the Train page (or load a set on the Vectors page) to see its vectors here.")
+    st.stop()
+st.caption(f"The vectors of {source.label}, one point per word. Nearby points are words used in similar contexts.")
 
-vectors = need("vectors", "see its vectors here")
-run = current_run()
+run = source.run
+vectors = source.vectors
 words, X, counts = vectors.words, vectors.vectors, vectors.counts
 V = len(words)
-version = run.version
 
 st.latex(r"\cos(w_1, w_2) = \frac{v_{w_1} \cdot v_{w_2}}{\lVert v_{w_1} \rVert \, \lVert v_{w_2} \rVert}"
          r"\qquad \text{axes: } x = \cos(w, a) - \cos(w, b)")
@@ -80,23 +87,26 @@ st.latex(r"\cos(w_1, w_2) = \frac{v_{w_1} \cdot v_{w_2}}{\lVert v_{w_1} \rVert \
 c = st.columns(4)
 view = kept(c[0].radio, "view", "emb_view", "projection", options=["projection", "semantic axes"])
 method = kept(c[1].radio, "method", "emb_method", "PCA", options=["PCA", "UMAP"],
-              disabled=view != "projection", help="PCA is instant; UMAP takes seconds and is cached")
+              disabled=view != "projection", help="PCA is instant; UMAP runs in the background and is cached")
 dims = kept(c[2].radio, "dimensions", "emb_dims", "2-D", options=["2-D", "3-D"], disabled=view != "projection")
-colour_by = kept(c[3].radio, "colour", "emb_colour", "frequency", options=["frequency", "analogy role"])
+colour_by = kept(c[3].radio, "colour", "emb_colour", "frequency", options=["frequency", "analogy role", "word list"])
 k = 3 if dims == "3-D" and view == "projection" else 2
 
 c1, c2 = st.columns([2, 1])
-if V > 10:
-    n_top = kept(c1.slider, "most frequent words shown", "emb_n", min(300, V), min_value=10,
-                 max_value=min(3000, V), step=1)
-else:  # a slider needs min < max
-    n_top = V
 query = kept(c2.text_input, "find a word", "emb_word", "", url="word").strip()
+word_list: set[str] = set()
+if colour_by == "word list":
+    listed = kept(c1.text_input, "words to colour (comma or space separated)", "emb_list", "king, queen, man, woman")
+    word_list = {w.strip().lower() for w in listed.replace(",", " ").split() if w.strip()}
 
-snaps = run.snapshots
+q_id = vectors.index.get(query) if query else None
+if query and q_id is None:
+    st.warning(f"'{query}' is not in the vocabulary.")
+
+snaps = run.snapshots if run is not None else []
 use_snaps = False
 epoch = None
-if view == "projection" and len(snaps) >= 2:
+if run is not None and view == "projection" and len(snaps) >= 2:
     labels = ["before training"] + [f"after epoch {e.epoch + 1}" for e in run.epochs if e.snapshot is not None]
     labels = labels[: len(snaps)]
     use_snaps = kept(st.toggle, "follow training epoch by epoch (snapshots)", "emb_use_snaps", False,
@@ -104,98 +114,196 @@ if view == "projection" and len(snaps) >= 2:
     if use_snaps:
         chosen = kept(st.select_slider, "epoch", "emb_epoch", labels[-1], options=labels)
         epoch = labels.index(chosen) if chosen in labels else len(labels) - 1
-elif view == "projection":
+elif run is not None and view == "projection":
     st.caption("Train with snapshot_topn > 0 to follow the projection epoch by epoch.")
 
-q_id = vectors.index.get(query) if query else None
-if query and q_id is None:
-    st.warning(f"'{query}' is not in the vocabulary.")
-
-neigh_ids: list[int] = []
-title = None
-axis_titles = None
-if use_snaps:
-    n_rows = snaps[0].shape[0]
-    rows = list(range(min(n_top, n_rows)))
-    with st.spinner("UMAP of every snapshot (first time ~10-30 s)..." if method == "UMAP" else "projecting..."):
-        all_coords = snapshot_coords(run.id, len(snaps), method.lower(), k, 15, snaps)
-    S = snaps[epoch]
-    coords = all_coords[epoch][rows]
-    hover = hover_neighbours(run.id, f"snap{epoch}", tuple(rows), S, words[:n_rows])
-    if q_id is not None and q_id < n_rows:
-        idx, _ = projection.nearest_neighbours(S, np.array([q_id]), k=8)
-        neigh_ids = [int(j) for j in idx[0] if j in set(rows)]
-    elif q_id is not None:
-        st.caption(f"'{query}' is not among the {n_rows} words kept in the snapshots.")
-    title = f"{method}, {labels[epoch]} (aligned to the last epoch by orthogonal Procrustes)"
-else:
-    rows = list(range(n_top))
-    if q_id is not None:
-        neigh_ids = [vectors.index[w] for w, _ in vectors.most_similar(query, topn=8)]
-        rows += [i for i in [q_id, *neigh_ids] if i >= n_top]
-    Xr = X[rows]
-    if view == "semantic axes":
-        defaults = {"x": "he, she", "y": "good, bad"}
-        if "he" not in vectors.index or "she" not in vectors.index:
-            defaults["x"] = "man, woman" if "man" in vectors.index else f"{words[0]}, {words[1]}"
-        if "good" not in vectors.index or "bad" not in vectors.index:
-            fallback = f"{words[min(2, V - 1)]}, {words[min(3, V - 1)]}"
-            defaults["y"] = "king, queen" if "king" in vectors.index else fallback
-        a1, a2 = st.columns(2)
-        xs = kept(a1.text_input, "x axis: a, b (x = cos(w, a) - cos(w, b))", "emb_x", defaults["x"], url="x")
-        ys = kept(a2.text_input, "y axis: c, d", "emb_y", defaults["y"], url="y")
-        px, py = pair(xs), pair(ys)
-        if px is None or py is None:
-            st.warning("Give each axis as two words separated by a comma, e.g. 'he, she'.")
-            st.stop()
-        unknown = [w for w in (*px, *py) if w not in vectors.index]
-        if unknown:
-            st.warning(f"'{unknown[0]}' is not in the vocabulary.")
-            st.stop()
-        coords = projection.semantic_axes(Xr, [(vectors[px[0]], vectors[px[1]]), (vectors[py[0]], vectors[py[1]])])
-        axis_titles = [f"cos(w, {px[0]}) - cos(w, {px[1]})", f"cos(w, {py[0]}) - cos(w, {py[1]})"]
-        title = f"semantic axes: {px[0]} - {px[1]} against {py[0]} - {py[1]}"
-    elif method == "UMAP":
-        with st.spinner(f"UMAP of {len(rows):,} words (the first time compiles umap-learn, ~10-30 s)..."):
-            coords = umap_coords(run.id, version, tuple(rows), k, 15, Xr)
-        title = f"UMAP of the top {n_top} words (cosine)"
-    else:
-        coords = projection.pca(Xr, k)
-        title = f"PCA of the top {n_top} words"
-    hover = hover_neighbours(run.id, version, tuple(rows), X, words)
-
-shown = [words[i] for i in rows]
-pos = {r: i for i, r in enumerate(rows)}
+groups: dict[str, str] = {}
 if colour_by == "analogy role":
     path = next((p for p in SECTION_FILES if p.is_file()), None)
     groups = section_groups(str(path), path.stat().st_mtime) if path else {}
-    colour = [groups.get(w.lower(), "other") for w in shown]
-    colour_title = "role"
     if path is None:
         st.caption("No analogy file found to read roles from.")
+
+
+def neighbours_of(word_id: int) -> list[int]:
+    return [vectors.index[w] for w, _ in vectors.most_similar(words[word_id], topn=8)]
+
+
+def small_figure(rows: list[int], coords: np.ndarray, hover: list[str], neigh_ids: list[int], title: str,
+                 axis_titles=None) -> None:
+    """The snapshot and semantic-axes views: a few thousand words with hover neighbours."""
+    pos = {r: i for i, r in enumerate(rows)}
+    colour, colour_title = emap.colour_values(vectors, np.asarray(rows), colour_by, groups, word_list)
+    if colour_by == "frequency" and counts is None:
+        colour = None
+    fig = plots.embedding_figure(
+        coords, [words[i] for i in rows], color=colour, color_title=colour_title, hover=hover,
+        highlight=[pos[q_id]] if q_id is not None and q_id in pos else [],
+        neighbours=[pos[i] for i in neigh_ids if i in pos], labels=30 if coords.shape[1] == 3 else 60,
+        title=title, axis_titles=axis_titles)
+    show_figure(fig)
+    emap_download(rows, coords)
+
+
+def emap_download(rows, coords) -> None:
+    rows = np.asarray(rows, np.int64)
+    st.download_button("Download coordinates (CSV)",
+                       emap.csv_file([words[i] for i in rows], np.asarray(coords), None if counts is None
+                                     else counts[rows]),
+                       file_name=f"embedding_{source.name.replace(' ', '_')}_{view.replace(' ', '_')}.csv",
+                       mime="text/csv", on_click="ignore")
+
+
+def on_map_select() -> None:
+    """A click on a point searches for its word; a box selection zooms into it (every word inside)."""
+    event = st.session_state.get("emb_map")
+    sel = (event or {}).get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", {})
+    points, boxes = sel.get("points", []), sel.get("box", [])
+    drawn = st.session_state.get("_emb_drawn")
+    if points and isinstance(points[0].get("customdata"), int | float):  # the searched word or a neighbour
+        row = int(points[0]["customdata"])
+        if 0 <= row < V:
+            set_kept("emb_word", words[row])
+            return
+    if points and drawn is not None:
+        p = points[0]
+        trace_rows = drawn.get(p.get("curve_number"))
+        if trace_rows is not None and p.get("point_index") is not None and p["point_index"] < len(trace_rows):
+            set_kept("emb_word", words[int(trace_rows[p["point_index"]])])  # shown by the search box next
+            st.session_state["emb_box"] = None
+            return
+    if boxes:
+        b = boxes[0]
+        xs, ys = b.get("x", []), b.get("y", [])
+        if len(xs) == 2 and len(ys) == 2:
+            st.session_state["emb_box"] = (min(xs), max(xs), min(ys), max(ys))
+
+
+neigh_ids: list[int] = []
+if use_snaps:
+    n_rows = snaps[0].shape[0]
+    rows = list(range(n_rows))
+    with st.spinner("UMAP of every snapshot (first time ~10-30 s)..." if method == "UMAP" else "projecting..."):
+        all_coords = snapshot_coords(run.id, len(snaps), method.lower(), k, 15, snaps)
+    S = snaps[epoch]
+    hover = hover_neighbours(run.id, f"snap{epoch}", tuple(rows), S, words[:n_rows])
+    if q_id is not None and q_id < n_rows:
+        idx, _ = projection.nearest_neighbours(S, np.array([q_id]), k=8)
+        neigh_ids = [int(j) for j in idx[0]]
+    elif q_id is not None:
+        st.caption(f"'{query}' is not among the {n_rows} words kept in the snapshots.")
+    small_figure(rows, all_coords[epoch], hover, neigh_ids,
+                 f"{method}, {labels[epoch]} (aligned to the last epoch by orthogonal Procrustes)")
+elif view == "semantic axes":
+    n_top = kept(c1.slider, "most frequent words shown", "emb_n", min(1000, V), min_value=min(10, V),
+                 max_value=min(5000, V), step=1) if V > 10 else V
+    rows = list(range(n_top))
+    if q_id is not None:
+        neigh_ids = neighbours_of(q_id)
+        rows += [i for i in [q_id, *neigh_ids] if i >= n_top]
+    defaults = {"x": "he, she", "y": "good, bad"}
+    if "he" not in vectors.index or "she" not in vectors.index:
+        defaults["x"] = "man, woman" if "man" in vectors.index else f"{words[0]}, {words[min(1, V - 1)]}"
+    if "good" not in vectors.index or "bad" not in vectors.index:
+        fallback = f"{words[min(2, V - 1)]}, {words[min(3, V - 1)]}"
+        defaults["y"] = "king, queen" if "king" in vectors.index else fallback
+    a1, a2 = st.columns(2)
+    xs = kept(a1.text_input, "x axis: a, b (x = cos(w, a) - cos(w, b))", "emb_x", defaults["x"], url="x")
+    ys = kept(a2.text_input, "y axis: c, d", "emb_y", defaults["y"], url="y")
+    px, py = pair(xs), pair(ys)
+    if px is None or py is None:
+        st.warning("Give each axis as two words separated by a comma, e.g. 'he, she'.")
+        st.stop()
+    unknown = [w for w in (*px, *py) if w not in vectors.index]
+    if unknown:
+        st.warning(f"'{unknown[0]}' is not in the vocabulary.")
+        st.stop()
+    coords = projection.semantic_axes(np.asarray(X[rows]), [(vectors[px[0]], vectors[px[1]]),
+                                                             (vectors[py[0]], vectors[py[1]])])
+    hover = hover_neighbours(source.key, "axes", tuple(rows), np.asarray(X[: max(rows) + 1]), words) \
+        if V <= NEIGHBOUR_CANDIDATES * 10 else [""] * len(rows)
+    small_figure(rows, coords, hover, neigh_ids, f"semantic axes: {px[0]} - {px[1]} against {py[0]} - {py[1]}",
+                 [f"cos(w, {px[0]}) - cos(w, {px[1]})", f"cos(w, {py[0]}) - cos(w, {py[1]})"])
 else:
-    c_vals = counts[rows] if counts is not None else np.arange(len(rows), 0, -1)
-    colour = np.log10(np.maximum(c_vals, 1))
-    colour_title = "log10 count"
+    got = emap.coordinates(source, method.lower(), k)
+    if got.note:
+        st.caption(got.note)
+    if got.coords is None:
+        @st.fragment(run_every=2.0)
+        def wait_for_layout() -> None:
+            """Progress of the background projection; the whole page reruns when it is done."""
+            now = emap.coordinates(source, method.lower(), k)
+            if now.coords is not None:
+                st.rerun()
+            st.progress(now.progress or 0.0, text=f"{method} in the background; the map appears when it is done")
 
-fig = plots.embedding_figure(
-    coords, shown, color=colour, color_title=colour_title, hover=hover,
-    highlight=[pos[q_id]] if q_id is not None and q_id in pos else [],
-    neighbours=[pos[i] for i in neigh_ids if i in pos], labels=30 if k == 3 else 60, title=title,
-    axis_titles=axis_titles)
-show_figure(fig)
-
-cols = ["x", "y", "z"][: coords.shape[1]]
-table = pd.DataFrame(coords, columns=cols)
-table.insert(0, "word", shown)
-if counts is not None:
-    table["count"] = counts[rows]
-table["colour"] = colour
-st.download_button("Download coordinates (CSV)", table.to_csv(index=False).encode("utf-8"),
-                   file_name=f"embedding_{run.name.replace(' ', '_')}_{view.replace(' ', '_')}.csv",
-                   mime="text/csv")
-if q_id is not None and neigh_ids:
-    st.caption(f"nearest to **{query}**: " + ", ".join(words[i] for i in neigh_ids))
+        wait_for_layout()
+        if method == "UMAP":
+            st.caption("Meanwhile PCA is ready: switch the method.")
+        st.stop()
+    coords_all = got.coords
+    box = st.session_state.get("emb_box")
+    if st.session_state.get("_emb_box_for") != (source.key, method, k):
+        box = st.session_state["emb_box"] = None  # a zoom box belongs to one map
+    st.session_state["_emb_box_for"] = (source.key, method, k)
+    limit = emap.MAP_MAX_3D if k == 3 else emap.MAP_MAX_POINTS
+    rows, cut = emap.visible(coords_all, got.placed, box if k == 2 else None, limit)
+    if q_id is not None:
+        neigh_ids = neighbours_of(q_id)
+    focus = emap.focus_box(coords_all, [q_id, *neigh_ids], got.placed) if q_id is not None and k == 2 else box
+    over = got.placed > limit and box is None
+    # labels go to the most frequent words in view (rows are sorted: most frequent first), not to
+    # the searched word and its neighbours (labelled in their own colour), not at the view's edge
+    if focus is not None:
+        in_view = rows[emap.visible(coords_all[rows], len(rows), emap.shrink(focus), len(rows))[0]]
+    else:
+        in_view = rows
+    in_view = in_view[~np.isin(in_view, [*([q_id] if q_id is not None else []), *neigh_ids])]
+    colour, colour_title = emap.colour_values(vectors, rows, colour_by, groups, word_list)
+    fig = plots.map_figure(
+        coords_all[rows], [words[i] for i in rows] if len(rows) < 50_000 else np.asarray(words, dtype=object)[rows],
+        ids=rows, color=colour, color_title=colour_title,
+        labels=np.searchsorted(rows, emap.label_rows(in_view, coords_all, 30 if k == 3 else 40)),
+        density=emap.density(coords_all, got.placed) if over and k == 2 else None, focus=focus,
+        title=f"{method} of {got.placed:,} words" + (f" ({len(rows):,} most frequent drawn)" if cut else ""),
+        revision=f"{source.key}:{method}:{k}:{query}:{box}",
+        colorscale="YlGnBu_r" if "rank" in colour_title else "YlGnBu")  # frequent words dark either way
+    hl = [i for i in [q_id] if i is not None]
+    if hl or neigh_ids:  # the searched word and its neighbours: always drawn, even beyond the drawn rows
+        extra = np.asarray([*hl, *neigh_ids], np.int64)
+        extra = extra[np.isfinite(coords_all[extra, 0])]
+        add = plots.map_figure(coords_all[extra], [words[i] for i in extra], ids=extra,
+                               highlight=[j for j, i in enumerate(extra) if i in hl],
+                               neighbours=[j for j, i in enumerate(extra) if i not in hl])
+        fig.add_traces([t for t in add.data if t.name in ("query", "neighbours")])
+    trace_rows = plots.map_trace_rows(colour, len(rows))
+    point_traces = [i for i, t in enumerate(fig.data) if t.meta == plots.MAP_POINT_TRACE]
+    st.session_state["_emb_drawn"] = {ci: rows[r] for ci, r in zip(point_traces, trace_rows, strict=True)}
+    if cut and box is None:
+        st.caption(f"{got.placed:,} words: the grey layer is the density of all of them, the points the "
+                   f"{len(rows):,} most frequent. Draw a box (box select) to show every word inside it; a "
+                   "search always shows its word and neighbours.")
+    elif cut:
+        st.caption(f"More than {limit:,} words in the box: the {len(rows):,} most frequent are drawn; draw a "
+                   "smaller box to see every word.")
+    elif box is not None:
+        st.caption(f"Every word in the box: {len(rows):,}.")
+    if got.placed < V:
+        st.caption(f"{V - got.placed:,} less frequent words have no {method} position (UMAP of the "
+                   f"{got.placed:,} most frequent); PCA places all.")
+    st.plotly_chart(fig_style(fig, fig.layout.height), theme=None, key="emb_map", on_select=on_map_select,
+                    selection_mode=("points", "box") if k == 2 else ("points",),
+                    config={"displaylogo": False, "scrollZoom": True})
+    if box is not None and st.button("Back to the whole map"):
+        st.session_state["emb_box"] = None
+        st.rerun()
+    st.download_button(
+        f"Download coordinates of all {V:,} words (CSV)",
+        emap.csv_file(words, coords_all, counts),
+        file_name=f"embedding_{source.name.replace(' ', '_')}_{method.lower()}_{k}d.csv", mime="text/csv",
+        on_click="ignore")
+    if q_id is not None and neigh_ids:
+        st.caption(f"nearest to **{query}**: " + ", ".join(words[i] for i in neigh_ids))
 
 with teach():
     st.markdown(
@@ -205,7 +313,7 @@ with teach():
         "- Follow the epochs: before training the points are a random ball; structure appears within the "
         "first epoch and then mostly sharpens. Procrustes alignment keeps the camera still, so motion is "
         "the vectors moving, not the projection flipping.\n"
-        "- The most frequent words (bright) tend to sit together near the centre: function words share "
+        "- The most frequent words (dark) tend to sit together: function words share "
         "contexts with everything.\n"
         "- Semantic axes put meaning on the axes: words for women fall on one side of he - she, and how far "
         "each word sits along it is how much the corpus ties it to gender."

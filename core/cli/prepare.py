@@ -5,6 +5,8 @@ Does: `register(subparsers)` adds `prepare` to the main CLI (core/__main__.py) w
 
     python -m core prepare VECTORS -o OUT [--limit N] [--index] [--cache-dir DIR] [--json]
     python -m core prepare OUT --index                  # add the index to a set prepared earlier
+    python -m core prepare VECTORS -o OUT --layout pca  # also store map coordinates (pca or umap)
+    python -m core prepare OUT --layout umap            # add coordinates to a set prepared earlier
 
 converts VECTORS (word2vec .bin/.txt/.vec, streamed once; or our .npz, read whole) into the
 folder OUT with vector_io.convert_to_npy: `vectors.npy` and `unit.npy` ((V, D) float32, the
@@ -13,6 +15,10 @@ the approximate neighbour index (core/vectors/ann.py) once and caches it in `OUT
 keyed by ann.prepared_key, so the folder can be copied to a server as it is. Put OUT in the app's
 W2V_VECTORS_DIR and the Vectors page lists it by its folder name, opens it memory-mapped and
 attaches the index found in `OUT/ann/` when the set has more than core.vectors.EXACT_MAX words.
+With --layout pca|umap it stores the Embeddings map's coordinates in OUT (core/vectors/layout.py:
+`layout-<method>.npy` + `.json` with the set's content key, so the page detects a stale or
+damaged file): PCA streamed in blocks (3 components: the 2-D map and the 3-D one), or UMAP (2-D,
+plus 3-D with --umap-3d) of the --umap-max most frequent words.
 Progress goes to stderr; `--json` prints one summary object on stdout. Bad input (a missing or
 malformed file, OUT being a file, an index that cannot be written) is one `error: ...` line on
 stderr and exit code 2.
@@ -30,7 +36,7 @@ import warnings
 from pathlib import Path
 from typing import TextIO
 
-from ..vectors import vector_io
+from ..vectors import layout, vector_io
 from ..vectors.keyed import EXACT_MAX
 from .common import CliError, guard, int_arg
 
@@ -53,6 +59,12 @@ def register(subparsers) -> None:
                         f"{EXACT_MAX:,} words; usearch HNSW, minutes per million words)")
     p.add_argument("--cache-dir", default=None, metavar="DIR",
                    help=f"where the index goes (default OUT/{vector_io.INDEX_DIR}, the only place the app looks)")
+    p.add_argument("--layout", choices=layout.METHODS, action="append", default=None,
+                   help="store 2-D/3-D map coordinates for the Embeddings page (repeatable)")
+    p.add_argument("--umap-max", type=int_arg(4), default=layout.UMAP_MAX_WORDS, metavar="N",
+                   help=f"UMAP lays out the N most frequent words (default {layout.UMAP_MAX_WORDS:,}); "
+                        "the rest have no UMAP position")
+    p.add_argument("--umap-3d", action="store_true", help="also a 3-D UMAP (as long again)")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=guard(cmd_prepare, (vector_io.VectorFileError,)))
@@ -140,6 +152,24 @@ def _build_index(vectors, cache_dir: Path, say: _Say) -> dict:
             "mb": round(sum(p.stat().st_size for p in files) / 1e6, 3), "params": vars(index.params)}
 
 
+def _layouts(vectors, out: Path, args, say: _Say) -> list[dict]:
+    """Compute and store each asked layout (one content key for all)."""
+    key = layout.content_key(vectors.words, vectors.unit)
+    done = []
+    for method in dict.fromkeys(args.layout):
+        for dims in ((3,) if method == "pca" else ((2, 3) if args.umap_3d else (2,))):
+            t0 = time.perf_counter()
+            lay = layout.compute(vectors.words, vectors.unit, method, dims=dims, max_words=args.umap_max, key=key,
+                                 progress=lambda what, frac: say.update(f"  layout: {what} {100 * frac:.0f}%"))
+            name = method if method == "pca" or dims == 2 else f"{method}3d"
+            lay = layout.Layout(name, lay.coords, key, lay.placed)
+            layout.save_layout(out, lay)
+            seconds = round(time.perf_counter() - t0, 3)
+            say.line(f"layout {name}: {lay.placed:,} of {len(vectors):,} words placed, {dims}-D, {seconds:.1f} s")
+            done.append({"method": name, "dims": dims, "placed": lay.placed, "seconds": seconds})
+    return done
+
+
 def cmd_prepare(args) -> int:
     """Convert (unless VECTORS is already prepared), optionally build the index, print a summary."""
     t0 = time.perf_counter()
@@ -151,8 +181,9 @@ def cmd_prepare(args) -> int:
             raise CliError(f"{src} is already a prepared set; omit -o to build its index")
         if args.limit is not None:
             raise CliError(f"{src} is already a prepared set; --limit applies to a conversion")
-        if not args.index:
-            raise CliError(f"{src} is already a prepared set; add --index to build its neighbour index")
+        if not args.index and not args.layout:
+            raise CliError(f"{src} is already a prepared set; add --index (neighbour index) or --layout "
+                           "(map coordinates)")
         out = src
     elif src.is_dir():
         raise CliError(f"{src} is a folder without {', '.join(vector_io.PREPARED_FILES)}; give a vector file "
@@ -172,6 +203,8 @@ def cmd_prepare(args) -> int:
         summary["index"] = _build_index(vectors, cache_dir, say)
         if args.cache_dir and cache_dir.resolve() != (out / vector_io.INDEX_DIR).resolve():
             say.line(f"note: the app only looks in {out / vector_io.INDEX_DIR}; link or move the index there")
+    if args.layout:
+        summary["layout"] = _layouts(vectors, out, args, say)
     summary["seconds"] = round(time.perf_counter() - t0, 3)
     say.line(f"done in {summary['seconds']:.1f} s; to offer it in the app, put the folder {out.name}/ inside "
              "W2V_VECTORS_DIR (or prepare straight into it)")
