@@ -31,6 +31,7 @@ PAGES = [
     ("pages/phrases.py", "Phrases", "phrases", ":material/join_inner:"),
     ("pages/objectives.py", "Objectives", "objectives", ":material/speed:"),
     ("pages/vectors.py", "Vectors", "vectors", ":material/download:"),
+    ("pages/compare.py", "Compare", "compare", ":material/compare:"),
     ("pages/step_by_step.py", "Step by step", "step-by-step", ":material/footprint:"),
 ]
 

@@ -3,7 +3,8 @@ coloured by frequency or by analogy role, with nearest neighbours on hover, a wo
 epoch slider over the training snapshots (Procrustes-aligned) and a "semantic axes" view whose
 axes are word differences. The coordinates download as CSV.
 
-Needs a run (with snapshot_topn > 0 for the epoch slider). URL: ?word=king&x=he,she&y=good,bad
+Works on the vectors in focus (ui/focus.py: a run, or a loaded set); the epoch slider needs a run
+with snapshot_topn > 0. URL: ?word=king&x=he,she&y=good,bad
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import streamlit as st
 from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import EvalError, read_analogies
-from ui.session import current_run
+from ui import focus
 from ui.widgets import kept, need, show_figure, teach
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,14 +38,14 @@ def section_groups(path: str, mtime: float) -> dict[str, str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def umap_coords(run_id: int, version: str, rows: tuple[int, ...], dims: int, n_neighbors: int,
+def umap_coords(run_id: str, version: str, rows: tuple[int, ...], dims: int, n_neighbors: int,
                 _X: np.ndarray) -> np.ndarray:
     """UMAP of the run's rows, cached by run id + epoch/version + the rows + parameters."""
     return projection.umap_project(_X, dims, n_neighbors=n_neighbors)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def snapshot_coords(run_id: int, n_snaps: int, method: str, dims: int, n_neighbors: int,
+def snapshot_coords(run_id: str, n_snaps: int, method: str, dims: int, n_neighbors: int,
                     _snaps: list[np.ndarray]) -> list[np.ndarray]:
     """All snapshots projected into the last one's frame (Procrustes), cached per run and method."""
     return projection.project_snapshots(_snaps, method, dims, **({"n_neighbors": n_neighbors}
@@ -52,7 +53,7 @@ def snapshot_coords(run_id: int, n_snaps: int, method: str, dims: int, n_neighbo
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def hover_neighbours(run_id: int, version: str, rows: tuple[int, ...], _X: np.ndarray,
+def hover_neighbours(run_id: str, version: str, rows: tuple[int, ...], _X: np.ndarray,
                      _words: list[str]) -> list[str]:
     idx, sims = projection.nearest_neighbours(_X, np.array(rows, np.int64), k=5, candidates=NEIGHBOUR_CANDIDATES)
     return ["near: " + ", ".join(f"{_words[j]} {s:.2f}" for j, s in zip(r, q, strict=True))
@@ -65,14 +66,14 @@ def pair(text: str) -> tuple[str, str] | None:
 
 
 st.title("Embeddings")
-st.caption("The input vectors W_in of the current run, one point per word. Nearby points are words used "
+st.caption("The input vectors W_in in focus (a run, or a loaded set), one point per word. Nearby points are words used "
            "in similar contexts.")
 
 vectors = need("vectors", "see its vectors here")
-run = current_run()
+in_focus = focus.current()  # a run (with its snapshots) or a loaded set; its token and version key the caches
+run, run_key, version = in_focus.run, in_focus.token, in_focus.version
 words, X, counts = vectors.words, vectors.vectors, vectors.counts
 V = len(words)
-version = run.version
 
 st.latex(r"\cos(w_1, w_2) = \frac{v_{w_1} \cdot v_{w_2}}{\lVert v_{w_1} \rVert \, \lVert v_{w_2} \rVert}"
          r"\qquad \text{axes: } x = \cos(w, a) - \cos(w, b)")
@@ -93,7 +94,7 @@ else:  # a slider needs min < max
     n_top = V
 query = kept(c2.text_input, "find a word", "emb_word", "", url="word").strip()
 
-snaps = run.snapshots
+snaps = run.snapshots if run is not None else []
 use_snaps = False
 epoch = None
 if view == "projection" and len(snaps) >= 2:
@@ -104,7 +105,7 @@ if view == "projection" and len(snaps) >= 2:
     if use_snaps:
         chosen = kept(st.select_slider, "epoch", "emb_epoch", labels[-1], options=labels)
         epoch = labels.index(chosen) if chosen in labels else len(labels) - 1
-elif view == "projection":
+elif view == "projection" and run is not None:
     st.caption("Train with snapshot_topn > 0 to follow the projection epoch by epoch.")
 
 q_id = vectors.index.get(query) if query else None
@@ -118,10 +119,10 @@ if use_snaps:
     n_rows = snaps[0].shape[0]
     rows = list(range(min(n_top, n_rows)))
     with st.spinner("UMAP of every snapshot (first time ~10-30 s)..." if method == "UMAP" else "projecting..."):
-        all_coords = snapshot_coords(run.id, len(snaps), method.lower(), k, 15, snaps)
+        all_coords = snapshot_coords(run_key, len(snaps), method.lower(), k, 15, snaps)
     S = snaps[epoch]
     coords = all_coords[epoch][rows]
-    hover = hover_neighbours(run.id, f"snap{epoch}", tuple(rows), S, words[:n_rows])
+    hover = hover_neighbours(run_key, f"snap{epoch}", tuple(rows), S, words[:n_rows])
     if q_id is not None and q_id < n_rows:
         idx, _ = projection.nearest_neighbours(S, np.array([q_id]), k=8)
         neigh_ids = [int(j) for j in idx[0] if j in set(rows)]
@@ -157,12 +158,12 @@ else:
         title = f"semantic axes: {px[0]} - {px[1]} against {py[0]} - {py[1]}"
     elif method == "UMAP":
         with st.spinner(f"UMAP of {len(rows):,} words (the first time compiles umap-learn, ~10-30 s)..."):
-            coords = umap_coords(run.id, version, tuple(rows), k, 15, Xr)
+            coords = umap_coords(run_key, version, tuple(rows), k, 15, Xr)
         title = f"UMAP of the top {n_top} words (cosine)"
     else:
         coords = projection.pca(Xr, k)
         title = f"PCA of the top {n_top} words"
-    hover = hover_neighbours(run.id, version, tuple(rows), X, words)
+    hover = hover_neighbours(run_key, version, tuple(rows), X, words)
 
 shown = [words[i] for i in rows]
 pos = {r: i for i, r in enumerate(rows)}
@@ -192,7 +193,7 @@ if counts is not None:
     table["count"] = counts[rows]
 table["colour"] = colour
 st.download_button("Download coordinates (CSV)", table.to_csv(index=False).encode("utf-8"),
-                   file_name=f"embedding_{run.name.replace(' ', '_')}_{view.replace(' ', '_')}.csv",
+                   file_name=f"embedding_{run_key.replace(' ', '_')}_{view.replace(' ', '_')}.csv",
                    mime="text/csv")
 if q_id is not None and neigh_ids:
     st.caption(f"nearest to **{query}**: " + ", ".join(words[i] for i in neigh_ids))

@@ -158,7 +158,7 @@ def test_page_reports_the_approximate_index_above_exact_max(folder, monkeypatch)
     monkeypatch.setattr(core_vectors, "EXACT_MAX", 1000)
     monkeypatch.setenv("W2V_VECTORS_DIR", str(folder))
     at = app({"set": "small", "word": "queen", "topn": "5"})
-    assert at.session_state["loaded_vectors"]["folder:small"].ann_index is not None
+    assert at.session_state["loaded_vectors"]["small"].vectors.ann_index is not None
     assert len(at.dataframe[0].value) == 5
     assert any(c.startswith("Approximate index, 2,000 words:") for c in captions(at)), captions(at)
     assert not index_hints(at)
