@@ -136,12 +136,12 @@ def _plain_name(text: str) -> bool:
 
 
 def from_url() -> str | None:
-    """Apply `?set=` when it differs from the focus: a run or set of this session, else a name in
+    """Apply `?set=`: a run or set of this session, else a name in
     the operator's folder (loaded now). Returns one line for the page when the link names nothing
     here or the set cannot be loaded; None otherwise. A path is never read: names only, checked by
     vector_sets.resolve_in_folder (so a hosted link cannot leave the folder)."""
     wanted = st.query_params.get(URL_KEY)
-    if not wanted or (current() is not None and current().token == wanted):
+    if not wanted:
         return None
     if resolve(wanted) is not None:
         choose(wanted)
