@@ -26,6 +26,7 @@ from core.vectors import vector_io
 from core.vectors.keyed import UnknownWordError, Vectors
 from ui import focus, hosted, vector_sets, widgets
 
+LOADED_NOTE_KEY = "vectors_loaded_note"  # the load's message, shown after the rerun that updates the sidebar
 EXPORT_MAX_HOSTED = 300_000  # words a hosted visitor may export in one download (each file is built in memory)
 SOURCES = {"upload": "Upload a file", "folder": "This server's vector sets", "path": "A path on this computer"}
 limits = hosted.settings()
@@ -87,10 +88,15 @@ with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared
             focus.add_set(vset)
             focus.to_url()
             vecs = vset.vectors
-            st.success(f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {vset.name} "
-                       f"({vset.report.fmt}); it is now the set in focus on every page.")
-            for note in vset.notes():
-                st.warning(note)
+            st.session_state[LOADED_NOTE_KEY] = (
+                f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {vset.name} ({vset.report.fmt}); it is "
+                "now the set in focus on every page.", vset.notes())
+            st.rerun()  # subtle: the sidebar was drawn before this load; the rerun shows the new focus there
+    if LOADED_NOTE_KEY in st.session_state:  # what the load before the rerun found
+        done, notes = st.session_state.pop(LOADED_NOTE_KEY)
+        st.success(done)
+        for note in notes:
+            st.warning(note)
 
 # -- the vectors in focus ------------------------------------------------------------------------------
 vecs: Vectors = widgets.need("vectors", "search neighbours, or load a vector file above")
