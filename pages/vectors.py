@@ -99,7 +99,7 @@ with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared
             st.warning(note)
 
 # -- the vectors in focus ------------------------------------------------------------------------------
-vecs: Vectors = widgets.need("vectors", "search neighbours, or load a vector file above")
+vecs: Vectors = widgets.need("vectors", "search its neighbours here")
 chosen = focus.current()
 run = chosen.run
 if run is not None:

@@ -91,13 +91,16 @@ def need(what: str, purpose: str = "fill this page", stop: bool = True) -> Any:
 
 def internals_note(what: str, shows: str | None = None) -> None:
     """One line on a page that needs training internals (`what`) when a loaded set is in focus: the
-    page keeps showing the selected run, or needs one (`shows`: what it shows instead)."""
+    page keeps showing the selected run (`shows`: what it shows instead; no run: no note, the page's own
+    guard says what to do)."""
     chosen = focus.current()
     if chosen is None or chosen.is_run:
         return
     run = session.current_run()
     if shows is None:
-        shows = f"this page shows run #{run.id}" if run is not None else "this page needs a run"
+        if run is None:  # the page's own guard (or its corpus view) is then the one line
+            return
+        shows = f"this page shows run #{run.id}"
     st.caption(f":material/info: The set in focus ({chosen.token}) is loaded vectors without {what}: {shows}.")
 
 
