@@ -1,12 +1,15 @@
 """Shared Streamlit pieces: the sidebar, figure styling, live polling, kept widgets, guards, messages.
 
-Does: the frame's sidebar (current corpus, run selector with live status and progress, Stop,
+Does: the frame's sidebar (current corpus, the vectors in focus (ui/focus.py; the link's ?set= read
+and written back), the selected run's live status and progress, Stop,
 the "large text" switch for projectors); `fig_style` / `show_figure` that every page uses so
 figures share one template and font size; `live(...)`, a fragment that re-runs every second
 only while this session trains and triggers one full rerun when training ends; `kept(...)`,
 the one way a page draws a widget whose value survives leaving the page and, given a URL key,
 lives in the URL query; `need(...)`, the one guard for a page that needs a corpus, a run or
-vectors (one line saying what to do, then the page stops); `teach(...)`, the teaching box.
+the vectors in focus (one line saying what to do, then the page stops); `internals_note(...)`,
+the one line of a training-internals page when a loaded set is in focus; `teach(...)`, the
+teaching box.
 Does not: train, load corpora or compute figures (ui/runs.py, ui/corpora.py, ui/figures.py).
 """
 
