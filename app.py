@@ -32,6 +32,7 @@ PAGES = [
     ("pages/objectives.py", "Objectives", "objectives", ":material/speed:"),
     ("pages/paper.py", "Reproduce the paper", "paper", ":material/science:"),
     ("pages/vectors.py", "Vectors", "vectors", ":material/download:"),
+    ("pages/compare.py", "Compare", "compare", ":material/compare:"),
     ("pages/step_by_step.py", "Step by step", "step-by-step", ":material/footprint:"),
 ]
 

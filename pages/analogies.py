@@ -3,13 +3,16 @@ arrows, additive compositionality (neighbours of vec(a) + vec(b)), and the evalu
 analogy file (the small-world set, questions-words.txt, or an upload) with per-section accuracy,
 semantic vs syntactic, and the wrong answers.
 
-Needs a run. URL: ?a=king&b=man&c=woman&u=russian&v=river
+Works on the vectors in focus (ui/focus.py: a run, or a loaded set of any size: above EXACT_MAX
+words the playground asks the attached approximate index, and says which search answered).
+URL: ?set=NAME&a=king&b=man&c=woman&method=3CosMul&u=russian&v=river&questions=...
 """
 
 from __future__ import annotations
 
 import hashlib
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +23,7 @@ from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import ANALOGY_RESTRICT, EvalError, evaluate_analogies
 from core.vectors.keyed import UnknownWordError, Vectors
-from ui import hosted
-from ui.session import current_run
+from ui import focus, hosted, vector_sets
 from ui.widgets import kept, need, show_figure, teach
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +32,7 @@ FILES = {
     "questions-words.txt (Mikolov et al.)": ROOT.parent / "shared" / "eval" / "questions-words.txt",
 }
 METHODS = {"3CosAdd": "add", "3CosMul": "mul"}
+EVAL_MAX_HOSTED = 300_000  # candidate words a hosted evaluation may score (every question scans them)
 
 
 def first_present(options: list[tuple[str, ...]], vectors: Vectors) -> tuple[str, ...]:
@@ -41,9 +44,9 @@ def first_present(options: list[tuple[str, ...]], vectors: Vectors) -> tuple[str
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def evaluate(run_id: int, version: str, file_key: str, path: str, method: str, restrict: int,
+def evaluate(focus_key: str, version: str, file_key: str, path: str, method: str, restrict: int,
              _vectors: Vectors):
-    """Cached evaluation, keyed by run + vectors version + file identity + method + restrict."""
+    """Cached evaluation, keyed by the focus + vectors version + file identity + method + restrict."""
     return evaluate_analogies(_vectors, path, method=method, restrict_vocab=restrict)
 
 
@@ -52,8 +55,9 @@ st.caption("Mikolov et al. found that relations between words are (roughly) cons
            "vec(king) - vec(man) + vec(woman) lands near vec(queen).")
 
 vectors = need("vectors", "try analogies with its vectors")
-run = current_run()
-version = run.version
+in_focus = focus.current()  # a run or a loaded set (ui/focus.py)
+run, version = in_focus.run, in_focus.version
+approximate = vector_sets.search_mode(vectors)  # the attached index above EXACT_MAX words, else the exact scan
 
 st.latex(r"\mathrm{vec}(\text{Berlin}) - \mathrm{vec}(\text{Germany}) + \mathrm{vec}(\text{France}) "
          r"\approx \mathrm{vec}(\text{Paris})")
@@ -69,12 +73,15 @@ c = st.columns([2, 2, 2, 2, 1])
 a = kept(c[0].text_input, "a", "ana_a", da, url="a").strip()
 b = kept(c[1].text_input, "- b", "ana_b", db, url="b").strip()
 cc = kept(c[2].text_input, "+ c", "ana_c", dc, url="c").strip()
-method_name = kept(c[3].radio, "method", "ana_method", "3CosAdd", options=list(METHODS), horizontal=True)
-topk = kept(c[4].number_input, "top k", "ana_k", 5, min_value=1, max_value=30)
+method_name = kept(c[3].radio, "method", "ana_method", "3CosAdd", options=list(METHODS), horizontal=True,
+                   url="method")
+topk = kept(c[4].number_input, "top k", "ana_k", 5, min_value=1, max_value=30, url="k")
 
 try:
     # Vectors.analogy(x, y, z) answers y - x + z, so a - b + c is analogy(b, a, c)
-    answers = vectors.analogy(b, a, cc, topn=int(topk), method=METHODS[method_name])
+    started = time.perf_counter()
+    answers = vectors.analogy(b, a, cc, topn=int(topk), method=METHODS[method_name], approximate=approximate)
+    seconds = time.perf_counter() - started
 except UnknownWordError as e:
     st.warning(f"'{e.word}' is not in the vocabulary.")
     answers = None
@@ -93,6 +100,9 @@ if answers is not None:
     arrows = [(1, 0, f"{a} - {b}"), (2, r, f"+ ({a} - {b})")]
     with right:
         show_figure(plots.analogy_figure(coords, names, arrows, roles))
+    st.caption(vector_sets.describe_search(vectors, approximate, seconds)
+               + (" (3CosMul reranks the index's 3CosAdd candidates)" if approximate and METHODS[method_name] == "mul"
+                  else ""))
     st.caption("Arrows: the offset a - b, and the same offset added to c. The star is a - b + c (unit "
                "vectors); the answer is the nearest word by cosine, query words excluded. A 2-D PCA of "
                "a handful of words keeps only part of the geometry.")
@@ -105,7 +115,7 @@ c = st.columns(2)
 u = kept(c[0].text_input, "word", "ana_u", du, url="u").strip()
 v = kept(c[1].text_input, "+ word", "ana_v", dv, url="v").strip()
 try:
-    near = vectors.most_similar(positive=[u, v], topn=int(topk))
+    near = vectors.most_similar(positive=[u, v], topn=int(topk), approximate=approximate)
     st.dataframe(pd.DataFrame(near, columns=[f"nearest to {u} + {v}", "cosine"]), hide_index=True)
 except UnknownWordError as e:
     st.warning(f"'{e.word}' is not in the vocabulary.")
@@ -117,9 +127,10 @@ st.subheader("Evaluation on an analogy test set")
 options = [name for name, p in FILES.items() if p.is_file()] + ["upload a file"]
 c = st.columns([3, 1, 1])
 source = kept(c[0].radio, "questions", "ana_source", options[0], options=options, horizontal=True)
-eval_method = kept(c[1].radio, "method ", "ana_eval_method", "3CosAdd", options=list(METHODS))
+eval_method = kept(c[1].radio, "method ", "ana_eval_method", "3CosAdd", options=list(METHODS), url="eval")
 restrict = kept(c[2].number_input, "candidate words", "ana_restrict", ANALOGY_RESTRICT, min_value=10,
-                step=1000, help="only the most frequent words are answers (word2vec.c uses 30,000)")
+                max_value=EVAL_MAX_HOSTED if hosted.hosted() else None, step=1000,
+                help="only the most frequent words are answers (word2vec.c uses 30,000)")
 path: Path | None = None
 file_key = ""
 if source == "upload a file":
@@ -142,12 +153,12 @@ else:
 if path is None:
     st.info("Upload a questions file to evaluate.")
     st.stop()
-if run.running and not st.button("Evaluate the current vectors (training is still running)"):
+if run is not None and run.running and not st.button("Evaluate the current vectors (training is still running)"):
     st.info("Training is running; press the button to evaluate the vectors as they are now.")
     st.stop()
 try:
     with st.spinner("answering every question..."):
-        res = evaluate(run.id, version, file_key, str(path), METHODS[eval_method], int(restrict), vectors)
+        res = evaluate(in_focus.token, version, file_key, str(path), METHODS[eval_method], int(restrict), vectors)
 except EvalError as e:
     st.warning(str(e))
     st.stop()

@@ -7,8 +7,8 @@ all words plus the most frequent ones as points. The coordinates with their word
 For a run: an epoch slider over the training snapshots (Procrustes-aligned) and a "semantic axes"
 view whose axes are word differences.
 
-The choice of vectors is one call (`source_in_focus`); the map logic takes its Vectors and the
-stored coordinates of a prepared folder (ui/embedding_map.py), never a run.
+The choice of vectors is one call (`source_in_focus`: the vectors in focus, ui/focus.py); the map
+logic takes its Vectors and the stored coordinates of a prepared folder (ui/embedding_map.py).
 URL: ?word=king&x=he,she&y=good,bad&set=NAME
 """
 
@@ -23,7 +23,7 @@ from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import EvalError, read_analogies
 from ui import embedding_map as emap
-from ui.widgets import fig_style, kept, set_kept, show_figure, teach
+from ui.widgets import fig_style, kept, need, set_kept, show_figure, teach
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION_FILES = (ROOT / "sample_corpora" / "small_world_analogies.txt",
@@ -70,9 +70,9 @@ def pair(text: str) -> tuple[str, str] | None:
 
 
 st.title("Embeddings")
-source = emap.source_in_focus()  # the one choice of vectors (a run today; the set in focus soon)
-if source is None:
-    st.info("Train a run on the Train page (or load a set on the Vectors page) to see its vectors here.")
+source = emap.source_in_focus()  # the vectors in focus (ui/focus.py): a run or a loaded set
+need("vectors", "see its vectors here")  # nothing in focus: one line, then stop; a loaded set: its provenance
+if source is None:  # need() has stopped the page already; this keeps the type checker and readers sure
     st.stop()
 st.caption(f"The vectors of {source.label}, one point per word. Nearby points are words used in similar contexts.")
 

@@ -14,7 +14,7 @@ import streamlit as st
 from core import plots
 from core.huffman import build_huffman, word_path, word_probabilities
 from ui.session import current_run
-from ui.widgets import kept, need, show_figure, teach
+from ui.widgets import internals_note, kept, need, show_figure, teach
 
 
 def first_known(candidates: list[str], words: list[str], index: dict[str, int], fallback: int) -> str:
@@ -28,6 +28,7 @@ st.title("Hierarchical softmax: the Huffman tree")
 st.caption("Paper section 2.1: the V output words are the leaves of a binary tree; predicting a word "
            "means making the right left/right decision at each of the ~log2 V inner nodes on its path.")
 
+internals_note("a Huffman tree or path probabilities")
 run = current_run()
 if run is not None and run.trainer is None:
     run = None

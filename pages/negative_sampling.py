@@ -15,12 +15,13 @@ from core.config import Loss
 from core.tables import build_tables
 from core.train.step import draw_negatives, logistic_terms
 from ui.session import current_run
-from ui.widgets import kept, need, show_figure, teach
+from ui.widgets import internals_note, kept, need, show_figure, teach
 
 st.title("Negative sampling")
 st.caption("Paper section 2.2: instead of a softmax over all V words, each example contrasts the true "
            "word with k noise words drawn from Pn(w).")
 
+internals_note("observed negative draws")
 run = current_run()
 if run is not None and run.trainer is None:
     run = None

@@ -23,6 +23,7 @@ st.title("Objectives: what each output layer costs")
 st.markdown("The paper's point in one page: the full softmax (eq. 2) must score every word of the vocabulary for "
             "every example; hierarchical softmax scores about log2 V inner nodes, negative sampling k + 1 words.")
 
+widgets.internals_note("output layers or training losses")
 loaded = session.current_corpus()
 run = session.current_run()
 

@@ -60,6 +60,7 @@ def step(state: dict, alpha: float) -> None:
 st.title("Step by step")
 st.caption("One skip-gram training example at a time on a tiny text, with the real compiled update: "
            "the context word's input vector predicts the centre word.")
+widgets.internals_note("training steps", "this page trains its own tiny model")
 
 try:
     corpus, corpus_name = tiny_corpus()

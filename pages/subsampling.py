@@ -14,7 +14,7 @@ from core import plots
 from core.config import SubsampleFormula
 from core.tables import build_tables
 from ui.session import current_run
-from ui.widgets import kept, need, show_figure, teach
+from ui.widgets import internals_note, kept, need, show_figure, teach
 
 T_CHOICES = [0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
@@ -22,6 +22,7 @@ st.title("Subsampling of frequent words")
 st.caption("Paper section 2.3: each occurrence of a word w is discarded with a probability that grows "
            "with its frequency f(w), so 'the' and 'of' stop dominating the training pairs.")
 
+internals_note("observed drop rates")
 run = current_run()
 if run is not None and run.trainer is None:
     run = None

@@ -1,17 +1,17 @@
-"""Vectors [/vectors]: load pre-trained vectors, search nearest neighbours, export the current run.
+"""Vectors [/vectors]: load pre-trained vectors, search nearest neighbours, export the vectors in focus.
 
 Does: read word2vec .bin/.txt and our .npz vectors from an upload, from the operator's vectors
 folder (W2V_VECTORS_DIR, offered by file name; folders prepared by `python -m core prepare` are
 memory-mapped) or, when not hosted, from a local path, through ui/vector_sets.py (core.vector_io
 never unpickles; uploads and folder files are loaded once per process and shared read-only
-between sessions); keep the chosen sets in the session, answer nearest-neighbour queries on them
-or on the selected run (saying whether the exact search or the approximate index answered, and
-how long it took), and offer the run's vectors as word2vec binary/text, the Embedding Projector's
-TSV pair and the vocabulary counts (files are generated only when a download button is pressed).
-Does not: parse files itself or train.
+between sessions); a loaded set is kept in the session and put in focus (ui/focus.py), so every
+exploration page works on it; answer nearest-neighbour queries on the vectors in focus (saying
+whether the exact search or the approximate index answered, and how long it took), and offer them
+as word2vec binary/text, the Embedding Projector's TSV pair and (when known) the vocabulary counts
+(files are generated only when a download button is pressed; a hosted server caps the size).
+Does not: parse files itself, train, or choose the focus (the sidebar does).
 
-URL: ?word=king&topn=10 (and &set=NAME for a file or prepared set of the server's folder, loaded
-on arrival).
+URL: ?set=NAME&word=king&topn=10 (set= is read by the frame: a run's id or a set's name).
 """
 
 from __future__ import annotations
@@ -24,39 +24,21 @@ import streamlit as st
 
 from core.vectors import vector_io
 from core.vectors.keyed import UnknownWordError, Vectors
-from ui import hosted, session, vector_sets, widgets
+from ui import focus, hosted, vector_sets, widgets
 
-LOADED_KEY = "loaded_vectors"  # dict name -> Vectors (shared read-only objects for uploads and folder files)
-HOSTED_KEEP = 3  # sets one session keeps when hosted (the oldest is dropped first)
+LOADED_NOTE_KEY = "vectors_loaded_note"  # the load's message, shown after the rerun that updates the sidebar
+EXPORT_MAX_HOSTED = 300_000  # words a hosted visitor may export in one download (each file is built in memory)
 SOURCES = {"upload": "Upload a file", "folder": "This server's vector sets", "path": "A path on this computer"}
 limits = hosted.settings()
-loaded_sets: dict[str, Vectors] = st.session_state.setdefault(LOADED_KEY, {})
 kept = widgets.kept
-
-
-def _keep(key: str, vset) -> None:
-    """Keep a loaded set in the session under `key` (a hosted session keeps the newest few)."""
-    loaded_sets.pop(key, None)
-    loaded_sets[key] = vset.vectors
-    while limits.hosted and len(loaded_sets) > HOSTED_KEEP:
-        loaded_sets.pop(next(iter(loaded_sets)))
-    widgets.set_kept("vectors_source", key)
-
 
 st.title("Vectors")
 
 # -- load ----------------------------------------------------------------------------------------------
-# ?set=NAME: a shared link to a file of the server's folder, loaded on arrival (?word= and ?topn= are
-# the kept widgets' URL keys below)
-name = st.query_params.get("set")
-if name and f"folder:{name}" not in loaded_sets and name in vector_sets.folder_files():
-    try:
-        _keep(f"folder:{name}", vector_sets.load_from_folder(name))
-    except vector_sets.VectorSetError as e:
-        st.error(f"Could not load the vectors: {e}")
-
+# a loaded set comes into focus (ui/focus.py): every exploration page then works on it, and ?set=NAME
+# (read by the frame) names it in a shared link
 with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared sets)",
-                 expanded=not session.runs(), icon=":material/upload_file:"):
+                 expanded=focus.current() is None, icon=":material/upload_file:"):
     server_files = vector_sets.folder_files()
     ways = ["upload"] + (["folder"] if server_files else []) + ([] if limits.hosted else ["path"])
     if widgets.kept_value("vectors_load_from", ways[0]) not in ways:
@@ -95,47 +77,34 @@ with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared
             if how == "upload":
                 if up is None:
                     raise vector_sets.VectorSetError("choose a file to upload")
-                vset, key = vector_sets.load_upload(up, limit), f"file:{up.name}"
+                vset = vector_sets.load_upload(up, limit)
             elif how == "folder":
                 vset = vector_sets.load_from_folder(folder_file)
-                key = f"folder:{vset.name}"
             else:
                 vset = vector_sets.load_path(path, limit)
-                key = f"file:{vset.name}"
         except (vector_sets.VectorSetError, ValueError, OSError) as e:
             st.error(f"Could not load the vectors: {e}")
         else:
-            _keep(key, vset)
+            focus.add_set(vset)
+            focus.to_url()
             vecs = vset.vectors
-            st.success(f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {vset.name} "
-                       f"({vset.report.fmt}).")
-            for note in vset.report.notes():
-                st.warning(note)
+            st.session_state[LOADED_NOTE_KEY] = (
+                f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {vset.name} ({vset.report.fmt}); it is "
+                "now the set in focus on every page.", vset.notes())
+            st.rerun()  # subtle: the sidebar was drawn before this load; the rerun shows the new focus there
+    if LOADED_NOTE_KEY in st.session_state:  # what the load before the rerun found
+        done, notes = st.session_state.pop(LOADED_NOTE_KEY)
+        st.success(done)
+        for note in notes:
+            st.warning(note)
 
-# -- choose the vectors to query ----------------------------------------------------------------------
-run = session.current_run()
-options = (["run"] if run is not None else []) + list(loaded_sets)
-if not options:
-    st.info("No vectors yet: train a run on **Train**, or load a vector file above.", icon=":material/explore:")
-    st.stop()
-if widgets.kept_value("vectors_source") not in options:
-    widgets.set_kept("vectors_source", options[0])
-labels = {"run": f"run #{run.id}: {run.name}" if run is not None else "run"}
-labels.update({k: f"server: {k.removeprefix('folder:')}" if k.startswith("folder:") else
-               f"file: {k.removeprefix('file:')}" for k in loaded_sets})
-source = kept(st.radio, "Vectors to search", "vectors_source", options=options, format_func=labels.get,
-              horizontal=True)
-if source.startswith("folder:"):  # the set's name in the URL, so the address can be shared
-    st.query_params["set"] = source.removeprefix("folder:")
-elif "set" in st.query_params:
-    del st.query_params["set"]
-vecs: Vectors | None = run.vectors if source == "run" and run is not None else loaded_sets.get(source)
-if vecs is None:
-    st.info("This run has no vectors yet: wait for it to start.")
-    st.stop()
-st.caption(f"{len(vecs):,} words x {vecs.dim} dimensions"
-           + (" — the run is still training: results change as it learns." if source == "run"
-              and run is not None and run.running else ""))
+# -- the vectors in focus ------------------------------------------------------------------------------
+vecs: Vectors = widgets.need("vectors", "search its neighbours here")
+chosen = focus.current()
+run = chosen.run
+if run is not None:
+    st.caption(f"{chosen.provenance()}" + (" — the run is still training: results change as it learns."
+                                           if run.running else ""))
 
 # -- nearest neighbours --------------------------------------------------------------------------------
 st.subheader("Nearest neighbours (cosine similarity)")
@@ -174,34 +143,38 @@ if query:
         st.caption(vector_sets.describe_search(vecs, approximate, seconds))
 
 # -- export --------------------------------------------------------------------------------------------
-st.subheader("Export the current run")
-if widgets.need("vectors", "export them", stop=False) is not None:
-    rv = run.vectors
-    base = f"w2v-run{run.id}"
-    if run.running:
+st.subheader("Export the vectors in focus")
+base = f"w2v-run{run.id}" if run is not None else "w2v-" + "".join(ch if ch.isalnum() else "-" for ch in chosen.token)
+if limits.hosted and len(vecs) > EXPORT_MAX_HOSTED:
+    st.caption(f"Export is offered here for sets of up to {EXPORT_MAX_HOSTED:,} words (this one has "
+               f"{len(vecs):,}): a file that size is better fetched from where the set came from.")
+else:
+    if run is not None and run.running:
         st.caption("The run is still training: a download holds the vectors as they are at that moment.")
-    e = st.columns(5)
-    e[0].download_button("word2vec .bin", lambda: vector_io.to_word2vec_bytes(run.vectors, True),
+    counts = vecs.counts
+    e = st.columns(5 if counts is not None else 4)
+    e[0].download_button("word2vec .bin", lambda: vector_io.to_word2vec_bytes(vecs, True),
                          file_name=f"{base}.bin", mime="application/octet-stream", key="dl_bin", on_click="ignore",
                          width="stretch", icon=":material/save:",
                          help="Readable by word2vec.c's distance tool and gensim (binary=True).")
-    e[1].download_button("word2vec .txt", lambda: vector_io.to_word2vec_bytes(run.vectors, False),
+    e[1].download_button("word2vec .txt", lambda: vector_io.to_word2vec_bytes(vecs, False),
                          file_name=f"{base}.txt", mime="text/plain", key="dl_txt", on_click="ignore", width="stretch",
                          icon=":material/description:")
-    e[2].download_button("vectors.tsv", lambda: vector_io.to_projector_tsv(run.vectors)[0],
+    e[2].download_button("vectors.tsv", lambda: vector_io.to_projector_tsv(vecs)[0],
                          file_name=f"{base}-vectors.tsv", mime="text/tab-separated-values", key="dl_tsv",
                          on_click="ignore", width="stretch", icon=":material/grid_on:")
-    e[3].download_button("metadata.tsv", lambda: vector_io.to_projector_tsv(run.vectors)[1],
+    e[3].download_button("metadata.tsv", lambda: vector_io.to_projector_tsv(vecs)[1],
                          file_name=f"{base}-metadata.tsv", mime="text/tab-separated-values", key="dl_meta",
                          on_click="ignore", width="stretch", icon=":material/label:")
-    e[4].download_button("vocab counts", lambda: "".join(
-        f"{w} {int(c)}\n" for w, c in zip(run.trainer.vocab.words, run.trainer.vocab.counts, strict=True)),
-        file_name=f"{base}-vocab.txt", mime="text/plain", key="dl_vocab", on_click="ignore", width="stretch",
-        icon=":material/format_list_numbered:",
-        help="`word count` per line, most frequent first (word2vec.c -save-vocab).")
-    st.caption(f"{len(rv):,} words x {rv.dim} dimensions. word2vec files: for word2vec.c and gensim. "
-               "vectors.tsv + metadata.tsv: for projector.tensorflow.org (*Load*, then upload both). "
-               "vocab counts: `word count` lines.")
+    if counts is not None:
+        e[4].download_button("vocab counts", lambda: "".join(
+            f"{w} {int(c)}\n" for w, c in zip(vecs.words, counts, strict=True)),
+            file_name=f"{base}-vocab.txt", mime="text/plain", key="dl_vocab", on_click="ignore", width="stretch",
+            icon=":material/format_list_numbered:",
+            help="`word count` per line, most frequent first (word2vec.c -save-vocab).")
+    st.caption(f"{len(vecs):,} words x {vecs.dim} dimensions. word2vec files: for word2vec.c and gensim. "
+               "vectors.tsv + metadata.tsv: for projector.tensorflow.org (*Load*, then upload both)"
+               + (". vocab counts: `word count` lines." if counts is not None else "."))
 
 with widgets.teach("Formats, and how word2vec.c and gensim read them"):
     st.markdown(

@@ -70,7 +70,7 @@ def test_frame_lists_every_page_in_order_with_its_url_path():
                 ("pages/huffman.py", "huffman"), ("pages/embeddings.py", "embeddings"),
                 ("pages/analogies.py", "analogies"), ("pages/phrases.py", "phrases"),
                 ("pages/objectives.py", "objectives"), ("pages/paper.py", "paper"),
-                ("pages/vectors.py", "vectors"),
+                ("pages/vectors.py", "vectors"), ("pages/compare.py", "compare"),
                 ("pages/step_by_step.py", "step-by-step")]
     assert [(f, u) for f, _, u, _ in _pages_table()] == expected
 

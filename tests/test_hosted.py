@@ -250,8 +250,8 @@ def test_hosted_vectors_page_offers_the_folder_by_name_and_shares_it(hosted_env,
     # a second visitor opening the shared link gets the same set, the same object, and the query
     b = app({}, "pages/vectors.py", query={"set": "small.bin", "word": "queen", "topn": "3"})
     no_exception(b)
-    shared = a.session_state["loaded_vectors"]["folder:small.bin"]
-    assert b.session_state["loaded_vectors"]["folder:small.bin"] is shared
+    shared = a.session_state["loaded_vectors"]["small.bin"].vectors
+    assert b.session_state["loaded_vectors"]["small.bin"].vectors is shared
     assert b.text_input(key="vectors_word").value == "queen"
     assert len(b.dataframe[0].value) == 3
     # a link naming a file outside the folder loads nothing

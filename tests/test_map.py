@@ -19,6 +19,7 @@ from core import plots
 from core.vectors import layout, projection, vector_io
 from core.vectors.keyed import Vectors
 from ui import embedding_map as emap
+from ui import vector_sets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -290,8 +291,9 @@ def test_page_overview_above_the_point_limit_and_box_zoom(monkeypatch, prepared)
 def test_page_draws_the_set_chosen_on_the_vectors_page():
     v = clustered(1500, seed=2)
     at = AppTest.from_file(str(ROOT / "pages" / "embeddings.py"), default_timeout=120)
-    at.session_state["loaded_vectors"] = {"file:mine.bin": v}
-    at.session_state["vectors_prefs"] = {"source": "file:mine.bin"}
+    report = vector_io.LoadReport("binary", len(v), len(v))
+    at.session_state["loaded_vectors"] = {"mine.bin": vector_sets.VectorSet("mine.bin", v, report)}
+    at.session_state["focus"] = "mine.bin"
     at.run()
     assert not at.exception
     assert "mine.bin" in at.caption[0].value

@@ -150,7 +150,7 @@ def test_a_damaged_or_stale_index_is_one_line_and_exact_search(folder, monkeypat
     else:                                                               # built for other vectors
         index_dir.rename(index_dir.with_name("ann-" + "0" * 24))
     at = app({"set": "small", "word": "queen", "topn": "5"})
-    assert at.session_state["loaded_vectors"]["folder:small"].ann_index is None
+    assert at.session_state["loaded_vectors"]["small"].vectors.ann_index is None
     assert len(at.dataframe[0].value) == 5
     assert any(c.startswith("Exact search, 2,000 words:") for c in captions(at)), captions(at)
     (hint,) = index_hints(at)
@@ -179,7 +179,7 @@ def test_page_reports_the_approximate_index_above_exact_max(folder, monkeypatch)
     monkeypatch.setattr(core_vectors, "EXACT_MAX", 1000)
     monkeypatch.setenv("W2V_VECTORS_DIR", str(folder))
     at = app({"set": "small", "word": "queen", "topn": "5"})
-    assert at.session_state["loaded_vectors"]["folder:small"].ann_index is not None
+    assert at.session_state["loaded_vectors"]["small"].vectors.ann_index is not None
     assert len(at.dataframe[0].value) == 5
     assert any(c.startswith("Approximate index, 2,000 words:") for c in captions(at)), captions(at)
     assert not index_hints(at)
@@ -197,3 +197,22 @@ def test_a_typed_path_opens_a_prepared_folder_unless_hosted(folder, monkeypatch)
     monkeypatch.setenv("W2V_HOSTED", "1")
     with pytest.raises(vector_sets.VectorSetError, match="disabled"):
         vector_sets.load_path(str(folder / "plain"))
+
+
+def test_analogies_on_a_prepared_set_ask_the_index_above_exact_max_and_say_so(folder, monkeypatch):
+    monkeypatch.setattr(core_vectors, "EXACT_MAX", 1000)
+    monkeypatch.setenv("W2V_HOSTED", "1")
+    monkeypatch.setenv("W2V_VECTORS_DIR", str(folder))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in {"set": "small", "a": "king", "b": "man", "c": "woman"}.items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("pages/analogies.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.dataframe[0].value) == 5
+    assert any(c.startswith("Approximate index, 2,000 words:") for c in captions(at)), captions(at)
+    at.radio(key="ana_method").set_value("3CosMul").run()
+    assert any(c.startswith("Approximate index, 2,000 words:") and "reranks" in c for c in captions(at))
+    monkeypatch.setattr(core_vectors, "EXACT_MAX", 300_000)  # the same set under the limit: the exact scan
+    at.run()
+    assert any(c.startswith("Exact search, 2,000 words:") for c in captions(at)), captions(at)

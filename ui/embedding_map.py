@@ -44,7 +44,6 @@ HOSTED_INLINE_MAX = 5_000_000  # the same when hosted (a 20 MB upload is at most
 DENSITY_BINS = 160        # density layer cells along the longer side
 KEEP_RESULTS = 6          # finished background layouts kept in this process (by content key)
 CSV_BLOCK = 50_000        # rows formatted at a time
-VECTORS_PAGE_SETS = "loaded_vectors"  # session key of the sets loaded on the Vectors page (pages/vectors.py)
 
 
 @dataclass
@@ -68,30 +67,25 @@ class MapSource:
 
 
 def source_in_focus() -> MapSource | None:
-    """The vectors the page shows: a shared link's ?set= (the operator's folder), else the set
-    chosen on the Vectors page, else the current run."""
-    from . import session  # deferred: session imports runs (numba) only when needed
+    """The vectors in focus (ui/focus.py: a run, or a loaded set) as a map source; a prepared set of
+    the operator's folder brings its stored layouts."""
+    from . import focus  # deferred: focus imports session and runs (numba) only when a page needs them
 
-    name = st.query_params.get("set")
-    loaded = st.session_state.get(VECTORS_PAGE_SETS, {})
-    chosen = st.session_state.get("vectors_prefs", {}).get("source", "run")
-    if not name and chosen.startswith("folder:"):
-        name = chosen.removeprefix("folder:")
-    if name:
+    problem = focus.from_url()  # the frame's sidebar applied ?set= already; the page alone (tests) does it here
+    if problem:
+        st.warning(problem)
+    chosen = focus.current()
+    if chosen is None or chosen.vectors is None:
+        return None
+    if chosen.run is not None:
+        return MapSource(chosen.run.name, chosen.vectors, label=f"run '{chosen.run.name}'", run=chosen.run)
+    folder = None
+    if chosen.vset is not None and chosen.vset.prepared:
         try:
-            vset = vector_sets.load_from_folder(name)
-            folder = vector_sets.resolve_in_folder(name) if vset.prepared else None
-        except vector_sets.VectorSetError as e:
-            st.warning(f"Could not open the set: {e}")
-            return None
-        return _cached_source(name, vset.vectors, folder)
-    if chosen != "run" and chosen in loaded:
-        label = chosen.split(":", 1)[-1]
-        return _cached_source(chosen, loaded[chosen], None, label)
-    run = session.current_run()
-    if run is not None and run.vectors is not None:
-        return MapSource(run.name, run.vectors, label=f"run '{run.name}'", run=run)
-    return None
+            folder = vector_sets.resolve_in_folder(chosen.vset.name)
+        except vector_sets.VectorSetError:
+            folder = None  # a prepared folder opened from a local path: no stored layouts, PCA here
+    return _cached_source(chosen.token, chosen.vectors, folder)
 
 
 def _cached_source(key: str, vectors: Vectors, folder: Path | None, name: str | None = None) -> MapSource:

@@ -28,6 +28,7 @@ CURRENT_KEY = "current_run_id"
 PARAMS_KEY = "train_params"
 LARGE_TEXT_KEY = "large_text"
 PRESET_KEY = "train_preset"  # name of the preset that last filled the parameters
+FOCUS_KEY = "focus"  # the vectors in focus (ui/focus.py): a run's id as digits, or a loaded set's name
 
 _log = get_logger("w2v.session")
 
@@ -47,6 +48,7 @@ def runs() -> list[Run]:
 def add_run(run: Run) -> None:
     runs().append(run)
     st.session_state[CURRENT_KEY] = run.id
+    st.session_state[FOCUS_KEY] = str(run.id)  # a new run comes into focus
     _guard_register(run)
 
 

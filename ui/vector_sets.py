@@ -58,6 +58,22 @@ class VectorSet:
     digest: str = ""  # sha256 of the file's bytes ("" for a local path or a prepared folder)
     prepared: bool = False  # a memory-mapped prepared folder (python -m core prepare)
 
+    def notes(self) -> list[str]:
+        """One sentence per repair or oddity: the load's repairs, and zero vectors (read sets only;
+        a prepared set is mapped, not scanned)."""
+        out = self.report.notes()
+        if not self.prepared:
+            zeros = zero_rows(self.vectors)
+            if zeros:
+                out.append(f"{zeros:,} word(s) have an all-zero vector: no direction, so they are never an "
+                           "answer and their own neighbours are meaningless")
+        return out
+
+
+def zero_rows(vectors: Vectors) -> int:
+    """How many rows are all zero (their unit row is zero too: cosine 0 with everything)."""
+    return int((~vectors.vectors.any(axis=1)).sum())
+
 
 def freeze(vectors: Vectors) -> Vectors:
     """Make a Vectors safe to share: unit rows computed now, every array read-only. Returns it."""
@@ -269,7 +285,10 @@ def load_from_folder(name: str, limit: int | None = None, base: Path | None = No
         return load_prepared(path, name)
     st_ = path.stat()
     digest = _file_sha256(str(path), st_.st_size, st_.st_mtime_ns)
-    vectors, report = _shared_file(digest, limit, str(path))
+    try:
+        vectors, report = _shared_file(digest, limit, str(path))
+    except VectorSetError as e:  # subtle: a reader's message may name the file's real path; show the name
+        raise VectorSetError(str(e).replace(str(path), name).replace(str(path.parent), "")) from None
     return VectorSet(name, vectors, report, digest)
 
 

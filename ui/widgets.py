@@ -1,12 +1,15 @@
 """Shared Streamlit pieces: the sidebar, figure styling, live polling, kept widgets, guards, messages.
 
-Does: the frame's sidebar (current corpus, run selector with live status and progress, Stop,
+Does: the frame's sidebar (current corpus, the vectors in focus (ui/focus.py; the link's ?set= read
+and written back), the selected run's live status and progress, Stop,
 the "large text" switch for projectors); `fig_style` / `show_figure` that every page uses so
 figures share one template and font size; `live(...)`, a fragment that re-runs every second
 only while this session trains and triggers one full rerun when training ends; `kept(...)`,
 the one way a page draws a widget whose value survives leaving the page and, given a URL key,
 lives in the URL query; `need(...)`, the one guard for a page that needs a corpus, a run or
-vectors (one line saying what to do, then the page stops); `teach(...)`, the teaching box.
+the vectors in focus (one line saying what to do, then the page stops); `internals_note(...)`,
+the one line of a training-internals page when a loaded set is in focus; `teach(...)`, the
+teaching box.
 Does not: train, load corpora or compute figures (ui/runs.py, ui/corpora.py, ui/figures.py).
 """
 
@@ -20,7 +23,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from . import session
+from . import focus, session
 from .runs import Run
 
 POLL_SECONDS = 1.0  # page fragments while training (each poll costs server and browser CPU)
@@ -60,22 +63,25 @@ _NEED_TEXT = {
                ":material/description:"),
     "run": ("No training run yet: start one on **Train** (or *Train a small demo* on Home) to {purpose}.",
             ":material/directions_run:"),
-    "vectors": ("No vectors yet: train a run on **Train** (or *Train a small demo* on Home) to {purpose}.",
-                ":material/directions_run:"),
+    "vectors": ("No vectors yet: train a run on **Train** (or *Train a small demo* on Home), or load a set "
+                "on **Vectors**, to {purpose}.", ":material/directions_run:"),
 }
 
 
 def need(what: str, purpose: str = "fill this page", stop: bool = True) -> Any:
-    """The session's corpus ("corpus"), selected run ("run") or the run's vectors ("vectors");
+    """The session's corpus ("corpus"), selected run ("run") or the vectors in focus ("vectors": a
+    run's or a loaded set's, see ui/focus.py; a loaded set's provenance is shown as one caption);
     when there is none, one line "No ... yet: <what to do> to <purpose>." and the page stops
     (stop=False: returns None and the page goes on, for a page with other sections)."""
     if what == "corpus":
         found: Any = session.current_corpus()
     elif what == "run":
         found = session.current_run()
-    elif what == "vectors":  # for now the selected run's vectors (a run not yet started has none)
-        run = session.current_run()
-        found = run.vectors if run is not None and run.trainer is not None else None
+    elif what == "vectors":  # a run not yet started has none
+        chosen = focus.current()
+        found = chosen.vectors if chosen is not None else None
+        if found is not None and not chosen.is_run:
+            st.caption(f":material/dataset: {chosen.provenance()}")
     else:
         raise ValueError(f"need() takes one of {NEEDS}, not {what!r}")
     if found is None:
@@ -84,6 +90,21 @@ def need(what: str, purpose: str = "fill this page", stop: bool = True) -> Any:
         if stop:
             st.stop()
     return found
+
+
+def internals_note(what: str, shows: str | None = None) -> None:
+    """One line on a page that needs training internals (`what`) when a loaded set is in focus: the
+    page keeps showing the selected run (`shows`: what it shows instead; no run: no note, the page's own
+    guard says what to do)."""
+    chosen = focus.current()
+    if chosen is None or chosen.is_run:
+        return
+    run = session.current_run()
+    if shows is None:
+        if run is None:  # the page's own guard (or its corpus view) is then the one line
+            return
+        shows = f"this page shows run #{run.id}"
+    st.caption(f":material/info: The set in focus ({chosen.token}) is loaded vectors without {what}: {shows}.")
 
 
 TEACH_TITLE = "What to notice, and where word2vec.c, gensim and the paper differ"
@@ -265,8 +286,9 @@ def set_kept(key: str, value: Any) -> None:
 
 
 # -- sidebar -------------------------------------------------------------------------------------------
-def _select_run() -> None:
-    session.select_run(st.session_state["_w_sidebar_run"])
+def _select_focus(by_label: dict[str, str]) -> None:
+    focus.choose(by_label[st.session_state["_w_sidebar_focus"]])
+    focus.to_url()  # subtle: else the URL's old set= would take the focus back on the rerun
 
 
 def _toggle_large() -> None:
@@ -287,7 +309,11 @@ def _run_status() -> None:
 
 
 def sidebar() -> None:
-    """The frame's sidebar: corpus, runs, live status, Stop, large text."""
+    """The frame's sidebar: corpus, the vectors in focus (a run or a loaded set; `?set=` read on
+    arrival and written back), the selected run's live status, Stop, large text."""
+    problem = focus.from_url()
+    if problem:  # in the page itself, above its title: the visitor who opened the link reads it
+        st.warning(problem, icon=":material/link_off:")
     with st.sidebar:
         loaded = session.current_corpus()
         if loaded is None:
@@ -296,14 +322,15 @@ def sidebar() -> None:
             c = loaded.corpus
             cut = f", min count {loaded.min_count}" if loaded.min_count is not None else ""
             st.caption(f"**Corpus**: {loaded.name}  \n{len(c):,} words · vocabulary {len(c.vocab):,}{cut}")
-        all_runs = session.runs()
-        if all_runs:
-            current = session.current_run()
-            ids = [r.id for r in reversed(all_runs)]
-            st.session_state["_w_sidebar_run"] = current.id if current is not None else ids[0]
-            by_id = {r.id: r for r in all_runs}
-            st.selectbox("Run shown on every page", ids, key="_w_sidebar_run", on_change=_select_run,
-                         format_func=lambda i: run_label(by_id[i], status=False))
+        chosen = focus.current()
+        if chosen is not None:
+            # subtle: the options are the labels themselves (no format_func), so AppTest can set them too
+            by_label = {focus.label(t): t for t in focus.tokens()}
+            st.session_state["_w_sidebar_focus"] = chosen.label
+            st.selectbox("Vectors in focus (every page)", list(by_label), key="_w_sidebar_focus",
+                         on_change=_select_focus, args=(by_label,),
+                         help="A run of this session, or a set loaded on **Vectors**.")
+        focus.to_url()
         live(_run_status, every=SIDEBAR_POLL_SECONDS)
         st.divider()
         st.session_state["_w_large_text"] = session.large_text()
