@@ -12,7 +12,8 @@ function of its inputs, so retried tasks are harmless).
 
 Determinism: for a given seed, input and partition count a run is bit-identical: documents are
 cut into contiguous ranges, the vocabulary's ties are broken alphabetically, every slice's random
-stream is derived from (seed, round, partition), and results are merged in partition order.
+stream continues from round to round through the driver, and results are merged in partition
+order. One partition with one round per epoch trains exactly what Trainer does with one thread.
 """
 
 from __future__ import annotations
@@ -126,15 +127,15 @@ class SparkTrainer:
         """Compile (or load from the cache) the kernels on every executor with an empty slice."""
         from .executor import RoundPlan
 
-        plan = RoundPlan(0, 0, 1, 1, self.partitions, self.config.seed)
         model_bc = self._model_bc
+        seed = self.config.seed
         from ..train.slices import slice_rng, train_slice
 
         def task(p, part):
             for tokens, offsets in part:
                 m = model_bc.value
                 train_slice(m, np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32), tokens[:0],
-                            offsets[:1] * 0, 0, 0, 0, 1.0, slice_rng(plan.seed, 0))
+                            offsets[:1] * 0, 0, 0, 0, 1.0, slice_rng(seed, 0))
                 yield p
 
         self.encoded.mapPartitionsWithIndex(task).collect()
@@ -142,6 +143,7 @@ class SparkTrainer:
     # -- the run ------------------------------------------------------------------------------
     def train(self, callbacks: Sequence[Callback] = ()):
         """Train for config.epochs epochs in rounds; returns a trainer.TrainResult."""
+        from ..train.slices import slice_rng
         from ..train.trainer import TrainResult
         from .executor import RoundPlan
 
@@ -172,6 +174,8 @@ class SparkTrainer:
         error: str | None = None
         done_words = 0
         alpha = cfg.alpha
+        # partition p's random stream starts where Trainer's worker p starts, and continues
+        rng_states = [int(slice_rng(cfg.seed, p)[0]) for p in range(self.partitions)]
         for epoch in range(cfg.epochs):
             if self._stop.is_set():
                 break
@@ -181,8 +185,10 @@ class SparkTrainer:
             for r in range(rounds):
                 if self._stop.is_set() or error:
                     break
-                plan = RoundPlan(epoch, r, rounds, cfg.epochs, self.partitions, cfg.seed, self.fail_partition)
+                plan = RoundPlan(epoch, r, rounds, cfg.epochs, self.partitions, tuple(rng_states),
+                                 self.fail_partition)
                 results = sorted(self._round(plan), key=lambda res: res.partition)
+                rng_states = [x.rng_state for x in results]
                 merge(self.W_in, ((x.in_ids, x.in_deltas) for x in results), self.merge_rule)
                 merge(self.W_out, ((x.out_ids, x.out_deltas) for x in results), self.merge_rule)
                 for x in results:

@@ -4,7 +4,8 @@ Does: from the round's model (broadcast W_in, W_out) and the partition's encoded
 the sentences of this round's slice with train/slices.train_slice into private copies, and return
 the ids and deltas of the rows that changed, with the slice's loss and counts.
 Does not: merge (the driver does, merge.py) or keep any state between rounds: a task is a pure
-function of (round plan, broadcast model, partition), so a retried or speculative attempt returns
+function of (round plan, broadcast model, partition); even its random stream's state travels
+through the driver (in the plan, back in the result), so a retried or speculative attempt returns
 exactly what the first would have, and the driver keeps one result per partition (Spark's
 collect does), never applying a delta twice.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..train.slices import SliceModel, SliceStats, slice_rng, train_slice
+from ..train.slices import SliceModel, SliceStats, train_slice
 from .merge import changed_rows
 
 
@@ -28,7 +29,7 @@ class RoundPlan:
     rounds: int  # rounds per epoch: every partition's words are cut into this many slices
     epochs: int
     partitions: int
-    seed: int
+    rng_states: tuple[int, ...]  # each partition's xorshift state at the start of the round
     fail_partition: int = -1  # fault injection for tests: this partition's first attempt raises
 
 
@@ -42,6 +43,7 @@ class RoundResult:
     out_ids: np.ndarray  # (m,) int64 rows of W_out that changed
     out_deltas: np.ndarray  # (m, D) float32
     stats: SliceStats
+    rng_state: int  # the partition's state after the round, for its next round
 
 
 def slice_bounds(offsets: np.ndarray, index: int, rounds: int) -> tuple[int, int]:
@@ -64,10 +66,10 @@ def train_round(plan: RoundPlan, model: SliceModel, W_in: np.ndarray, W_out: np.
     s0, s1 = slice_bounds(offsets, plan.index, plan.rounds)
     words = int(offsets[-1])
     new_in, new_out = W_in.copy(), W_out.copy()
-    stream = (plan.epoch * plan.rounds + plan.index) * plan.partitions + partition
+    rng = np.array([plan.rng_states[partition]], np.uint64)
     stats = train_slice(model, new_in, new_out, tokens, offsets, s0, s1,
                         base_words=plan.epoch * words + int(offsets[s0]),
-                        inv_total=1.0 / max(1, words * plan.epochs), rng_state=slice_rng(plan.seed, stream))
+                        inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng)
     in_ids, in_deltas = changed_rows(W_in, new_in)
     out_ids, out_deltas = changed_rows(W_out, new_out)
-    return RoundResult(partition, in_ids, in_deltas, out_ids, out_deltas, stats)
+    return RoundResult(partition, in_ids, in_deltas, out_ids, out_deltas, stats, int(rng[0]))
