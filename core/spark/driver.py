@@ -125,7 +125,6 @@ class SparkTrainer:
 
     def _warm_up(self) -> None:
         """Compile (or load from the cache) the kernels on every executor with an empty slice."""
-        from .executor import RoundPlan
 
         model_bc = self._model_bc
         seed = self.config.seed
