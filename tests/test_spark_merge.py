@@ -108,3 +108,14 @@ def test_importing_core_and_its_cli_does_not_load_pyspark():
     code = ("import sys, core, core.spark, core.cli.main, core.train.trainer; "
             "sys.exit(1 if 'pyspark' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120).returncode == 0
+
+
+def test_long_documents_are_cut_at_whitespace_into_bounded_pieces():
+    from core.spark.data import pieces
+
+    doc = " ".join(f"w{i}" for i in range(5000))
+    parts = list(pieces(doc, size=100))
+    assert all(len(p) <= 100 for p in parts)
+    assert " ".join(parts).split() == doc.split()  # no word lost, split or joined
+    assert list(pieces("short doc", size=100)) == ["short doc"] and list(pieces("", size=10)) == [""]
+    assert list(pieces("a" * 30 + " b", size=10)) == ["a" * 30, "b"]  # a word longer than a piece stays whole

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import dataclasses
 import json
 import sys
 import tempfile
@@ -110,6 +111,8 @@ def add_train(sub) -> None:
     g.add_argument("--merge", default=None, help="how the partitions' changes of a row are combined: sum, mean "
                    "(MLlib's rule) or sqrt (default: the measured best, README)")
     g.add_argument("--text-column", default=None, help="the corpus is a Parquet dataset; train on this column")
+    g.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="a Spark setting for a session this command starts, e.g. spark.driver.memory=4g (repeatable)")
     p.set_defaults(func=cmd_train)
 
 
@@ -198,7 +201,10 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
     from ..vectors.vector_io import save
 
     show = not args.quiet
-    spark = get_session(args.spark_master)
+    conf = dict(kv.split("=", 1) for kv in args.spark_conf if "=" in kv)
+    if len(conf) != len(args.spark_conf):
+        raise UsageError("--spark-conf takes KEY=VALUE")
+    spark = get_session(args.spark_master, conf=conf)
     spark.sparkContext.setLogLevel("ERROR")
     if show:
         sys.stderr.write(f"Spark {spark.version} on {spark.sparkContext.master}: counting and encoding "
@@ -221,6 +227,7 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
             "words": words, "vocab_size": len(trainer.vocab), "seconds": round(time.perf_counter() - t0, 3),
             "train_seconds": round(result.seconds, 3), "words_per_sec": round(result.words_per_sec, 1),
             "partitions": args.partitions, "master": spark.sparkContext.master,
+            "rounds": [dataclasses.asdict(t) for t in trainer.timings],
             "epochs": [{"loss": e.loss if e.loss == e.loss else None, "seconds": round(e.seconds, 3),
                         "words_per_sec": round(e.words_per_sec, 1)} for e in result.epochs],
         }))

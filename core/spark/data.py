@@ -8,17 +8,38 @@ offsets (S+1,) int64) with the vocabulary broadcast, kept in the executors' memo
 Does not: build the vocabulary's order or cut it (the driver: Vocab.from_counts), or train.
 
 Out-of-vocabulary words are dropped before sentences are cut every `max_sentence` tokens.
+A document longer than PIECE_CHARS characters (text8 and the shared corpus are one 100 MB line)
+is first cut at whitespace into pieces of at most that size, which then count as documents: so
+partitions get equal shares of it, and no task holds a whole line's tokens. Sentences then end
+at piece ends as well (~6k words apart instead of every max_sentence = 10k tokens).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..corpus import CorpusError, tokenize
 from ..vocab import Vocab
+
+PIECE_CHARS = 1 << 15  # longest document kept whole (~6k words of English)
+
+
+def pieces(doc: str, size: int = PIECE_CHARS) -> Iterator[str]:
+    """`doc` cut at whitespace into pieces of at most `size` characters (a longer word stays whole)."""
+    start, n = 0, len(doc)
+    while n - start > size:
+        cut = max(doc.rfind(" ", start, start + size), doc.rfind("\t", start, start + size))
+        if cut <= start:  # no whitespace: cut after the word instead
+            cut = min((i for i in (doc.find(" ", start + size), doc.find("\t", start + size)) if i >= 0),
+                      default=n)
+        yield doc[start:cut]
+        start = cut + 1
+    if start < n or n == 0:
+        yield doc[start:]
 
 
 def read_documents(spark, source: str, partitions: int, text_column: str | None = None):
@@ -30,7 +51,7 @@ def read_documents(spark, source: str, partitions: int, text_column: str | None 
         docs = df.select(text_column).rdd.map(lambda row: row[0] or "")
     else:
         docs = spark.sparkContext.textFile(source, minPartitions=partitions)
-    indexed = docs.zipWithIndex()
+    indexed = docs.flatMap(pieces).zipWithIndex()
     n = indexed.count()
     if n == 0:
         raise CorpusError(f"{source}: no documents")
@@ -84,3 +105,41 @@ def vocab_from_counts(words: list[str], counts: np.ndarray, min_count: int, max_
     if not words:
         raise CorpusError(f"no word occurs at least min_count={min_count} times")
     return Vocab.from_counts(words, counts, min_count=min_count, max_vocab=max_vocab)
+
+
+@dataclass
+class SparkCorpus:
+    """An encoded corpus held by the executors: what SparkTrainer trains on (reusable by several)."""
+
+    vocab: Vocab
+    encoded: object  # RDD, one record per partition: (tokens (N,) int32, offsets (S+1,) int64), cached
+    partition_words: list[int]  # tokens per partition
+    index_bc: object  # the broadcast word -> id map (the encoded RDD's lineage needs it)
+
+    @property
+    def partitions(self) -> int:
+        return len(self.partition_words)
+
+    def close(self) -> None:
+        """Free the executors' copies."""
+        self.encoded.unpersist()
+        self.index_bc.unpersist()
+
+
+def prepare_corpus(spark, source: str, partitions: int, min_count: int = 5, max_vocab: int | None = None,
+                   max_sentence: int = 10_000, text_column: str | None = None, lowercase: bool = True) -> SparkCorpus:
+    """Read, count and encode `source` in `partitions` partitions on Spark."""
+    docs = read_documents(spark, source, partitions, text_column).persist()
+    try:
+        words, counts = count_words(docs, lowercase, min_count)
+        vocab = vocab_from_counts(words, counts, min_count, max_vocab)
+        # subtle: kept until close(): the encoded RDD's lineage (a lost partition is recomputed)
+        # refers to it, and Spark refuses to ship a destroyed broadcast
+        index_bc = spark.sparkContext.broadcast(vocab.index)
+        encoded = encode(docs, index_bc, lowercase, max_sentence).persist()
+        partition_words = [int(t.shape[0]) for t in encoded.map(lambda r: r[0]).collect()]
+    finally:
+        docs.unpersist()
+    if sum(partition_words) == 0:
+        raise CorpusError("the corpus has no words")
+    return SparkCorpus(vocab, encoded, partition_words, index_bc)

@@ -22,14 +22,27 @@ import math
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import ConfigError, Loss, TrainConfig
-from ..corpus import Corpus, CorpusError
+from ..corpus import Corpus
 from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
 from .merge import MERGE_DEFAULT, MERGE_RULES, merge
 from .session import get_session
+
+
+@dataclass
+class RoundTiming:
+    """Where one round's time went (README's scaling statement is built from these)."""
+
+    seconds: float  # the whole round on the driver: broadcast, tasks, collect, merge
+    compute: float  # the slowest task's kernel time
+    merge: float  # the driver's merge
+    bytes_out: int  # the model broadcast to every executor (W_in and W_out)
+    bytes_back: int  # ids + deltas returned by all partitions
+    rows_back: int  # changed rows returned by all partitions (W_in and W_out)
 
 SYNC_WORDS = 1_000_000  # default words per partition per round (README: the measured trade-off)
 
@@ -37,12 +50,13 @@ SYNC_WORDS = 1_000_000  # default words per partition per round (README: the mea
 class SparkTrainer:
     """Trains word vectors on Spark. Build once (reads and encodes the corpus), call `train()` once.
 
-    `source`: a text file or folder (one document per line; .gz too) or, with `text_column`, a
-    Parquet dataset. `spark`: a SparkSession to use; else one is started on `master`.
+    `source`: a text file or folder (one document per line; .gz too), with `text_column` a Parquet
+    dataset, or a data.SparkCorpus already prepared (then `partitions` is its own; it stays open).
+    `spark`: a SparkSession to use; else one is started on `master`.
     Read-only for observers after construction: `config`, `vocab`, `partition_words`.
     """
 
-    def __init__(self, source: str, config: TrainConfig | None = None, *, master: str | None = None,
+    def __init__(self, source, config: TrainConfig | None = None, *, master: str | None = None,
                  partitions: int = 2, sync_words: int = SYNC_WORDS, merge_rule: str = MERGE_DEFAULT,
                  text_column: str | None = None, lowercase: bool = True, spark=None, fail_partition: int = -1):
         import dataclasses
@@ -59,36 +73,32 @@ class SparkTrainer:
             raise ConfigError(f"merge rule must be one of {', '.join(MERGE_RULES)} (got {merge_rule!r})")
         # subtle: one thread per task (Spark's cores are the parallelism) and no buffered rows
         self.config = dataclasses.replace(cfg, threads=1, hot_rows=0)
-        self.partitions = partitions
         self.sync_words = sync_words
         self.merge_rule = merge_rule
         self.fail_partition = fail_partition
         self._stop = threading.Event()
         self._trained = False
+        self.timings: list[RoundTiming] = []  # one per round, filled by train()
         self.spark = spark if spark is not None else get_session(master)
         from ..train.slices import slice_model
         from ..train.trainer import Trainer
-        from .data import count_words, encode, read_documents, vocab_from_counts
+        from .data import SparkCorpus, prepare_corpus
 
-        sc = self.spark.sparkContext
-        docs = read_documents(self.spark, source, partitions, text_column).persist()
-        try:
-            words, counts = count_words(docs, lowercase, cfg.min_count)
-            self.vocab = vocab_from_counts(words, counts, cfg.min_count, cfg.max_vocab)
-            # subtle: kept until close(): the encoded RDD's lineage (a lost partition is
-            # recomputed) refers to it, and Spark refuses to ship a destroyed broadcast
-            self._index_bc = sc.broadcast(self.vocab.index)
-            self.encoded = encode(docs, self._index_bc, lowercase, cfg.max_sentence).persist()
-            self.partition_words = [int(t.shape[0]) for t in self.encoded.map(lambda r: r[0]).collect()]
-        finally:
-            docs.unpersist()
-        if sum(self.partition_words) == 0:
-            raise CorpusError("the corpus has no words")
+        self._owns_corpus = not isinstance(source, SparkCorpus)
+        if isinstance(source, SparkCorpus):
+            self.corpus = source
+        else:
+            self.corpus = prepare_corpus(self.spark, source, partitions, cfg.min_count, cfg.max_vocab,
+                                         cfg.max_sentence, text_column, lowercase)
+        self.partitions = self.corpus.partitions
+        self.vocab = self.corpus.vocab
+        self.encoded = self.corpus.encoded
+        self.partition_words = self.corpus.partition_words
         # the same tables and initial matrices as one process (Trainer needs only the vocabulary)
         empty = Corpus(np.zeros(0, np.int32), np.zeros(1, np.int64), self.vocab)
         trainer = Trainer(empty, self.config)
         self.W_in, self.W_out = trainer.W_in, trainer.W_out
-        self._model_bc = sc.broadcast(slice_model(trainer))
+        self._model_bc = self.spark.sparkContext.broadcast(slice_model(trainer))
 
     def stop(self) -> None:
         """Ask training to end after the current round (thread-safe)."""
@@ -102,9 +112,9 @@ class SparkTrainer:
 
     def close(self) -> None:
         """Free the executors' copies of the corpus and the tables (the session stays)."""
-        self.encoded.unpersist()
         self._model_bc.unpersist()
-        self._index_bc.unpersist()
+        if self._owns_corpus:
+            self.corpus.close()
 
     def _round(self, plan) -> list:
         from .executor import train_round
@@ -186,10 +196,17 @@ class SparkTrainer:
                     break
                 plan = RoundPlan(epoch, r, rounds, cfg.epochs, self.partitions, tuple(rng_states),
                                  self.fail_partition)
+                t_round = time.perf_counter()
                 results = sorted(self._round(plan), key=lambda res: res.partition)
                 rng_states = [x.rng_state for x in results]
+                t_merge = time.perf_counter()
                 merge(self.W_in, ((x.in_ids, x.in_deltas) for x in results), self.merge_rule)
                 merge(self.W_out, ((x.out_ids, x.out_deltas) for x in results), self.merge_rule)
+                now = time.perf_counter()
+                self.timings.append(RoundTiming(
+                    now - t_round, max(x.seconds for x in results), now - t_merge,
+                    self.W_in.nbytes + self.W_out.nbytes, sum(x.nbytes for x in results),
+                    sum(x.in_ids.shape[0] + x.out_ids.shape[0] for x in results)))
                 for x in results:
                     s = x.stats
                     loss_sum += s.loss

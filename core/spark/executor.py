@@ -12,6 +12,7 @@ collect does), never applying a delta twice.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +44,13 @@ class RoundResult:
     out_ids: np.ndarray  # (m,) int64 rows of W_out that changed
     out_deltas: np.ndarray  # (m, D) float32
     stats: SliceStats
+
+    @property
+    def nbytes(self) -> int:
+        """What the task ships back (ids and deltas)."""
+        return self.in_ids.nbytes + self.in_deltas.nbytes + self.out_ids.nbytes + self.out_deltas.nbytes
     rng_state: int  # the partition's state after the round, for its next round
+    seconds: float  # spent in the kernel (the rest of the task is copying, diffing, shipping)
 
 
 def slice_bounds(offsets: np.ndarray, index: int, rounds: int) -> tuple[int, int]:
@@ -67,9 +74,11 @@ def train_round(plan: RoundPlan, model: SliceModel, W_in: np.ndarray, W_out: np.
     words = int(offsets[-1])
     new_in, new_out = W_in.copy(), W_out.copy()
     rng = np.array([plan.rng_states[partition]], np.uint64)
+    t0 = time.perf_counter()
     stats = train_slice(model, new_in, new_out, tokens, offsets, s0, s1,
                         base_words=plan.epoch * words + int(offsets[s0]),
                         inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng)
+    seconds = time.perf_counter() - t0
     in_ids, in_deltas = changed_rows(W_in, new_in)
     out_ids, out_deltas = changed_rows(W_out, new_out)
-    return RoundResult(partition, in_ids, in_deltas, out_ids, out_deltas, stats, int(rng[0]))
+    return RoundResult(partition, in_ids, in_deltas, out_ids, out_deltas, stats, int(rng[0]), seconds)
