@@ -59,7 +59,7 @@ def check_master(master: str) -> None:
 
 def get_session(master: str | None = None, app_name: str = "word2vec", conf: dict[str, str] | None = None):
     """The active SparkSession if there is one (then `master` must be None or equal to its
-    master), else a new one on `master` (None: spark-submit's master, or local[*])."""
+    master), else a new one on `master` (None: spark-submit's master, else local[*])."""
     check_requirements()
     from pyspark.sql import SparkSession
 
@@ -69,6 +69,8 @@ def get_session(master: str | None = None, app_name: str = "word2vec", conf: dic
             raise SparkUnavailable(f"a Spark session on {active.sparkContext.master} is already running "
                                    f"in this process; cannot start one on {master}")
         return active
+    if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
+        master = "local[*]"  # a plain `python` process, not one spark-submit started
     if master is not None:
         check_master(master)
     import pyspark
@@ -77,15 +79,15 @@ def get_session(master: str | None = None, app_name: str = "word2vec", conf: dic
     from .. import _numba_setup  # noqa: F401  (sets NUMBA_CACHE_DIR, which the executors inherit)
 
     python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    # no master given: spark-submit's --master, else spark-submit's default local[*]
+    # no master given under spark-submit: its --master and settings
     builder = SparkSession.builder if master is None else SparkSession.builder.master(master)
-    builder = (builder.appName(app_name)
-               .config("spark.ui.showConsoleProgress", "false")
-               # subtle: executors find this package on their PYTHONPATH (a cluster installs it
-               # instead: README) and compile the kernels once into the shared cache folder
-               .config("spark.executorEnv.PYTHONPATH", python_path))
-    if master is not None and master.startswith("local"):  # one machine: one cache folder, one loopback address
-        builder = (builder.config("spark.executorEnv.NUMBA_CACHE_DIR", os.environ["NUMBA_CACHE_DIR"])
+    builder = builder.appName(app_name).config("spark.ui.showConsoleProgress", "false")
+    if master is not None and master.startswith("local"):
+        # subtle: one machine: the executors import this package from where the driver does and
+        # compile the kernels once into the driver's cache folder (a cluster ships the package
+        # and picks its own folders: README), and everything talks over the loopback address
+        builder = (builder.config("spark.executorEnv.PYTHONPATH", python_path)
+                   .config("spark.executorEnv.NUMBA_CACHE_DIR", os.environ["NUMBA_CACHE_DIR"])
                    .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1"))
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
