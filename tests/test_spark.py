@@ -42,7 +42,7 @@ class Recorder(Callback):
 
     def on_progress(self, e):
         self.ticks.append(e)
-        return self.stop_after_ticks is not None and len(self.ticks) > self.stop_after_ticks
+        return self.stop_after_ticks is not None and len(self.ticks) >= self.stop_after_ticks
 
     def on_epoch_end(self, e):
         self.epochs.append(e)
