@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Loss, TrainConfig
+from ..tables import Tables
 from .hot_rows import unbuffered
-from .kernels import make_run, make_work, train_chunk
-from .losses import Tables
+from .kernels import make_settings, make_tally, make_work, train_chunk
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,7 @@ class SliceModel:
     """The read-only part of a model that every slice of a run shares (picklable)."""
 
     config: TrainConfig  # resolved
-    tables: Tables  # NS/NCE noise alias table, HS Huffman codes (losses.make_tables)
-    keep32: np.ndarray  # (V,) float32 subsampling keep probabilities
+    tables: Tables  # the kernels' tables (tables.py): noise alias table, Huffman codes, keep probabilities
 
 
 @dataclass
@@ -47,8 +46,8 @@ class SliceStats:
 
 
 def slice_model(trainer) -> SliceModel:
-    """The shareable part of a built `Trainer` (tables and keep probabilities; not its matrices)."""
-    return SliceModel(trainer.config, trainer.tables, trainer.keep_prob.astype(np.float32))
+    """The shareable part of a built `Trainer` (its kernel tables; not its matrices)."""
+    return SliceModel(trainer.config, trainer.tables)
 
 
 def train_slice(model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, tokens: np.ndarray,
@@ -63,18 +62,18 @@ def train_slice(model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, tokens: 
     cfg = model.config
     v, dim = W_in.shape
     max_targets = max(cfg.negative + 1, model.tables.points.shape[1], 1)
-    run = make_run(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
-                   cfg.compute_loss, cfg.alpha, cfg.min_alpha)
+    settings = make_settings(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
+                             cfg.compute_loss, cfg.alpha, cfg.min_alpha)
     work = make_work(cfg.max_sentence, cfg.window, max_targets, dim, W_out.shape[0], cfg.loss == Loss.SOFTMAX)
     nc = v if cfg.track_counts else 0
-    seen, kept, negs = (np.zeros(nc, np.int64) for _ in range(3))
-    out = np.zeros(4, np.float64)
-    out[3] = cfg.alpha
-    train_chunk(run, model.tables, tokens, offsets, s_begin, s_end, W_in, unbuffered(W_out), model.keep32,
-                base_words, inv_total, rng_state, seen, kept, negs, work, out)
-    return SliceStats(float(out[0]), int(out[1]), int(out[2]), float(out[3]),
-                      seen if nc else None, kept if nc else None, negs if nc else None)
-
+    tally = make_tally(rng_state, nc)
+    tally.totals[3] = cfg.alpha
+    a, b = int(offsets[s_begin]), int(offsets[s_end])
+    train_chunk(settings, model.tables, tokens[a:b], offsets[s_begin:s_end + 1] - a, W_in, unbuffered(W_out),
+                base_words, inv_total, tally, work)
+    t = tally.totals
+    return SliceStats(float(t[0]), int(t[1]), int(t[2]), float(t[3]),
+                      tally.seen if nc else None, tally.kept if nc else None, tally.negatives if nc else None)
 
 def slice_rng(seed: int, stream: int) -> np.ndarray:
     """The (1,) uint64 xorshift state of random stream `stream` of a seeded run (as Trainer's workers)."""
