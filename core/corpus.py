@@ -134,6 +134,12 @@ def _prepared(block: str, lowercase: bool) -> tuple[str, bool]:
     return (block.lower() if lowercase else block), False
 
 
+def tokenize(line: str, lowercase: bool = True) -> list[str]:
+    """The tokens of one line of text by the rules of this module (what read_corpus finds in it)."""
+    block, ascii_only = _prepared(line, lowercase)
+    return block.split() if ascii_only else TOKEN_RE.findall(block)
+
+
 def iter_token_runs(source: str | Path | io.TextIOBase, lowercase: bool = True,
                     stats: ReadStats | None = None) -> Iterator[tuple[list[str], bool]]:
     """Yield (tokens, line_ends) runs in file order; `line_ends` marks the end of a line."""

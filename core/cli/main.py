@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import dataclasses
 import json
 import sys
 import tempfile
@@ -98,6 +99,20 @@ def add_train(sub) -> None:
     p.add_argument("--binary", action="store_true", help="write the binary word2vec format")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = p.add_argument_group("Spark engine (--engine spark; README: running on a cluster)")
+    g.add_argument("--engine", choices=("local", "spark"), default="local",
+                   help="local: threads in this process; spark: data-parallel rounds on Spark's executors")
+    g.add_argument("--spark-master", default=None,
+                   help="local[2], local-cluster[2,1,1024], spark://host:7077, yarn (default: local[*], "
+                        "or the master spark-submit set)")
+    g.add_argument("--partitions", type=int_arg(), default=2, help="data partitions, one task each per round")
+    g.add_argument("--sync-words", type=int_arg(), default=None,
+                   help="words each partition trains between two merges (default 1000000)")
+    g.add_argument("--merge", default=None, help="how the partitions' changes of a row are combined: sum, mean "
+                   "(MLlib's rule) or sqrt (default: the measured best, README)")
+    g.add_argument("--text-column", default=None, help="the corpus is a Parquet dataset; train on this column")
+    g.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
+                   help="a Spark setting for a session this command starts, e.g. spark.driver.memory=4g (repeatable)")
     p.set_defaults(func=cmd_train)
 
 
@@ -127,6 +142,10 @@ def cmd_train(args) -> int:
     cfg = cfg.resolved()  # validate before reading a large corpus
     t0 = time.perf_counter()
     show = not args.quiet
+    if args.engine == "spark":
+        return _train_spark(args, cfg, t0)
+    if args.text_column:
+        raise UsageError("--text-column reads Parquet with the Spark engine: add --engine spark")
 
     def progress(chars: int, total: int) -> None:
         if show:
@@ -169,6 +188,46 @@ def cmd_train(args) -> int:
             "words": len(corpus), "vocab_size": len(corpus.vocab), "seconds": round(seconds, 3),
             "train_seconds": round(train_seconds, 3),
             "words_per_sec": round(words / train_seconds, 1) if train_seconds > 0 else 0.0,
+            "epochs": [{"loss": e.loss if e.loss == e.loss else None, "seconds": round(e.seconds, 3),
+                        "words_per_sec": round(e.words_per_sec, 1)} for e in result.epochs],
+        }))
+    return 2 if result.error else 0
+
+
+def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
+    """cmd_train with the Spark engine: the corpus is read, counted and encoded on Spark."""
+    from ..spark import MERGE_DEFAULT, SYNC_WORDS, SparkTrainer
+    from ..spark.session import get_session
+    from ..vectors.vector_io import save
+
+    show = not args.quiet
+    conf = dict(kv.split("=", 1) for kv in args.spark_conf if "=" in kv)
+    if len(conf) != len(args.spark_conf):
+        raise UsageError("--spark-conf takes KEY=VALUE")
+    spark = get_session(args.spark_master, conf=conf)
+    spark.sparkContext.setLogLevel("ERROR")
+    if show:
+        sys.stderr.write(f"Spark {spark.version} on {spark.sparkContext.master}: counting and encoding "
+                         f"the corpus in {args.partitions} partitions\n")
+    trainer = SparkTrainer(args.corpus, cfg, spark=spark, partitions=args.partitions,
+                           sync_words=args.sync_words or SYNC_WORDS, merge_rule=args.merge or MERGE_DEFAULT,
+                           text_column=args.text_column, lowercase=not args.keep_case)
+    if args.save_vocab:
+        trainer.vocab.save(args.save_vocab)
+    try:
+        result = trainer.train([ProgressBar(enabled=show)])
+    finally:
+        trainer.close()
+    if result.error:
+        sys.stderr.write(f"error: {result.error}\n")
+    save(result.vectors, args.output, "binary" if args.binary else "text")
+    if args.json:
+        words = sum(trainer.partition_words)
+        print(json.dumps({
+            "words": words, "vocab_size": len(trainer.vocab), "seconds": round(time.perf_counter() - t0, 3),
+            "train_seconds": round(result.seconds, 3), "words_per_sec": round(result.words_per_sec, 1),
+            "partitions": args.partitions, "master": spark.sparkContext.master,
+            "rounds": [dataclasses.asdict(t) for t in trainer.timings],
             "epochs": [{"loss": e.loss if e.loss == e.loss else None, "seconds": round(e.seconds, 3),
                         "words_per_sec": round(e.words_per_sec, 1)} for e in result.epochs],
         }))
@@ -228,10 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ..spark.session import SparkUnavailable
     from ..vectors.keyed import UnknownWordError
     from ..vectors.vector_io import VectorFileError
 
-    known: tuple[type[BaseException], ...] = (ConfigError, CorpusError, UsageError, UnknownWordError,
+    known: tuple[type[BaseException], ...] = (ConfigError, CorpusError, UsageError, UnknownWordError, SparkUnavailable,
                                               VectorFileError, FileNotFoundError, IsADirectoryError,
                                               PermissionError)
     try:

@@ -1,0 +1,146 @@
+"""Side by side on Spark: our kernels on Spark, our trainer in one process, MLlib's Word2Vec, gensim.
+
+Does: on the shared 19M-word corpus (decompressed once, not timed), run in one sequence, each as
+its own child process measured by bench_train.run_child (wall time; peak RSS of the process and,
+sampled, of its whole tree: the Spark driver's JVM and the executors' Python workers included):
+  ours on Spark local[2] with 2 and 8 partitions (python -m core train --engine spark),
+  ours in one process with 2 threads, MLlib's Word2Vec local[2] with 2 and 8 partitions
+  (bench/_mllib_train.py: skip-gram + hierarchical softmax, its only objective; no subsampling),
+  and gensim with 2 workers (bench/_gensim_train.py).
+Same size 100, window 5, min count 5, epochs (MLlib: iterations); ours and gensim NS with k = 5
+and sample 1e-3. Scores every vector file the same way: questions-words accuracy (gensim's
+evaluation over the top 30k words, bench_train.evaluate) and the Spearman correlation on
+WordSim-353. Prints a markdown table with ratios to MLlib at the same partition count and writes
+bench/results/spark.json (with the Spark runs' per-round timings for the README's scaling statement).
+Does not: compare with figures from another run (the machine is shared; only one run's ratios count).
+
+    python bench/bench_spark.py                       # full corpus, 1 epoch (~20 min here)
+    python bench/bench_spark.py --head-words 2000000 --only ours-spark-2 mllib-2 --results /tmp/s.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_train import (  # noqa: E402
+    QUESTIONS_NAME,
+    REPO,
+    _parse_json_stdout,
+    _tail,
+    count_words,
+    evaluate,
+    log,
+    prepare_corpus,
+    run_child,
+    shared_dir,
+)
+
+RESULTS = REPO / "bench" / "results" / "spark.json"
+SPARK_CONF = ["spark.driver.memory=4g", "spark.driver.maxResultSize=2g"]
+
+
+def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
+    py = sys.executable
+    common = ["--size", "100", "--window", "5", "--min-count", "5"]
+    ours = [py, "-m", "core", "train", str(corpus), "-o", "OUT", *common, "--negative", "5", "--sample", "1e-3",
+            "--epochs", str(epochs), "--binary", "--json", "--quiet"]
+    spark = ["--engine", "spark", "--spark-master", "local[2]", *sum((["--spark-conf", c] for c in SPARK_CONF), [])]
+    mllib = [py, str(REPO / "bench" / "_mllib_train.py"), str(corpus), "OUT", "--master", "local[2]",
+             "--iterations", str(epochs), *common]
+    return {
+        "ours-spark-2": [*ours, *spark, "--partitions", "2"],
+        "ours-spark-8": [*ours, *spark, "--partitions", "8"],
+        "ours-1-process": [*ours, "--threads", "2"],
+        "mllib-2": [*mllib, "--partitions", "2"],
+        "mllib-8": [*mllib, "--partitions", "8"],
+        "gensim": [py, str(REPO / "bench" / "_gensim_train.py"), str(corpus), "OUT", *common, "--negative", "5",
+                   "--sample", "1e-3", "--epochs", str(epochs), "--workers", "2", "--binary"],
+    }
+
+
+def similarity(path: Path, pairs: Path) -> float | None:
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    _, spearman, _ = kv.evaluate_word_pairs(str(pairs), restrict_vocab=300_000, case_insensitive=True)
+    return float(spearman[0])
+
+
+def round_summary(report: dict | None) -> dict | None:
+    rounds = (report or {}).get("rounds")
+    if not rounds:
+        return None
+    med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+    return {"rounds": len(rounds), **{f"median_{k}": v for k, v in med.items()}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--head-words", type=int, default=None)
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--only", nargs="+", default=None)
+    ap.add_argument("--timeout", type=float, default=3600)
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    shared = shared_dir()
+    corpus = prepare_corpus(shared / "corpora" / "gutenberg-100m.txt.gz", args.head_words,
+                            Path(tempfile.gettempdir()) / "w2v-bench")
+    words = count_words(corpus)
+    work = Path(tempfile.mkdtemp(prefix="w2v-bench-spark-"))
+    rows = []
+    for name, cmd in commands(corpus, work / "x", args.epochs).items():
+        if args.only and name not in args.only:
+            continue
+        out = work / f"{name}.bin"
+        cmd = [str(out) if c == "OUT" else c for c in cmd]
+        log(f"{name}: {' '.join(cmd[1:])}")
+        stats = run_child(cmd, work / f"{name}.stdout", work / f"{name}.stderr", args.timeout)
+        report = _parse_json_stdout(work / f"{name}.stdout")
+        row = {"name": name, "cmd": cmd[1:], "returncode": stats.returncode, "wall_s": stats.wall_s,
+               "peak_rss_gb": stats.maxrss_bytes / 1e9, "peak_tree_rss_gb": stats.tree_rss_bytes / 1e9,
+               "report": report, "rounds": round_summary(report)}
+        if stats.returncode != 0 or not out.is_file():
+            row["error"] = _tail(work / f"{name}.stderr")
+            log(f"{name}: FAILED\n{row['error']}")
+            rows.append(row)
+            continue
+        train_s = (report or {}).get("train_seconds") or (report or {}).get("seconds") or stats.wall_s
+        row["train_s"] = train_s
+        row["words_per_sec"] = words * args.epochs / train_s
+        row["analogy"] = evaluate(out, shared / QUESTIONS_NAME)["accuracy"]
+        row["wordsim353"] = similarity(out, shared / "eval" / "wordsim353.tsv")
+        log(f"{name}: wall {stats.wall_s:.1f} s, train {train_s:.1f} s, {row['words_per_sec'] / 1e3:.0f}k words/s, "
+            f"tree RSS {row['peak_tree_rss_gb']:.2f} GB, analogy {100 * row['analogy']:.1f} %, "
+            f"ws353 {row['wordsim353']:.3f}")
+        rows.append(row)
+        out.unlink()
+    by = {r["name"]: r for r in rows}
+    print(f"\n{words:,} words, {args.epochs} epoch(s), local[2] on {time.strftime('%Y-%m-%d')}\n")
+    print("| run | wall s | train s | words/s | peak RSS process / tree GB | analogy | WS-353 | wall vs MLlib |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        if "error" in r:
+            print(f"| {r['name']} | failed | | | | | | |")
+            continue
+        p = r["name"][-1]
+        ref = by.get(f"mllib-{p}") if r["name"].startswith("ours-spark") else None
+        ratio = f"{ref['wall_s'] / r['wall_s']:.2f}x faster" if ref and "error" not in ref else ""
+        print(f"| {r['name']} | {r['wall_s']:.0f} | {r['train_s']:.0f} | {r['words_per_sec'] / 1e3:,.0f}k | "
+              f"{r['peak_rss_gb']:.2f} / {r['peak_tree_rss_gb']:.2f} | {100 * r['analogy']:.1f} % | "
+              f"{r['wordsim353']:.3f} | {ratio} |")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps({"words": words, "epochs": args.epochs, "corpus": str(corpus.name),
+                                        "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Which merge rule keeps the Spark engine's accuracy as partitions grow (sets merge.MERGE_DEFAULT).
+
+Does: in one Spark session (local[2]), encode a slice of the shared corpus once per partition
+count (2, 4, 8), train skip-gram NS with every merge rule (sum, mean = MLlib's, sqrt) from the
+same seed, and score each with gensim's analogy evaluation (bench_train.evaluate: questions-words,
+top 30k words); the same slice trained in one process (Trainer, 2 threads) is the reference.
+Prints a markdown table and writes bench/results/spark_merge.json.
+Does not: measure speed (the runs share the machine; bench_spark.py does that side by side).
+
+    python bench/bench_spark_merge.py                       # 4.6M words, 2 epochs (~15 min here)
+    python bench/bench_spark_merge.py --head-words 1000000 --partitions 2 --rules sum mean
+    python bench/bench_spark_merge.py --small-world --epochs 2 --sync-words 50000   # README's table
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_train import QUESTIONS_NAME, evaluate, prepare_corpus, shared_dir  # noqa: E402
+
+from core.config import TrainConfig  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "spark_merge.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--head-words", type=int, default=4_600_000)
+    ap.add_argument("--small-world", action="store_true",
+                    help="train on sample_corpora/small_world.txt and score on its own analogies instead")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--partitions", type=int, nargs="+", default=[2, 4, 8])
+    ap.add_argument("--rules", nargs="+", default=["sum", "mean", "sqrt"])
+    ap.add_argument("--sync-words", type=int, default=None)
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    if args.small_world:  # 1.15M tokens with analogies written for it: a sensitive, cheap score
+        sample = Path(__file__).resolve().parent.parent / "sample_corpora"
+        corpus, questions = sample / "small_world.txt", sample / "small_world_analogies.txt"
+    else:
+        shared = shared_dir()
+        corpus = prepare_corpus(shared / "corpora" / "gutenberg-100m.txt.gz", args.head_words,
+                                Path(tempfile.gettempdir()) / "w2v-bench")
+        questions = shared / QUESTIONS_NAME
+    cfg = TrainConfig(size=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=args.epochs, seed=1,
+                      track_counts=False)
+    out = Path(tempfile.mkdtemp(prefix="w2v-merge-"))
+    rows = []
+
+    from core.corpus import read_corpus
+    from core.train.trainer import Trainer
+    from core.vectors.vector_io import save
+
+    t0 = time.perf_counter()
+    one = Trainer(read_corpus(str(corpus), min_count=5), TrainConfig(**{**cfg.__dict__, "threads": 2}))
+    res = one.train()
+    save(res.vectors, str(out / "one.bin"), "binary")
+    ev = evaluate(out / "one.bin", questions)
+    rows.append({"engine": "one process, 2 threads", "partitions": None, "rule": None,
+                 "accuracy": ev["accuracy"], "loss": res.epochs[-1].loss, "seconds": time.perf_counter() - t0})
+    print(rows[-1], flush=True)
+
+    from core.spark import SYNC_WORDS, SparkTrainer
+    from core.spark.data import prepare_corpus as spark_corpus
+    from core.spark.session import get_session
+
+    spark = get_session("local[2]")
+    spark.sparkContext.setLogLevel("ERROR")
+    for p in args.partitions:
+        sc_corpus = spark_corpus(spark, str(corpus), p, min_count=5)
+        for rule in args.rules:
+            t0 = time.perf_counter()
+            tr = SparkTrainer(sc_corpus, cfg, spark=spark, merge_rule=rule, sync_words=args.sync_words or SYNC_WORDS)
+            res = tr.train()
+            tr.close()
+            path = out / f"spark-{p}-{rule}.bin"
+            save(res.vectors, str(path), "binary")
+            ev = evaluate(path, questions)
+            rows.append({"engine": "spark local[2]", "partitions": p, "rule": rule, "accuracy": ev["accuracy"],
+                         "rounds": len(tr.timings),
+                         "loss": res.epochs[-1].loss if res.epochs else None,
+                         "seconds": time.perf_counter() - t0, "error": res.error})
+            print(rows[-1], flush=True)
+        sc_corpus.close()
+    spark.stop()
+    print("\n| engine | partitions | merge | analogy accuracy | last epoch loss |\n|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['engine']} | {r['partitions'] or ''} | {r['rule'] or ''} | {100 * r['accuracy']:.1f} % | "
+              f"{r['loss']:.4f} |")
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps({"corpus": str(corpus.name), "head_words": args.head_words,
+                                        "epochs": args.epochs,
+                                        "sync_words": args.sync_words or SYNC_WORDS, "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

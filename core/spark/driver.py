@@ -1,0 +1,260 @@
+"""The Spark engine's driver: data-parallel training in rounds with our kernels on the executors.
+
+Does: count the vocabulary on Spark and encode the partitions (data.py); build the tables and the
+initial matrices on the driver with the same Trainer code as one process, and broadcast the tables
+once; then per round broadcast the current (W_in, W_out), let every partition train its next slice
+of about `sync_words` words (executor.py), collect the changed rows and merge them (merge.py). One
+learning-rate schedule: every partition is at the same fraction of its words after each round.
+Sends the events of core/events.py (one progress tick per round, one EpochEnd per epoch), so the
+CLI's progress bar and the app follow a Spark run; a callback or stop() ends it after the round.
+Does not: tokenise or train on the driver, or keep executor state between rounds (a task is a pure
+function of its inputs, so retried tasks are harmless).
+
+Determinism: for a given seed, input and partition count a run is bit-identical: documents are
+cut into contiguous ranges, the vocabulary's ties are broken alphabetically, every slice's random
+stream continues from round to round through the driver, and results are merged in partition
+order. One partition with one round per epoch trains exactly what Trainer does with one thread.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import ConfigError, Loss, TrainConfig
+from ..corpus import Corpus
+from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
+from .merge import MERGE_DEFAULT, MERGE_RULES, merge
+from .session import get_session
+
+
+@dataclass
+class RoundTiming:
+    """Where one round's time went (README's scaling statement is built from these)."""
+
+    seconds: float  # the whole round on the driver: broadcast, tasks, collect, merge
+    compute: float  # the slowest task's kernel time
+    merge: float  # the driver's merge
+    bytes_out: int  # the model broadcast to every executor (W_in and W_out)
+    bytes_back: int  # ids + deltas returned by all partitions
+    rows_back: int  # changed rows returned by all partitions (W_in and W_out)
+
+SYNC_WORDS = 1_000_000  # default words per partition per round (README: the measured trade-off)
+
+
+class SparkTrainer:
+    """Trains word vectors on Spark. Build once (reads and encodes the corpus), call `train()` once.
+
+    `source`: a text file or folder (one document per line; .gz too), with `text_column` a Parquet
+    dataset, or a data.SparkCorpus already prepared (then `partitions` is its own; it stays open).
+    `spark`: a SparkSession to use; else one is started on `master`.
+    Read-only for observers after construction: `config`, `vocab`, `partition_words`.
+    """
+
+    def __init__(self, source, config: TrainConfig | None = None, *, master: str | None = None,
+                 partitions: int = 2, sync_words: int = SYNC_WORDS, merge_rule: str = MERGE_DEFAULT,
+                 text_column: str | None = None, lowercase: bool = True, spark=None, fail_partition: int = -1):
+        import dataclasses
+
+        cfg = (config or TrainConfig()).resolved()
+        if cfg.loss == Loss.SOFTMAX:
+            raise ConfigError("the Spark engine does not train full softmax (every example changes all "
+                              "V output rows, so every round would ship the whole matrix): use ns, hs or nce")
+        if partitions < 1:
+            raise ConfigError(f"partitions must be >= 1 (got {partitions})")
+        if sync_words < 1:
+            raise ConfigError(f"sync_words must be >= 1 (got {sync_words})")
+        if merge_rule not in MERGE_RULES:
+            raise ConfigError(f"merge rule must be one of {', '.join(MERGE_RULES)} (got {merge_rule!r})")
+        # subtle: one thread per task (Spark's cores are the parallelism) and no buffered rows
+        self.config = dataclasses.replace(cfg, threads=1, hot_rows=0)
+        self.sync_words = sync_words
+        self.merge_rule = merge_rule
+        self.fail_partition = fail_partition
+        self._stop = threading.Event()
+        self._trained = False
+        self.timings: list[RoundTiming] = []  # one per round, filled by train()
+        self.spark = spark if spark is not None else get_session(master)
+        from ..train.slices import slice_model
+        from ..train.trainer import Trainer
+        from .data import SparkCorpus, prepare_corpus
+
+        self._owns_corpus = not isinstance(source, SparkCorpus)
+        if isinstance(source, SparkCorpus):
+            self.corpus = source
+        else:
+            self.corpus = prepare_corpus(self.spark, source, partitions, cfg.min_count, cfg.max_vocab,
+                                         cfg.max_sentence, text_column, lowercase)
+        self.partitions = self.corpus.partitions
+        self.vocab = self.corpus.vocab
+        self.encoded = self.corpus.encoded
+        self.partition_words = self.corpus.partition_words
+        # the same tables and initial matrices as one process (Trainer needs only the vocabulary)
+        empty = Corpus(np.zeros(0, np.int32), np.zeros(1, np.int64), self.vocab)
+        trainer = Trainer(empty, self.config)
+        self.W_in, self.W_out = trainer.W_in, trainer.W_out
+        self._model_bc = self.spark.sparkContext.broadcast(slice_model(trainer))
+
+    def stop(self) -> None:
+        """Ask training to end after the current round (thread-safe)."""
+        self._stop.set()
+
+    @property
+    def vectors(self):
+        from ..vectors.keyed import Vectors
+
+        return Vectors(self.vocab.words, self.W_in, self.vocab.counts)
+
+    def close(self) -> None:
+        """Free the executors' copies of the corpus and the tables (the session stays)."""
+        self._model_bc.unpersist()
+        if self._owns_corpus:
+            self.corpus.close()
+
+    def _round(self, plan) -> list:
+        from .executor import train_round
+
+        sc = self.spark.sparkContext
+        mats = sc.broadcast((self.W_in, self.W_out))
+        model_bc = self._model_bc
+
+        def task(p, part):
+            for tokens, offsets in part:
+                W_in, W_out = mats.value
+                yield train_round(plan, model_bc.value, W_in, W_out, p, tokens, offsets)
+
+        try:
+            return self.encoded.mapPartitionsWithIndex(task).collect()
+        finally:
+            mats.destroy()
+
+    def _warm_up(self) -> None:
+        """Compile (or load from the cache) the kernels on every executor with an empty slice."""
+
+        model_bc = self._model_bc
+        seed = self.config.seed
+        from ..train.slices import slice_rng, train_slice
+
+        def task(p, part):
+            for tokens, offsets in part:
+                m = model_bc.value
+                train_slice(m, np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32), tokens[:0],
+                            offsets[:1] * 0, 0, 0, 0, 1.0, slice_rng(seed, 0))
+                yield p
+
+        self.encoded.mapPartitionsWithIndex(task).collect()
+
+    # -- the run ------------------------------------------------------------------------------
+    def train(self, callbacks: Sequence[Callback] = ()):
+        """Train for config.epochs epochs in rounds; returns a trainer.TrainResult."""
+        from ..train.slices import slice_rng
+        from ..train.trainer import TrainResult
+        from .executor import RoundPlan
+
+        if self._trained:
+            raise RuntimeError("a SparkTrainer trains once; build a new one")
+        self._trained = True
+        cfg = self.config
+        n_words = sum(self.partition_words)
+        total_words = n_words * cfg.epochs
+        rounds = max(1, math.ceil(max(self.partition_words) / self.sync_words))
+        v = len(self.vocab)
+        nc = v if cfg.track_counts else 0
+        snap_n = min(cfg.snapshot_topn, v)
+
+        def notify(method: str, event) -> None:
+            for cb in callbacks:
+                if getattr(cb, method)(event):
+                    self._stop.set()
+
+        start = time.perf_counter()
+        notify("on_train_begin", TrainBegin(v, n_words, cfg.epochs, self.partitions, cfg,
+                                            self.W_in[:snap_n].copy() if snap_n else None))
+        notify("on_progress", Progress(0, 0, total_words, cfg.alpha, float("nan"), 0.0, 0.0))
+        self._warm_up()
+        train_start = time.perf_counter()
+        good = (self.W_in.copy(), self.W_out.copy())
+        epochs: list[EpochEnd] = []
+        error: str | None = None
+        done_words = 0
+        alpha = cfg.alpha
+        # partition p's random stream starts where Trainer's worker p starts, and continues
+        rng_states = [int(slice_rng(cfg.seed, p)[0]) for p in range(self.partitions)]
+        for epoch in range(cfg.epochs):
+            if self._stop.is_set():
+                break
+            ep_start = time.perf_counter()
+            loss_sum, examples, words = 0.0, 0, 0
+            seen, kept, negs = (np.zeros(nc, np.int64) for _ in range(3))
+            for r in range(rounds):
+                if self._stop.is_set() or error:
+                    break
+                plan = RoundPlan(epoch, r, rounds, cfg.epochs, self.partitions, tuple(rng_states),
+                                 self.fail_partition)
+                t_round = time.perf_counter()
+                results = sorted(self._round(plan), key=lambda res: res.partition)
+                rng_states = [x.rng_state for x in results]
+                t_merge = time.perf_counter()
+                merge(self.W_in, ((x.in_ids, x.in_deltas) for x in results), self.merge_rule)
+                merge(self.W_out, ((x.out_ids, x.out_deltas) for x in results), self.merge_rule)
+                now = time.perf_counter()
+                self.timings.append(RoundTiming(
+                    now - t_round, max(x.seconds for x in results), now - t_merge,
+                    self.W_in.nbytes + self.W_out.nbytes, sum(x.nbytes for x in results),
+                    sum(x.in_ids.shape[0] + x.out_ids.shape[0] for x in results)))
+                for x in results:
+                    s = x.stats
+                    loss_sum += s.loss
+                    examples += s.examples
+                    words += s.words
+                    alpha = s.alpha if s.words else alpha
+                    if nc:
+                        seen += s.seen
+                        kept += s.kept
+                        negs += s.negatives
+                if not math.isfinite(loss_sum) or not np.isfinite(self.W_in).all():
+                    error = (f"training diverged in epoch {epoch + 1} (loss became {loss_sum:.3g}): "
+                             f"alpha={cfg.alpha} is too large; kept the vectors of epoch {epoch}")
+                    break
+                elapsed = time.perf_counter() - train_start
+                done = done_words + words
+                notify("on_progress", Progress(
+                    epoch, done, total_words, alpha,
+                    loss_sum / examples if (cfg.compute_loss and examples) else float("nan"),
+                    done / elapsed if elapsed > 0 else 0.0, time.perf_counter() - start))
+            if error:
+                self.W_in[:], self.W_out[:] = good
+                break
+            if words < n_words:  # stopped inside the epoch
+                break
+            ep_seconds = time.perf_counter() - ep_start
+            done_words += words
+            good[0][:], good[1][:] = self.W_in, self.W_out
+            ev = EpochEnd(epoch=epoch, loss=loss_sum / examples if (cfg.compute_loss and examples) else float("nan"),
+                          examples=examples, words=words, words_per_sec=words / ep_seconds if ep_seconds > 0 else 0.0,
+                          seconds=ep_seconds, alpha=alpha, seen=seen if nc else None, kept=kept if nc else None,
+                          negatives=negs if nc else None, snapshot=self.W_in[:snap_n].copy() if snap_n else None)
+            epochs.append(ev)
+            notify("on_epoch_end", ev)
+        seconds = time.perf_counter() - start
+        result = TrainResult(
+            vectors=self.vectors, epochs_completed=len(epochs), seconds=seconds,
+            words_per_sec=done_words / seconds if seconds > 0 else 0.0,
+            stopped=self._stop.is_set() and error is None and len(epochs) < cfg.epochs, error=error, epochs=epochs)
+        notify("on_train_end", TrainEnd(result.epochs_completed, seconds, result.words_per_sec, result.stopped,
+                                        error, [e.loss for e in epochs]))
+        return result
+
+
+def train_spark(source: str, config: TrainConfig | None = None, callbacks: Sequence[Callback] = (), **kwargs):
+    """Convenience: build a SparkTrainer (keyword arguments as SparkTrainer's), train it, free it."""
+    trainer = SparkTrainer(source, config, **kwargs)
+    try:
+        return trainer.train(callbacks)
+    finally:
+        trainer.close()

@@ -1,0 +1,84 @@
+"""What one Spark task does in one round: train its partition's next slice, return the changed rows.
+
+Does: from the round's model (broadcast W_in, W_out) and the partition's encoded tokens, train
+the sentences of this round's slice with train/slices.train_slice into private copies, and return
+the ids and deltas of the rows that changed, with the slice's loss and counts.
+Does not: merge (the driver does, merge.py) or keep any state between rounds: a task is a pure
+function of (round plan, broadcast model, partition); even its random stream's state travels
+through the driver (in the plan, back in the result), so a retried or speculative attempt returns
+exactly what the first would have, and the driver keeps one result per partition (Spark's
+collect does), never applying a delta twice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..train.slices import SliceModel, SliceStats, train_slice
+from .merge import changed_rows
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """Which slice every partition trains in one round."""
+
+    epoch: int  # 0-based
+    index: int  # round within the epoch, 0..rounds-1
+    rounds: int  # rounds per epoch: every partition's words are cut into this many slices
+    epochs: int
+    partitions: int
+    rng_states: tuple[int, ...]  # each partition's xorshift state at the start of the round
+    fail_partition: int = -1  # fault injection for tests: this partition's first attempt raises
+
+
+@dataclass
+class RoundResult:
+    """One partition's answer for one round."""
+
+    partition: int
+    in_ids: np.ndarray  # (k,) int64 rows of W_in that changed
+    in_deltas: np.ndarray  # (k, D) float32 their change
+    out_ids: np.ndarray  # (m,) int64 rows of W_out that changed
+    out_deltas: np.ndarray  # (m, D) float32
+    stats: SliceStats
+
+    @property
+    def nbytes(self) -> int:
+        """What the task ships back (ids and deltas)."""
+        return self.in_ids.nbytes + self.in_deltas.nbytes + self.out_ids.nbytes + self.out_deltas.nbytes
+    rng_state: int  # the partition's state after the round, for its next round
+    seconds: float  # spent in the kernel (the rest of the task is copying, diffing, shipping)
+
+
+def slice_bounds(offsets: np.ndarray, index: int, rounds: int) -> tuple[int, int]:
+    """Sentences [s0, s1) of slice `index` of `rounds`: the sentences that start in the slice's
+    share of the partition's words (equal word shares; every sentence in exactly one slice)."""
+    words = int(offsets[-1])
+    a, b = words * index // rounds, words * (index + 1) // rounds
+    return int(np.searchsorted(offsets, a, side="left")), int(np.searchsorted(offsets, b, side="left"))
+
+
+def train_round(plan: RoundPlan, model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, partition: int,
+                tokens: np.ndarray, offsets: np.ndarray) -> RoundResult:
+    """Train partition `partition`'s slice of this round from (W_in, W_out), which are not changed."""
+    if partition == plan.fail_partition:
+        from pyspark import TaskContext
+
+        ctx = TaskContext.get()
+        if ctx is not None and ctx.attemptNumber() == 0:
+            raise RuntimeError(f"injected failure: round {plan.index} partition {partition}, first attempt")
+    s0, s1 = slice_bounds(offsets, plan.index, plan.rounds)
+    words = int(offsets[-1])
+    new_in, new_out = W_in.copy(), W_out.copy()
+    rng = np.array([plan.rng_states[partition]], np.uint64)
+    t0 = time.perf_counter()
+    stats = train_slice(model, new_in, new_out, tokens, offsets, s0, s1,
+                        base_words=plan.epoch * words + int(offsets[s0]),
+                        inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng)
+    seconds = time.perf_counter() - t0
+    in_ids, in_deltas = changed_rows(W_in, new_in)
+    out_ids, out_deltas = changed_rows(W_out, new_out)
+    return RoundResult(partition, in_ids, in_deltas, out_ids, out_deltas, stats, int(rng[0]), seconds)

@@ -1,0 +1,98 @@
+"""Start (or reuse) a SparkSession for training, and say in one line why Spark cannot start.
+
+Does: check that pyspark can be imported and a Java runtime found, check that a standalone
+master (spark://host:port) accepts connections before a JVM is started for it, and build a
+session whose executors can import this package and share one Numba cache folder.
+Does not: install anything (.ci/run and the README say what to install) or train.
+
+pyspark is imported inside the functions: `import core` never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the `core` package
+CONNECT_SECONDS = 3.0  # how long a spark:// master may take to accept a TCP connection
+
+
+class SparkUnavailable(RuntimeError):
+    """Spark cannot be used here; the message says what to install or fix, in one line."""
+
+
+def java_executable() -> str | None:
+    """The java that Spark's launcher will run ($JAVA_HOME/bin/java first, as spark-class does)."""
+    home = os.environ.get("JAVA_HOME")
+    if home and os.access(Path(home) / "bin" / "java", os.X_OK):
+        return str(Path(home) / "bin" / "java")
+    return shutil.which("java")
+
+
+def check_requirements() -> None:
+    """Raise SparkUnavailable when pyspark or Java is missing."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise SparkUnavailable("pyspark is not installed: pip install pyspark") from None
+    if java_executable() is None:
+        raise SparkUnavailable("Spark needs Java 17 or newer and none was found: install it (Debian: "
+                               "apt-get install openjdk-17-jre-headless) or set JAVA_HOME")
+
+
+def check_master(master: str) -> None:
+    """Fail fast for a spark://host:port master that does not accept connections (Spark itself
+    retries for minutes before giving up)."""
+    if not master.startswith("spark://"):
+        return
+    for address in master[len("spark://"):].split(","):  # standby masters: host1:port1,host2:port2
+        host, _, port = address.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS):
+                return
+        except (OSError, ValueError) as e:
+            reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    raise SparkUnavailable(f"cannot reach the Spark master {master}: {reason}")
+
+
+def get_session(master: str | None = None, app_name: str = "word2vec", conf: dict[str, str] | None = None):
+    """The active SparkSession if there is one (then `master` must be None or equal to its
+    master), else a new one on `master` (None: spark-submit's master, else local[*])."""
+    check_requirements()
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        if master is not None and active.sparkContext.master != master:
+            raise SparkUnavailable(f"a Spark session on {active.sparkContext.master} is already running "
+                                   f"in this process; cannot start one on {master}")
+        return active
+    if master is None and "PYSPARK_GATEWAY_PORT" not in os.environ:
+        master = "local[*]"  # a plain `python` process, not one spark-submit started
+    if master is not None:
+        check_master(master)
+    import pyspark
+
+    os.environ.setdefault("SPARK_HOME", str(Path(pyspark.__file__).parent))  # local-cluster launches from it
+    from .. import _numba_setup  # noqa: F401  (sets NUMBA_CACHE_DIR, which the executors inherit)
+
+    python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    # no master given under spark-submit: its --master and settings
+    builder = SparkSession.builder if master is None else SparkSession.builder.master(master)
+    builder = builder.appName(app_name).config("spark.ui.showConsoleProgress", "false")
+    if master is not None and master.startswith("local"):
+        # subtle: one machine: the executors import this package from where the driver does and
+        # compile the kernels once into the driver's cache folder (a cluster ships the package
+        # and picks its own folders: README), and everything talks over the loopback address
+        builder = (builder.config("spark.executorEnv.PYTHONPATH", python_path)
+                   .config("spark.executorEnv.NUMBA_CACHE_DIR", os.environ["NUMBA_CACHE_DIR"])
+                   .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1"))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    try:
+        return builder.getOrCreate()
+    except Exception as e:  # py4j / JVM start-up errors: one line, not a Java stack trace
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise SparkUnavailable(f"Spark could not start on {master or 'local[*]'}: {first[:300]}") from None

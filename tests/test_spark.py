@@ -1,0 +1,176 @@
+"""The Spark engine for real, in local[2,2] (two task threads; a failed task is retried once):
+every objective and architecture learns, the events arrive as in one process, one partition trains
+exactly what one process trains, seeded runs repeat, a retried task is not applied twice, stop,
+the CLI and Parquet input. One SparkSession for the module (the JVM takes 10-50 s to start)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from core.config import Architecture, ConfigError, Loss, TrainConfig
+from core.events import Callback
+from tests.spark_helpers import single_process_twin, small_corpus, spark_session
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+BASE = TrainConfig(size=16, epochs=2, min_count=3, seed=7)
+SYNC = 5_000  # words per partition per round: ~3 rounds per epoch on the test corpus
+
+
+@pytest.fixture(scope="module")
+def spark():
+    s = spark_session("local[2,2]")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def corpus_path(tmp_path_factory):
+    return small_corpus(tmp_path_factory.mktemp("spark"))
+
+
+class Recorder(Callback):
+    def __init__(self, stop_after_ticks: int | None = None):
+        self.begin, self.ticks, self.epochs, self.end = None, [], [], None
+        self.stop_after_ticks = stop_after_ticks
+
+    def on_train_begin(self, e):
+        self.begin = e
+
+    def on_progress(self, e):
+        self.ticks.append(e)
+        return self.stop_after_ticks is not None and len(self.ticks) >= self.stop_after_ticks
+
+    def on_epoch_end(self, e):
+        self.epochs.append(e)
+
+    def on_train_end(self, e):
+        self.end = e
+
+
+def _train(spark, path, config, partitions=2, **kw):
+    from core.spark import SparkTrainer
+
+    rec = kw.pop("recorder", None) or Recorder()
+    trainer = SparkTrainer(str(path), config, spark=spark, partitions=partitions, sync_words=SYNC, **kw)
+    initial = trainer.W_in.copy()
+    try:
+        result = trainer.train([rec])
+    finally:
+        trainer.close()
+    return trainer, result, rec, initial
+
+
+@pytest.mark.parametrize("arch, loss, extra", [
+    (Architecture.SKIPGRAM, Loss.NS, {}),
+    (Architecture.SKIPGRAM, Loss.HS, {}),
+    (Architecture.SKIPGRAM, Loss.NCE, {}),
+    (Architecture.SKIPGRAM, Loss.NS, {"shared_negatives": True}),
+    (Architecture.CBOW, Loss.NS, {}),
+    (Architecture.CBOW, Loss.HS, {}),
+])
+def test_every_objective_learns_with_the_same_events_as_one_process(spark, corpus_path, arch, loss, extra):
+    cfg = dataclasses.replace(BASE, architecture=arch, loss=loss, sample=1e-3, **extra)
+    trainer, result, rec, initial = _train(spark, corpus_path, cfg)
+    assert result.error is None and result.epochs_completed == 2 and not result.stopped
+    losses = [e.loss for e in result.epochs]
+    assert np.isfinite(losses).all() and losses[1] < losses[0], losses
+    n_words = sum(trainer.partition_words)
+    assert rec.begin.corpus_words == n_words and rec.begin.threads == 2
+    assert [e.words for e in rec.epochs] == [n_words, n_words]
+    done = [t.words_done for t in rec.ticks if t.words_done]
+    assert done == sorted(done) and done[-1] == 2 * n_words  # one tick per round, to the end
+    assert rec.ticks[-1].alpha < 0.01 * cfg.resolved().alpha + 1e-6  # one schedule, to min_alpha
+    e = rec.epochs[0]
+    assert e.seen.sum() == n_words and (e.kept <= e.seen).all() and e.kept.sum() < n_words  # subsampled
+    assert (e.negatives.sum() > 0) == (loss in (Loss.NS, Loss.NCE))  # noise draws merged over partitions
+    assert rec.end.epochs_completed == 2
+    moved = np.flatnonzero((trainer.W_in != initial).any(axis=1))
+    assert moved.size > len(trainer.vocab) // 2
+
+
+def test_full_softmax_is_refused_in_one_line(spark, corpus_path):
+    from core.spark import SparkTrainer
+
+    with pytest.raises(ConfigError, match="does not train full softmax"):
+        SparkTrainer(str(corpus_path), dataclasses.replace(BASE, loss=Loss.SOFTMAX), spark=spark)
+
+
+@pytest.mark.parametrize("loss", [Loss.NS, Loss.HS])
+def test_one_partition_trains_what_one_process_trains(spark, corpus_path, loss):
+    # one partition, one round per epoch: the same slices, seeds and learning rates as Trainer
+    # with one thread, so the vectors agree up to the float32 rounding of the merged delta
+    from core.spark import SparkTrainer
+
+    cfg = dataclasses.replace(BASE, loss=loss, sample=1e-3)
+    trainer = SparkTrainer(str(corpus_path), cfg, spark=spark, partitions=1, sync_words=10**9)
+    try:
+        result = trainer.train()
+    finally:
+        trainer.close()
+    twin = single_process_twin(corpus_path, trainer.vocab, cfg)
+    np.testing.assert_allclose(trainer.W_in, twin.W_in, atol=1e-6)
+    np.testing.assert_allclose(trainer.W_out, twin.W_out, atol=1e-6)
+    assert result.epochs[-1].examples > 0
+
+
+def test_seeded_runs_repeat_and_a_retried_task_is_applied_once(spark, corpus_path):
+    cfg = dataclasses.replace(BASE, epochs=1)
+    a, ra, _, _ = _train(spark, corpus_path, cfg)
+    sc = spark.sparkContext
+    sc.setJobGroup("retried", "a task fails once")
+    try:
+        b, rb, _, _ = _train(spark, corpus_path, cfg, fail_partition=1)  # its first attempt raises
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+    tracker = sc.statusTracker()
+    stages = [s for j in tracker.getJobIdsForGroup("retried") for s in tracker.getJobInfo(j).stageIds]
+    failed = sum(tracker.getStageInfo(s).numFailedTasks for s in stages if tracker.getStageInfo(s))
+    rounds = -(-max(b.partition_words) // SYNC)
+    assert rounds > 1 and failed == rounds  # partition 1's first attempt failed in every round
+    np.testing.assert_array_equal(a.W_in, b.W_in)
+    np.testing.assert_array_equal(a.W_out, b.W_out)
+    assert ra.epochs[0].loss == rb.epochs[0].loss
+    c, _, _, _ = _train(spark, corpus_path, dataclasses.replace(cfg, seed=8))
+    assert not np.array_equal(a.W_in, c.W_in)
+
+
+def test_a_callback_stops_training_after_the_round(spark, corpus_path):
+    rec = Recorder(stop_after_ticks=2)  # the 0-words tick, then one round
+    trainer, result, rec, _ = _train(spark, corpus_path, BASE, recorder=rec)
+    assert result.stopped and result.epochs_completed == 0 and rec.end.stopped
+    assert len([t for t in rec.ticks if t.words_done]) == 1
+
+
+def test_mllib_merge_rule_learns(spark, corpus_path):  # (the rules themselves: test_spark_merge.py)
+    _, result, _, _ = _train(spark, corpus_path, BASE, merge_rule="mean")
+    losses = [e.loss for e in result.epochs]
+    assert losses[1] < losses[0]
+
+
+def test_cli_trains_on_spark_and_parquet_gives_the_same_vocabulary(spark, corpus_path, tmp_path, capsys):
+    from core.cli.main import main
+    from core.vectors.vector_io import load
+
+    out = tmp_path / "v.txt"
+    rc = main(["train", str(corpus_path), "-o", str(out), "--engine", "spark", "--spark-master", "local[2,2]",
+               "--partitions", "2", "--sync-words", "8000", "--size", "12", "--epochs", "1", "--min-count", "3",
+               "--save-vocab", str(tmp_path / "vocab.txt")])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "epoch 1/1: loss" in err and "100.0%" in err
+    vectors = load(str(out))
+    assert vectors.vectors.shape[1] == 12
+    lines = corpus_path.read_text().splitlines()
+    spark.createDataFrame([(t,) for t in lines], ["text"]).write.parquet(str(tmp_path / "docs.parquet"))
+    from core.spark import SparkTrainer
+
+    pq = SparkTrainer(str(tmp_path / "docs.parquet"), BASE, spark=spark, text_column="text")
+    try:
+        assert pq.vocab.words == vectors.words
+        assert sum(pq.partition_words) > 0
+    finally:
+        pq.close()

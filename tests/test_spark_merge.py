@@ -1,0 +1,121 @@
+"""The Spark engine's parts that need no JVM: merge rules, slices, and the one-line failures
+(unreachable master, missing pyspark, missing Java), and that `import core` never loads pyspark."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.spark.executor import slice_bounds
+from core.spark.merge import MERGE_DEFAULT, MERGE_RULES, changed_rows, merge
+from core.spark.session import SparkUnavailable, check_master
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _changes():
+    # partition 0 changes rows 0 and 2, partition 1 rows 2 and 3
+    return [(np.array([0, 2]), np.array([[1.0, 1.0], [2.0, 4.0]], np.float32)),
+            (np.array([2, 3]), np.array([[4.0, 0.0], [8.0, 8.0]], np.float32))]
+
+
+@pytest.mark.parametrize("rule, row2", [("sum", [6.0, 4.0]), ("mean", [3.0, 2.0]),
+                                        ("sqrt", [6.0 / np.sqrt(2), 4.0 / np.sqrt(2)])])
+def test_merge_rules_differ_only_on_rows_several_partitions_touched(rule, row2):
+    W = np.zeros((5, 2), np.float32)
+    assert merge(W, _changes(), rule) == 3
+    np.testing.assert_allclose(W[2], row2, rtol=1e-6)
+    np.testing.assert_array_equal(W[0], [1.0, 1.0])  # one partition: its change, whatever the rule
+    np.testing.assert_array_equal(W[3], [8.0, 8.0])
+    np.testing.assert_array_equal(W[[1, 4]], 0)
+
+
+def test_merge_rejects_an_unknown_rule_and_the_default_is_one_of_them():
+    assert MERGE_DEFAULT in MERGE_RULES
+    with pytest.raises(ValueError, match="unknown merge rule"):
+        merge(np.zeros((2, 2), np.float32), [], "max")
+
+
+def test_changed_rows_are_exactly_the_rows_that_moved():
+    before = np.arange(12, dtype=np.float32).reshape(4, 3)
+    after = before.copy()
+    after[1, 2] += 0.5
+    after[3, 0] -= 1.0
+    ids, d = changed_rows(before, after)
+    np.testing.assert_array_equal(ids, [1, 3])
+    np.testing.assert_array_equal(before[ids] + d, after[ids])
+
+
+@pytest.mark.parametrize("rounds", [1, 2, 3, 7, 50])
+def test_slices_cover_every_sentence_once_in_order(rounds):
+    lengths = np.random.default_rng(rounds).integers(1, 30, size=40)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    bounds = [slice_bounds(offsets, r, rounds) for r in range(rounds)]
+    assert bounds[0][0] == 0 and bounds[-1][1] == 40
+    for (_, b), (a, _) in zip(bounds, bounds[1:], strict=False):
+        assert a == b
+    if rounds <= 7:  # with fewer slices than sentences, each slice holds about its share of words
+        sizes = [offsets[b] - offsets[a] for a, b in bounds]
+        assert max(sizes) - min(sizes) <= 2 * lengths.max()
+
+
+def test_an_unreachable_master_fails_at_once_in_one_line():
+    t0 = time.perf_counter()
+    with pytest.raises(SparkUnavailable, match="cannot reach the Spark master spark://127.0.0.1:9"):
+        check_master("spark://127.0.0.1:9")
+    assert time.perf_counter() - t0 < 30  # a fault bound, not a speed claim: Spark alone retries for minutes
+
+
+def _cli(args, env=None, prelude="pass"):
+    code = f"import sys; {prelude}; from core.cli.main import main; sys.exit(main({args!r}))"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+def test_cli_unreachable_master_exit_2_one_line(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c\n" * 10)
+    r = _cli(["train", str(corpus), "-o", str(tmp_path / "v.txt"), "--engine", "spark",
+              "--spark-master", "spark://127.0.0.1:9", "--min-count", "1"])
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the Spark master"), r.stderr
+
+
+def test_cli_without_pyspark_says_what_to_install(tmp_path):
+    r = _cli(["train", "x.txt", "-o", str(tmp_path / "v.txt"), "--engine", "spark"],
+             prelude="sys.modules['pyspark'] = None")
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["error: pyspark is not installed: pip install pyspark"]
+
+
+def test_cli_without_java_says_what_to_install(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    env["PATH"] = str(Path(sys.executable).parent)  # python, and no java
+    r = _cli(["train", "x.txt", "-o", str(tmp_path / "v.txt"), "--engine", "spark"], env=env)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "openjdk-17-jre-headless" in lines[0], r.stderr
+
+
+def test_importing_core_and_its_cli_does_not_load_pyspark():
+    code = ("import sys, core, core.spark, core.cli.main, core.train.trainer; "
+            "sys.exit(1 if 'pyspark' in sys.modules else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=120).returncode == 0
+
+
+def test_long_documents_are_cut_at_whitespace_into_bounded_pieces():
+    from core.spark.data import pieces
+
+    doc = " ".join(f"w{i}" for i in range(5000))
+    parts = list(pieces(doc, size=100))
+    assert all(len(p) <= 100 for p in parts)
+    assert " ".join(parts).split() == doc.split()  # no word lost, split or joined
+    assert list(pieces("short doc", size=100)) == ["short doc"] and list(pieces("", size=10)) == [""]
+    assert list(pieces("a" * 30 + " b", size=10)) == ["a" * 30, "b"]  # a word longer than a piece stays whole
