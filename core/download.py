@@ -1,14 +1,17 @@
-"""Real corpora on demand: download text8 (Matt Mahoney's 100 MB of cleaned Wikipedia) into a cache.
+"""Real data on demand: text8 (Matt Mahoney's 100 MB of cleaned Wikipedia) and the Google analogy
+sets of the original word2vec release (questions-words.txt, questions-phrases.txt), into a cache.
 
-Does: fetch `text8.zip` from its canonical address into a user cache directory as `text8.zip.part`,
+Does: fetch a file from its canonical address into a user cache directory as `<file>.part`,
 resuming a partial file with an HTTP Range request (and starting over when the server ignores it);
-check the zip's size and SHA-256 before renaming it; stream its one member `text8` out to
-`text8.part` (refusing any other member name or uncompressed size, so a zip bomb cannot fill the
-disk) and rename it atomically to `text8`; report progress through a `(done_bytes, total_bytes)`
-callback. Every failure (offline, HTTP error, wrong checksum, full disk, unwritable directory) is
-a `DownloadError` with a one-line message. Standard library only.
-Does not: read or tokenise the corpus (core/corpus.py does), draw a progress bar (the CLI and the
-Home page do), retry by itself, or guard against two downloads into the same directory at once.
+check its size and SHA-256 before renaming it; a plain file (the analogy sets) is then in place,
+and a zip (text8) has its one member streamed out to `text8.part` (refusing any other member name
+or uncompressed size, so a zip bomb cannot fill the disk) and renamed atomically to `text8`;
+report progress through a `(done_bytes, total_bytes)` callback. Every failure (offline, HTTP error,
+wrong checksum, full disk, unwritable directory) is a `DownloadError` with a one-line message.
+Standard library only.
+Does not: read or parse what it fetched (core/corpus.py, core/vectors/evaluate.py do), draw a
+progress bar (the CLI, Home and Analogies pages do), retry by itself, or guard against two
+downloads into the same directory at once (the app serialises its own, ui/analogy_sets.py).
 """
 
 from __future__ import annotations
@@ -36,27 +39,56 @@ USER_AGENT = "w2v-explorer-downloader (Python urllib)"
 
 @dataclass(frozen=True)
 class Dataset:
-    """A zipped corpus with one member, and what it must look like to be accepted."""
+    """A file to download (a zip with one member, or a plain file) and what it must look like."""
 
-    name: str  # key on the command line and file name of the extracted corpus in the cache
-    url: str  # canonical address of the zip
-    zip_size: int  # exact size of the zip in bytes
-    zip_sha256: str  # SHA-256 of the zip, lowercase hex
-    member: str  # the only member the zip may hold
-    member_size: int  # its exact uncompressed size in bytes
+    name: str  # key on the command line
+    url: str  # canonical address of the download
+    size: int  # exact size of the download in bytes
+    sha256: str  # SHA-256 of the download, lowercase hex
+    file: str  # the file kept in the cache: the zip's only member, or the plain download itself
+    file_size: int  # exact size of that file in bytes (the uncompressed size for a zip)
+    zipped: bool = True  # False: the download is the file (no extraction)
 
 
 TEXT8 = Dataset(
     name="text8",
     url="http://mattmahoney.net/dc/text8.zip",  # the address given on http://mattmahoney.net/dc/textdata.html
-    zip_size=31_344_016,  # the size TensorFlow's word2vec_basic.py tutorial checks (maybe_download)
+    size=31_344_016,  # the size TensorFlow's word2vec_basic.py tutorial checks (maybe_download)
     # SHA-256 as listed by d61h6k4/tensorflow-text8-input-data/Setup.hs (fileInfos); several other
     # independent projects that pin text8.zip list the same digest.
-    zip_sha256="a6640522afe85d1963ad56c05b0ede0a0c000dddc9671758a6cc09b7a38e5232",
-    member="text8",
-    member_size=100_000_000,  # text8 is the first 10^8 bytes of cleaned enwik9
+    sha256="a6640522afe85d1963ad56c05b0ede0a0c000dddc9671758a6cc09b7a38e5232",
+    file="text8",
+    file_size=100_000_000,  # text8 is the first 10^8 bytes of cleaned enwik9
 )
-DATASETS: dict[str, Dataset] = {TEXT8.name: TEXT8}
+
+# The analogy sets as released with word2vec (Mikolov et al. 2013; Apache-2.0). Address: Tomas
+# Mikolov's own GitHub copy of the original code.google.com/p/word2vec trunk (github.com/tmikolov/
+# word2vec), pinned to its newest commit (20c129a, "speedup & bugfix in word2phrase") so the bytes
+# can never change under the checksum. Sizes and SHA-256: computed from the copies in ../shared/eval
+# (the Google sets from that release, see its README) and checked against the two files of that
+# commit (`git show 20c129a:questions-words.txt | sha256sum`, the same for questions-phrases.txt);
+# TensorFlow's copy (download.tensorflow.org/data/questions-words.txt) is published with the same
+# 603,955 bytes and digest.
+_WORD2VEC_RELEASE = "https://raw.githubusercontent.com/tmikolov/word2vec/20c129af10659f7c50e86e3be406df663beff438"
+QUESTIONS_WORDS = Dataset(
+    name="questions-words",
+    url=f"{_WORD2VEC_RELEASE}/questions-words.txt",
+    size=603_955,
+    sha256="8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36",
+    file="questions-words.txt",
+    file_size=603_955,
+    zipped=False,
+)
+QUESTIONS_PHRASES = Dataset(
+    name="questions-phrases",
+    url=f"{_WORD2VEC_RELEASE}/questions-phrases.txt",
+    size=168_209,
+    sha256="55cfc0894d0fe6cf974d106da3e09b5fb2fa6125b6ddc633d06e298dc5aa7901",
+    file="questions-phrases.txt",
+    file_size=168_209,
+    zipped=False,
+)
+DATASETS: dict[str, Dataset] = {d.name: d for d in (TEXT8, QUESTIONS_WORDS, QUESTIONS_PHRASES)}
 
 
 class DownloadError(RuntimeError):
@@ -84,13 +116,21 @@ def cache_dir() -> Path:
     return default if _writable(default) else Path(tempfile.gettempdir()) / "w2v-explorer"
 
 
-def text8_path(dataset: Dataset = TEXT8, directory: Path | None = None) -> Path | None:
-    """The extracted corpus in the cache if present with exactly the right size, else None."""
-    path = (directory if directory is not None else cache_dir()) / dataset.name
+def dataset_path(dataset: Dataset, directory: Path | None = None) -> Path | None:
+    """The dataset's file in the cache if present with exactly the right size, else None.
+
+    subtle: only the size is checked here (pages ask on every rerun); the SHA-256 was checked
+    before the file got its name, which only a complete, verified download receives."""
+    path = (directory if directory is not None else cache_dir()) / dataset.file
     try:
-        return path if path.is_file() and path.stat().st_size == dataset.member_size else None
+        return path if path.is_file() and path.stat().st_size == dataset.file_size else None
     except OSError:
         return None
+
+
+def text8_path(dataset: Dataset = TEXT8, directory: Path | None = None) -> Path | None:
+    """The extracted text8 corpus in the cache if present with exactly the right size, else None."""
+    return dataset_path(dataset, directory)
 
 
 # -- errors -----------------------------------------------------------------------------------------
@@ -214,26 +254,26 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def _zip_problem(path: Path, dataset: Dataset) -> str | None:
-    """What is wrong with a downloaded zip (size, then SHA-256), or None when it is the published file."""
+def _download_problem(path: Path, dataset: Dataset) -> str | None:
+    """What is wrong with a downloaded file (size, then SHA-256), or None when it is the published one."""
     size = path.stat().st_size
-    if size != dataset.zip_size:
-        return f"{dataset.name}: downloaded {size:,} bytes, expected {dataset.zip_size:,}"
-    if _sha256(path) != dataset.zip_sha256:
-        return f"{dataset.name}: checksum mismatch (the zip's SHA-256 is not the published one)"
+    if size != dataset.size:
+        return f"{dataset.name}: downloaded {size:,} bytes, expected {dataset.size:,}"
+    if _sha256(path) != dataset.sha256:
+        return f"{dataset.name}: checksum mismatch (the download's SHA-256 is not the published one)"
     return None
 
 
-def _download_zip(dataset: Dataset, zip_path: Path, url: str, progress: Progress | None, timeout: float) -> None:
-    """Fetch into `zip_path`.part, verify it, rename it; a bad file is deleted so the next run starts clean."""
-    part = zip_path.with_name(zip_path.name + ".part")
-    _fetch(url, part, dataset.zip_size, progress, timeout)
-    problem = _zip_problem(part, dataset)
+def _download_verified(dataset: Dataset, path: Path, url: str, progress: Progress | None, timeout: float) -> None:
+    """Fetch into `path`.part, verify it, rename it; a bad file is deleted so the next run starts clean."""
+    part = path.with_name(path.name + ".part")
+    _fetch(url, part, dataset.size, progress, timeout)
+    problem = _download_problem(part, dataset)
     if problem:
         part.unlink()
         raise DownloadError(f"{problem}: deleted it, run again")
-    with _disk_errors(zip_path):
-        os.replace(part, zip_path)
+    with _disk_errors(path):
+        os.replace(part, path)
 
 
 # -- extracting the one member ----------------------------------------------------------------------
@@ -241,11 +281,11 @@ def _member(archive: zipfile.ZipFile, dataset: Dataset) -> zipfile.ZipInfo:
     """The zip's only member, if it has the expected name and uncompressed size."""
     infos = archive.infolist()
     names = [i.filename for i in infos]
-    if names != [dataset.member]:
-        raise DownloadError(f"{dataset.name}: the zip holds {names}, expected only {dataset.member!r}")
-    if infos[0].file_size != dataset.member_size:
-        raise DownloadError(f"{dataset.name}: {dataset.member!r} would unpack to {infos[0].file_size:,} bytes, "
-                            f"expected {dataset.member_size:,}")
+    if names != [dataset.file]:
+        raise DownloadError(f"{dataset.name}: the zip holds {names}, expected only {dataset.file!r}")
+    if infos[0].file_size != dataset.file_size:
+        raise DownloadError(f"{dataset.name}: {dataset.file!r} would unpack to {infos[0].file_size:,} bytes, "
+                            f"expected {dataset.file_size:,}")
     return infos[0]
 
 
@@ -262,16 +302,16 @@ def _extract(zip_path: Path, dataset: Dataset, target: Path) -> None:
     except DownloadError:
         part.unlink(missing_ok=True)  # frees the space when the disk was full
         raise
-    if written != dataset.member_size:
+    if written != dataset.file_size:
         part.unlink()
-        raise DownloadError(f"{dataset.name}: {dataset.member!r} unpacked to {written:,} bytes, "
-                            f"expected {dataset.member_size:,}")
+        raise DownloadError(f"{dataset.name}: {dataset.file!r} unpacked to {written:,} bytes, "
+                            f"expected {dataset.file_size:,}")
     with _disk_errors(target):
         os.replace(part, target)
 
 
 def _unpack(src, out, dataset: Dataset) -> int:
-    """Copy a zip member's bytes to `out`, refusing more than `member_size`; return the count."""
+    """Copy a zip member's bytes to `out`, refusing more than `file_size`; return the count."""
     written = 0
     while True:
         try:
@@ -281,36 +321,40 @@ def _unpack(src, out, dataset: Dataset) -> int:
         if not block:
             return written
         written += len(block)
-        if written > dataset.member_size:  # never trust the header alone
-            raise DownloadError(f"{dataset.name}: {dataset.member!r} unpacks to more than "
-                                f"{dataset.member_size:,} bytes")
+        if written > dataset.file_size:  # never trust the header alone
+            raise DownloadError(f"{dataset.name}: {dataset.file!r} unpacks to more than "
+                                f"{dataset.file_size:,} bytes")
         out.write(block)
 
 
 # -- the whole thing --------------------------------------------------------------------------------
 def download(dataset: Dataset, progress: Progress | None = None, url: str | None = None,
              timeout: float = 10.0, directory: Path | None = None) -> Path:
-    """Download, verify and extract `dataset` into `directory` (default `cache_dir()`); return its path.
+    """Download, verify (and for a zip, extract) `dataset` into `directory` (default `cache_dir()`);
+    return the path of its file.
 
-    Nothing is fetched when the extracted file is already there. A verified zip left by an earlier
-    run whose extraction failed is reused. `timeout` (seconds) bounds connecting and each read, so
-    an offline machine fails within about that long.
+    Nothing is fetched when the file is already there. A verified zip left by an earlier run whose
+    extraction failed is reused. `timeout` (seconds) bounds connecting and each read, so an offline
+    machine fails within about that long.
     """
     folder = directory if directory is not None else cache_dir()
-    target = folder / dataset.name
-    if text8_path(dataset, folder) is not None:
+    target = folder / dataset.file
+    if dataset_path(dataset, folder) is not None:
         if progress:
-            progress(dataset.zip_size, dataset.zip_size)
+            progress(dataset.size, dataset.size)
         return target
     with _disk_errors(folder):
         folder.mkdir(parents=True, exist_ok=True)
         if not os.access(folder, os.W_OK):
             raise PermissionError(errno.EACCES, "permission denied")
+    if not dataset.zipped:
+        _download_verified(dataset, target, url or dataset.url, progress, timeout)
+        return target
     zip_path = folder / f"{dataset.name}.zip"
-    if zip_path.is_file() and _zip_problem(zip_path, dataset):
+    if zip_path.is_file() and _download_problem(zip_path, dataset):
         zip_path.unlink()  # a stale or damaged zip from elsewhere: fetch it again
     if not zip_path.is_file():
-        _download_zip(dataset, zip_path, url or dataset.url, progress, timeout)
+        _download_verified(dataset, zip_path, url or dataset.url, progress, timeout)
     _extract(zip_path, dataset, target)
     zip_path.unlink(missing_ok=True)  # the 100 MB text is what we keep; the zip is no longer needed
     return target

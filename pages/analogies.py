@@ -1,6 +1,7 @@
 """Analogies page: the a - b + c playground (3CosAdd and 3CosMul) with the arithmetic drawn as
 arrows, additive compositionality (neighbours of vec(a) + vec(b)), and the evaluation on an
-analogy file (the small-world set, questions-words.txt, or an upload) with per-section accuracy,
+analogy file (the small-world set, the word2vec release's questions-words.txt and
+questions-phrases.txt once downloaded into the cache, or an upload) with per-section accuracy,
 semantic vs syntactic, and the wrong answers.
 
 Works on the vectors in focus (ui/focus.py: a run, or a loaded set of any size: above EXACT_MAX
@@ -23,14 +24,9 @@ from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import ANALOGY_RESTRICT, EvalError, evaluate_analogies
 from core.vectors.keyed import UnknownWordError, Vectors
-from ui import focus, hosted, vector_sets
-from ui.widgets import kept, need, show_figure, teach
+from ui import analogy_sets, focus, hosted, vector_sets
+from ui.widgets import kept, kept_value, need, set_kept, show_figure, teach
 
-ROOT = Path(__file__).resolve().parents[1]
-FILES = {
-    "small world analogies (sample)": ROOT / "sample_corpora" / "small_world_analogies.txt",
-    "questions-words.txt (Mikolov et al.)": ROOT.parent / "shared" / "eval" / "questions-words.txt",
-}
 METHODS = {"3CosAdd": "add", "3CosMul": "mul"}
 EVAL_MAX_HOSTED = 300_000  # candidate words a hosted evaluation may score (every question scans them)
 
@@ -124,9 +120,17 @@ st.caption("Paper section 5: vec('Russian') + vec('river') is close to vec('Volg
 
 # -- evaluation ---------------------------------------------------------------------------------
 st.subheader("Evaluation on an analogy test set")
-options = [name for name, p in FILES.items() if p.is_file()] + ["upload a file"]
+files = analogy_sets.available()  # the sample, and the Google sets once in the cache
+options = list(files) + ["upload a file"]
+if kept_value("ana_source", options[0]) not in options:  # a set that is gone from the cache
+    set_kept("ana_source", options[0])
+if (label := analogy_sets.just_downloaded()) is not None:
+    st.success(f"{label} is downloaded: choose it below.", icon=":material/check_circle:")
 c = st.columns([3, 1, 1])
 source = kept(c[0].radio, "questions", "ana_source", options[0], options=options, horizontal=True)
+for label, dataset in analogy_sets.missing():
+    with c[0]:
+        analogy_sets.download_button(label, dataset, key=f"ana_download_{dataset.name}")
 eval_method = kept(c[1].radio, "method ", "ana_eval_method", "3CosAdd", options=list(METHODS), url="eval")
 restrict = kept(c[2].number_input, "candidate words", "ana_restrict", ANALOGY_RESTRICT, min_value=10,
                 max_value=EVAL_MAX_HOSTED if hosted.hosted() else None, step=1000,
@@ -147,7 +151,7 @@ if source == "upload a file":
             path.write_bytes(data)
         file_key = f"upload:{digest}"
 else:
-    path = FILES[source]
+    path = files[source]
     file_key = f"{path}:{path.stat().st_mtime}"
 
 if path is None:

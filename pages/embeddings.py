@@ -14,20 +14,17 @@ URL: ?word=king&x=he,she&y=good,bad&set=NAME
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import streamlit as st
 
 from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import EvalError, read_analogies
+from ui import analogy_sets
 from ui import embedding_map as emap
 from ui.widgets import fig_style, kept, need, set_kept, show_figure, teach
 
-ROOT = Path(__file__).resolve().parents[1]
-SECTION_FILES = (ROOT / "sample_corpora" / "small_world_analogies.txt",
-                 ROOT.parent / "shared" / "eval" / "questions-words.txt")
+SECTION_FILES = tuple(analogy_sets.available().values())  # the sample, then the downloaded Google sets
 NEIGHBOUR_CANDIDATES = 10_000  # hover neighbours are searched among this many most frequent words
 
 

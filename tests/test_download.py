@@ -12,6 +12,7 @@ import hashlib
 import io
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from core import download
 from core.cli.download import DownloadBar
 from core.cli.main import main as cli_main
 from core.download import Dataset, DownloadError
+from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = random.Random(8).randbytes(20_000)  # incompressible, so the zip is about as large
@@ -44,9 +46,15 @@ def make_zip(members: dict[str, bytes]) -> bytes:
 
 
 def dataset_for(payload: bytes, url: str, member: str = "tiny", member_size: int = len(CONTENT)) -> Dataset:
-    """A Dataset whose expectations match `payload` exactly."""
-    return Dataset(name="tiny", url=url, zip_size=len(payload), zip_sha256=hashlib.sha256(payload).hexdigest(),
-                   member=member, member_size=member_size)
+    """A zipped Dataset whose expectations match `payload` exactly."""
+    return Dataset(name="tiny", url=url, size=len(payload), sha256=hashlib.sha256(payload).hexdigest(),
+                   file=member, file_size=member_size)
+
+
+def plain_for(payload: bytes, url: str, file: str = "tiny.txt") -> Dataset:
+    """A plain (not zipped) Dataset whose expectations match `payload` exactly."""
+    return Dataset(name="tiny-set", url=url, size=len(payload), sha256=hashlib.sha256(payload).hexdigest(),
+                   file=file, file_size=len(payload), zipped=False)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -191,7 +199,7 @@ def test_second_call_does_not_fetch_again(server, tmp_path):
 
 
 def test_checksum_mismatch_is_refused_and_the_part_deleted(server, tmp_path):
-    bad = replace(dataset_for(server.payload, server.url), zip_sha256="0" * 64)
+    bad = replace(dataset_for(server.payload, server.url), sha256="0" * 64)
     with pytest.raises(DownloadError, match="checksum mismatch"):
         fetch(server, tmp_path, bad)
     assert list(tmp_path.iterdir()) == []
@@ -199,7 +207,7 @@ def test_checksum_mismatch_is_refused_and_the_part_deleted(server, tmp_path):
 
 @pytest.mark.parametrize("delta", [-1, 1])
 def test_announced_size_mismatch_is_refused_before_downloading(server, tmp_path, delta):
-    wrong = replace(dataset_for(server.payload, server.url), zip_size=len(server.payload) + delta)
+    wrong = replace(dataset_for(server.payload, server.url), size=len(server.payload) + delta)
     with pytest.raises(DownloadError, match="offers .* bytes, expected"):
         fetch(server, tmp_path, wrong)
     assert list(tmp_path.iterdir()) == []
@@ -207,7 +215,7 @@ def test_announced_size_mismatch_is_refused_before_downloading(server, tmp_path,
 
 def test_a_longer_body_without_length_is_cut_off(server, tmp_path):
     server.send_length = False
-    short = replace(dataset_for(server.payload, server.url), zip_size=len(server.payload) - 100)
+    short = replace(dataset_for(server.payload, server.url), size=len(server.payload) - 100)
     with pytest.raises(DownloadError, match="more than the expected"):
         fetch(server, tmp_path, short)
     assert list(tmp_path.iterdir()) == []
@@ -302,10 +310,10 @@ def test_text8_path_honours_w2v_cache_dir_and_checks_the_size(tmp_path, monkeypa
     text8 = tmp_path / "text8"
     assert download.text8_path() is None
     with open(text8, "wb") as f:
-        f.truncate(download.TEXT8.member_size - 1)  # sparse: no 100 MB written
+        f.truncate(download.TEXT8.file_size - 1)  # sparse: no 100 MB written
     assert download.text8_path() is None
     with open(text8, "ab") as f:
-        f.truncate(download.TEXT8.member_size)
+        f.truncate(download.TEXT8.file_size)
     assert download.text8_path() == text8
     assert corpora.text8_path() == text8  # what the app sees
 
@@ -350,7 +358,7 @@ def test_cli_downloads_and_prints_the_path(server, tmp_path, monkeypatch, capsys
 
 def test_cli_without_a_corpus_is_a_usage_error(capsys):
     assert cli_main(["download"]) == 2
-    assert capsys.readouterr().err.startswith("error: name the corpus")
+    assert capsys.readouterr().err.startswith("error: name the dataset")
 
 
 def test_download_bar_shows_rate_and_eta():
@@ -358,6 +366,81 @@ def test_download_bar_shows_rate_and_eta():
     bar.first = 10_000_000
     line = bar.line(20_000_000, 30_000_000, elapsed=5.0)  # 10 MB in 5 s this run, 10 MB left
     assert "66.7%" in line and "20.0/30.0 MB" in line and "2.00 MB/s" in line and "ETA 0:05" in line
+
+
+# -- the analogy sets (plain files, no zip) ----------------------------------------------------------
+QUESTIONS = (b": capital-common-countries\nAthens Greece Baghdad Iraq\n"
+             b": gram1-adjective-to-adverb\ncalm calmly quick quickly\n")
+
+
+def test_plain_file_is_verified_and_kept_under_its_own_name(server, tmp_path):
+    server.payload = QUESTIONS
+    ds = plain_for(QUESTIONS, server.url)
+    seen: list[int] = []
+    path = download.download(ds, progress=lambda done, total: seen.append(done), directory=tmp_path, timeout=5)
+    assert path == tmp_path / "tiny.txt" and path.read_bytes() == QUESTIONS
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.txt"]  # no .part, nothing unpacked
+    assert seen[-1] == len(QUESTIONS)
+    assert download.dataset_path(ds, tmp_path) == path
+    assert download.download(ds, directory=tmp_path) == path and server.ranges == [None]  # cached: no fetch
+
+
+def test_plain_file_with_the_wrong_checksum_is_refused_and_not_kept(server, tmp_path):
+    server.payload = QUESTIONS
+    bad = replace(plain_for(QUESTIONS, server.url), sha256="1" * 64)
+    with pytest.raises(DownloadError, match="checksum mismatch"):
+        download.download(bad, directory=tmp_path, timeout=5)
+    assert list(tmp_path.iterdir()) == []
+    assert download.dataset_path(bad, tmp_path) is None
+
+
+def test_plain_file_of_the_wrong_size_in_the_cache_is_not_offered(tmp_path):
+    ds = plain_for(QUESTIONS, "unused")
+    (tmp_path / "tiny.txt").write_bytes(QUESTIONS[:-1])
+    assert download.dataset_path(ds, tmp_path) is None
+
+
+def test_analogy_sets_point_at_the_original_release_pinned_to_a_commit():
+    for name, file in (("questions-words", "questions-words.txt"), ("questions-phrases", "questions-phrases.txt")):
+        ds = download.DATASETS[name]
+        assert not ds.zipped and ds.file == file and ds.size == ds.file_size
+        assert re.fullmatch(r"https://raw\.githubusercontent\.com/tmikolov/word2vec/[0-9a-f]{40}/" + re.escape(file),
+                            ds.url)
+
+
+@pytest.mark.parametrize("name", ["questions-words", "questions-phrases"])
+def test_the_checked_size_and_sha256_accept_the_real_file_through_the_cli(name, tmp_path, capsys):
+    """The genuine file (../shared's copy of the release, served locally) passes the real constants."""
+    ds = download.DATASETS[name]
+    real = SHARED / "eval" / ds.file
+    if not real.is_file():
+        pytest.skip(f"{real} not found (set W2V_SHARED)")
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.payload, srv.ranges = real.read_bytes(), []
+    srv.honour_range, srv.send_length, srv.cut_after = True, True, None
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}/{ds.file}"
+        assert cli_main(["download", name, "--url", url, "--dir", str(tmp_path), "--quiet"]) == 0
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert capsys.readouterr().out.strip() == str(tmp_path / ds.file)
+    assert (tmp_path / ds.file).read_bytes() == real.read_bytes()
+    assert cli_main(["download", "--list", "--dir", str(tmp_path)]) == 0
+    assert f"{name}\t{ds.size / 1e6:.1f} MB\t{tmp_path / ds.file}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["questions-words", "questions-phrases"])
+def test_analogy_set_offline_fails_fast_with_one_line(name, tmp_path):
+    url = f"http://127.0.0.1:{free_port()}/{name}.txt"
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "core", "download", name, "--url", url, "--dir", str(tmp_path),
+                           "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: cannot reach 127.0.0.1")
+    assert time.monotonic() - t0 < 30  # interpreter start-up included; the refusal itself is immediate
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- the Home page ----------------------------------------------------------------------------------
@@ -389,7 +472,7 @@ def test_home_download_success_reruns_and_hides_the_button(tmp_path, monkeypatch
         progress(0, 100)
         progress(100, 100)
         with open(tmp_path / "text8", "wb") as f:
-            f.truncate(download.TEXT8.member_size)
+            f.truncate(download.TEXT8.file_size)
         return tmp_path / "text8"
 
     monkeypatch.setattr(download, "download_text8", fake)

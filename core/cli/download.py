@@ -1,9 +1,10 @@
-"""CLI command `download`: fetch a real corpus (text8) into the cache directory.
+"""CLI command `download`: fetch a real corpus (text8) or an analogy set (questions-words,
+questions-phrases) into the cache directory.
 
 Does: `register(subparsers)` adds `download` to the main CLI (core/__main__.py) with
 `func(args) -> exit code`; `python -m core download text8 [--url URL] [--dir DIR]` draws a
-progress bar on stderr (bytes, MB/s, ETA) and prints the corpus path on stdout;
-`python -m core download --list` shows each corpus and whether it is already there. Failures
+progress bar on stderr (bytes, MB/s, ETA) and prints the file's path on stdout;
+`python -m core download --list` shows each dataset and whether it is already there. Failures
 (offline, bad checksum, full disk) are one `error: ...` line on stderr and exit code 2.
 Does not: download or verify anything itself (core/download.py does).
 """
@@ -15,21 +16,23 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from ..download import DATASETS, DownloadError, cache_dir, download, text8_path
+from ..download import DATASETS, DownloadError, cache_dir, dataset_path, download
 from .common import CliError, fmt_duration, guard
 
 
 def register(subparsers) -> None:
     """Add `download` to an argparse subparsers object (handler in `func`)."""
     p = subparsers.add_parser(
-        "download", help="download a real corpus (text8, 31 MB) into the cache directory",
-        description="Download, verify (size and SHA-256) and unzip a corpus into the cache directory "
-                    "($W2V_CACHE_DIR, default ~/.cache/w2v-explorer). An interrupted download resumes.")
-    p.add_argument("corpus", nargs="?", choices=sorted(DATASETS), help="the corpus to download")
+        "download", help="download a real corpus (text8, 31 MB) or the Google analogy sets into the cache",
+        description="Download, verify (size and SHA-256) and, for text8, unzip a dataset into the cache "
+                    "directory ($W2V_CACHE_DIR, default ~/.cache/w2v-explorer): text8 (the corpus), "
+                    "questions-words and questions-phrases (the analogy sets of the original word2vec "
+                    "release). An interrupted download resumes.")
+    p.add_argument("corpus", nargs="?", choices=sorted(DATASETS), help="the dataset to download")
     p.add_argument("--url", default=None, help="download from this mirror instead (the same checks apply)")
     p.add_argument("--dir", default=None, metavar="DIR", help="put it here instead of the cache directory")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the server (default 10)")
-    p.add_argument("--list", action="store_true", help="list the corpora and where they are")
+    p.add_argument("--list", action="store_true", help="list the datasets and where they are")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=guard(cmd_download, (DownloadError,)))
 
@@ -77,20 +80,20 @@ class DownloadBar:
 
 
 def cmd_list(directory: Path) -> int:
-    """One line per corpus: name, download size, and its path or 'not downloaded'."""
+    """One line per dataset: name, download size, and its path or 'not downloaded'."""
     for name, dataset in sorted(DATASETS.items()):
-        found = text8_path(dataset, directory)
-        print(f"{name}\t{dataset.zip_size / 1e6:.1f} MB\t{found if found else 'not downloaded'}")
+        found = dataset_path(dataset, directory)
+        print(f"{name}\t{dataset.size / 1e6:.1f} MB\t{found if found else 'not downloaded'}")
     return 0
 
 
 def cmd_download(args) -> int:
-    """Download the named corpus and print where it is."""
+    """Download the named dataset and print where it is."""
     directory = Path(args.dir).expanduser() if args.dir else cache_dir()
     if args.list:
         return cmd_list(directory)
     if args.corpus is None:
-        raise CliError(f"name the corpus to download ({', '.join(sorted(DATASETS))}), or use --list")
+        raise CliError(f"name the dataset to download ({', '.join(sorted(DATASETS))}), or use --list")
     if args.timeout <= 0:
         raise CliError(f"--timeout must be > 0 seconds, got {args.timeout}")
     dataset = DATASETS[args.corpus]
@@ -102,6 +105,6 @@ def cmd_download(args) -> int:
     finally:
         bar.close()
     print(path)
-    if args.dir and text8_path(dataset) is None and not args.quiet:
+    if args.dir and dataset_path(dataset) is None and not args.quiet:
         sys.stderr.write(f"note: the app looks in {cache_dir()}; set W2V_CACHE_DIR={directory} to use this copy\n")
     return 0
