@@ -24,8 +24,10 @@ from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import ANALOGY_RESTRICT, EvalError, evaluate_analogies
 from core.vectors.keyed import UnknownWordError, Vectors
-from ui import analogy_sets, focus, hosted, vector_sets
+from ui import analogy_sets, focus, hosted, links, vector_sets
 from ui.widgets import kept, kept_value, need, set_kept, show_figure, teach
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 METHODS = {"3CosAdd": "add", "3CosMul": "mul"}
 EVAL_MAX_HOSTED = 300_000  # candidate words a hosted evaluation may score (every question scans them)
@@ -50,6 +52,7 @@ st.title("Analogies")
 st.caption("Mikolov et al. found that relations between words are (roughly) constant vector offsets: "
            "vec(king) - vec(man) + vec(woman) lands near vec(queen).")
 
+link_box = st.container()  # filled once the page has written its query
 vectors = need("vectors", "try analogies with its vectors")
 in_focus = focus.current()  # a run or a loaded set (ui/focus.py)
 run, version = in_focus.run, in_focus.version
@@ -110,6 +113,8 @@ du, dv = first_present([("japan", "currency"), ("russian", "river"), ("germany",
 c = st.columns(2)
 u = kept(c[0].text_input, "word", "ana_u", du, url="u").strip()
 v = kept(c[1].text_input, "+ word", "ana_v", dv, url="v").strip()
+with link_box:  # every query key of the page is written by now
+    links.copy_link()
 try:
     near = vectors.most_similar(positive=[u, v], topn=int(topk), approximate=approximate)
     st.dataframe(pd.DataFrame(near, columns=[f"nearest to {u} + {v}", "cosine"]), hide_index=True)

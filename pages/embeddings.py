@@ -20,9 +20,11 @@ import streamlit as st
 from core import plots
 from core.vectors import projection
 from core.vectors.evaluate import EvalError, read_analogies
-from ui import analogy_sets
+from ui import analogy_sets, links
 from ui import embedding_map as emap
 from ui.widgets import fig_style, kept, need, set_kept, show_figure, teach
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 SECTION_FILES = tuple(analogy_sets.available().values())  # the sample, then the downloaded Google sets
 NEIGHBOUR_CANDIDATES = 10_000  # hover neighbours are searched among this many most frequent words

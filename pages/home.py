@@ -14,7 +14,9 @@ import streamlit as st
 from core import download
 from core.config import ConfigError
 from core.corpus import CorpusError
-from ui import corpora, figures, presets, session, widgets
+from ui import corpora, figures, links, presets, session, widgets
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 TEXT8_DONE_KEY = "home_text8_downloaded"  # path of a download just finished, shown once after the rerun
 kept = widgets.kept

@@ -13,8 +13,11 @@ import streamlit as st
 
 from core import plots
 from core.huffman import build_huffman, word_path, word_probabilities
+from ui import links
 from ui.session import current_run
 from ui.widgets import internals_note, kept, need, show_figure, teach
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 
 def first_known(candidates: list[str], words: list[str], index: dict[str, int], fallback: int) -> str:

@@ -14,8 +14,11 @@ from core import plots
 from core.config import Loss
 from core.tables import build_tables
 from core.train.step import draw_negatives, logistic_terms
+from ui import links
 from ui.session import current_run
 from ui.widgets import internals_note, kept, need, show_figure, teach
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 st.title("Negative sampling")
 st.caption("Paper section 2.2: instead of a softmax over all V words, each example contrasts the true "

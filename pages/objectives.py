@@ -17,7 +17,9 @@ import streamlit as st
 
 from core.config import LOSS_LABELS, ConfigError, Loss
 from core.corpus import CorpusError
-from ui import figures, objectives, params, presets, session, widgets
+from ui import figures, links, objectives, params, presets, session, widgets
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 st.title("Objectives: what each output layer costs")
 st.markdown("The paper's point in one page: the full softmax (eq. 2) must score every word of the vocabulary for "

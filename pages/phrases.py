@@ -20,12 +20,15 @@ import streamlit as st
 from core import plots
 from core.corpus import CorpusError, iter_sentences, read_corpus
 from core.phrases import PhraseConfig, PhraseError, detect_phrases
+from ui import links
 from ui.corpora import (
     LoadedCorpus,
     load_file,  # cached read, content digest: what Home uses
 )
 from ui.session import set_corpus
 from ui.widgets import kept, need, show_figure, teach
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 AUTO_TOKENS = 3_000_000  # corpora up to this size are processed without a button press
 SAMPLE_SENTENCES = 5_000  # sentences scanned for the before/after examples

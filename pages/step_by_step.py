@@ -19,8 +19,10 @@ from core import plots
 from core.config import ConfigError, Loss, TrainConfig
 from core.corpus import Corpus, CorpusError
 from core.train.step import one_example, skipgram_pairs
-from ui import step_model, widgets
+from ui import links, step_model, widgets
 from ui.widgets import kept, show_figure, teach
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 STATE = "step_state"
 ALPHAS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]

@@ -13,8 +13,11 @@ import streamlit as st
 from core import plots
 from core.config import SubsampleFormula
 from core.tables import build_tables
+from ui import links
 from ui.session import current_run
 from ui.widgets import internals_note, kept, need, show_figure, teach
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 T_CHOICES = [0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 

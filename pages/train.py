@@ -19,8 +19,10 @@ import streamlit as st
 
 from core.config import ConfigError
 from core.corpus import CorpusError
-from ui import figures, hosted, presets, session, widgets
+from ui import figures, hosted, links, presets, session, widgets
 from ui import params as param_names
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 params = session.train_params()
 limits = hosted.settings()

