@@ -17,7 +17,9 @@ from core.config import ConfigError
 from core.corpus import CorpusError
 from core.replicate import FORMULA_NOTE, PAPER, Settings, Table1Result
 from core.vectors.evaluate import EvalError
-from ui import paper, presets, session, widgets
+from ui import links, paper, presets, session, widgets
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 JOB_KEY = "paper_job"
 SHOWN_KEY = "paper_shown"  # (label, Table1Result) of the result opened last

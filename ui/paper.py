@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from core import download
 from core.config import ConfigError
 from core.replicate import (
     PAPER_SETUP,
@@ -63,8 +64,8 @@ def keep_dir() -> Path:
 def question_sets() -> dict[str, Path]:
     """Analogy sets the page offers (by label; a hosted visitor never sees a path)."""
     sets = {"small world analogies (sample)": SMALL_WORLD_QUESTIONS}
-    google = ROOT.parent / "shared" / "eval" / "questions-words.txt"  # optional, local only
-    if google.is_file() and not hosted.hosted():
+    google = download.dataset_path(download.QUESTIONS_WORDS)  # once `python -m core download questions-words` ran
+    if google is not None and not hosted.hosted():
         sets["questions-words.txt (the paper's analogy set)"] = google
     return sets
 
