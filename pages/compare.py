@@ -20,8 +20,10 @@ import streamlit as st
 
 from core.vectors import compare
 from core.vectors.keyed import UnknownWordError, Vectors
-from ui import focus, hosted, widgets
+from ui import focus, hosted, links, widgets
 from ui.widgets import kept, need, show_figure, teach
+
+links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
 
 HOSTED_LIMIT = 5_000  # shared words one hosted comparison may cover (k-NN costs words^2 x D)
 MOST_CHANGED = 25

@@ -1,8 +1,8 @@
 """Links that open right (ui/links.py), under AppTest: a page file that Streamlit runs without
 app.py (the old-style multipage run of a fresh process, which AppTest reproduces for app.py on
-every run) runs inside the frame instead, with its query and widget values; a link's `set=NAME` opens one of the
-operator's vector sets on Analogies (a missing or outside name is one line, no path shown); the
-page shows its own URL with the query to copy. The real-browser version of the first visit is
+every run) runs inside the frame instead, with its query and widget values; the page shows its
+own URL with the query to copy (a link's `set=NAME` is ui/focus.py's, tested with it). The
+real-browser version of the first visit is
 tests/test_load.py::test_a_shared_link_as_first_visit_of_a_fresh_server_gets_the_app_frame.
 """
 
@@ -106,42 +106,6 @@ def test_analogies_shows_its_link_with_the_current_query(run):
     at.text_input(key="ana_c").set_value("boy").run()
     ok(at)
     assert "c=boy" in at.code[0].value  # the shown link follows the inputs
-
-
-# -- ?set=NAME ------------------------------------------------------------------------------------------
-def analogies_with(monkeypatch, folder: Path, query: dict[str, str], runs=()) -> AppTest:
-    monkeypatch.setenv("W2V_VECTORS_DIR", str(folder))
-    monkeypatch.setenv("W2V_HOSTED", "1")
-    at = AppTest.from_file(str(ROOT / "pages" / "analogies.py"), default_timeout=90)
-    at.session_state["runs"] = list(runs)
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def test_a_link_naming_a_server_set_answers_on_that_set(tmp_path, monkeypatch, run):
-    write_link_set(tmp_path / "link-set.txt")
-    at = analogies_with(monkeypatch, tmp_path, {"set": "link-set.txt", "a": "rome", "b": "italy", "c": "france"},
-                        runs=[run])  # the link's set wins over the session's run
-    ok(at)
-    assert list(at.dataframe[0].value["answer"])[0] == "paris"
-    assert any("link-set.txt" in c.value and "52 words x 16" in c.value for c in at.caption)
-    assert "set=link-set.txt" in at.code[0].value
-    assert any(m.label == "total accuracy" for m in at.metric)  # evaluation runs on the linked set too
-
-
-@pytest.mark.parametrize("name", ["missing.txt", "../link-set.txt", "/etc/passwd"])
-def test_a_link_naming_no_server_set_is_one_line_without_paths(tmp_path, monkeypatch, name):
-    folder = tmp_path / "vectors"
-    folder.mkdir()
-    write_link_set(tmp_path / "link-set.txt")  # beside the folder, not in it
-    at = analogies_with(monkeypatch, folder, {"set": name})
-    ok(at)
-    errors = [e.value for e in at.error]
-    assert len(errors) == 1 and errors[0].startswith("The link's vector set cannot be opened")
-    assert str(tmp_path) not in errors[0]
-    infos = [i.value for i in at.info]
-    assert len(infos) == 1 and infos[0].startswith("No vectors yet") and "try analogies" in infos[0]
 
 
 # -- the app never looks at ../shared -------------------------------------------------------------------

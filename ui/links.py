@@ -1,12 +1,11 @@
-"""Links that open right: a page run outside app.py's frame runs inside it instead, a link may
-name one of the server's vector sets (`?set=NAME`), and a page can show its own address to copy.
+"""Links that open right: a page run outside app.py's frame runs inside it instead, and a page can
+show its own address to copy (a link's `?set=NAME` is ui/focus.py's).
 
 Does: `ensure_frame()`, called first by every page file, notices a script run that Streamlit
 started on the page file alone (see below) and runs app.py in its place, whose navigation runs
-the same page, with the same query, inside the frame; `linked_set()` loads the operator's vector
-set named by the URL's `set` (W2V_VECTORS_DIR, through ui/vector_sets.py: names only, nothing outside the folder,
-never unpickled); `page_url()` / `copy_link()` give the current page's address with its current
-query and draw it in a code box whose copy button puts it on the clipboard.
+the same page, with the same query, inside the frame; `page_url()` / `copy_link()` give the
+current page's address with its current query and draw it in a code box whose copy button puts
+it on the clipboard.
 Does not: decide which query keys a page keeps (each page writes its own `st.query_params`),
 choose vectors for the whole app, or change anything Streamlit does on later runs except the
 one process-wide flag below.
@@ -31,10 +30,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from . import vector_sets
-
 _ENTERED = threading.local()  # .active: this thread (a script run) is running app.py from ensure_frame
-SET_PARAM = "set"  # query key naming one of the operator's vector sets
 
 
 # -- the frame --------------------------------------------------------------------------------------
@@ -83,22 +79,6 @@ def ensure_frame() -> None:
     finally:
         _ENTERED.active = False
     st.stop()  # the page already ran inside the frame; the rest of this outer run must not
-
-
-# -- ?set=NAME ---------------------------------------------------------------------------------------
-def linked_set() -> vector_sets.VectorSet | None:
-    """The operator's vector set named by the URL's `set`, loaded (shared, read-only), or None when
-    the URL names none. A name that is not one of this server's sets is one error line, then None."""
-    name = st.query_params.get(SET_PARAM)
-    if not name:
-        return None
-    try:
-        return vector_sets.load_from_folder(name)
-    except vector_sets.VectorSetError as e:  # messages name the set, never a server path
-        st.error(f"The link's vector set cannot be opened: {e}")
-    except OSError:  # subtle: an OSError's text carries the file's path on the server
-        st.error(f"The link's vector set cannot be opened: {name!r} could not be read")
-    return None
 
 
 # -- copy link ---------------------------------------------------------------------------------------
