@@ -22,7 +22,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core import download
-from core.config import ConfigError
 from core.replicate import (
     PAPER_SETUP,
     PAPER_TABLE1,
@@ -40,7 +39,7 @@ from core.vectors.evaluate import AnalogySection, read_analogies
 
 from . import hosted, presets
 from .corpora import LoadedCorpus
-from .runs import QUEUE, Run, start_sequence
+from .runs import QUEUE, Run
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = {"small world (sample, shipped with the app)": ROOT / "sample_corpora" / "small_world_table1.json"}
@@ -134,12 +133,7 @@ def start_table1(loaded: LoadedCorpus, settings: Settings, questions: Path, ques
     configs = [presets.within_limits(config_for(m, s, settings), limits) for m, s in TABLE1_PLAN]
     QUEUE.set_limit(limits.max_trainings)
     items = [(f"Table 1 · {m} · t={s:g} · {loaded.name}", c) for (m, s), c in zip(TABLE1_PLAN, configs, strict=True)]
-    runs = start_sequence(loaded.corpus, items, loaded.name)
-    bad = [r for r in runs if r.status == "error"]
-    if bad:
-        for r in runs:
-            r.stop()
-        raise ConfigError(bad[0].error or "the trainer rejected these settings")
+    runs = presets.start_items(loaded, items, "the trainer rejected these settings")
     info = describe(settings, loaded.corpus, loaded.name.replace(" (sample)", ""))
     info.update(questions=questions_label, threads=configs[0].threads)
     return PaperJob(runs, list(TABLE1_PLAN), settings, sections, info)

@@ -198,17 +198,22 @@ def start(loaded: LoadedCorpus, params: dict[str, Any]) -> list[Run]:
     configs = configs_for(params)
     check_corpus(loaded, limits)
     QUEUE.set_limit(limits.max_trainings)
-    items = [(run_name(c, loaded.name), c) for c in configs]
+    return start_items(loaded, [(run_name(c, loaded.name), c) for c in configs])
+
+
+def start_items(loaded: LoadedCorpus, items: list[tuple[str, TrainConfig]],
+                rejected: str = "the trainer rejected these parameters") -> list[Run]:
+    """Start (name, config) items on the corpus in the training queue (one run, or a sequence that
+    trains one after another). If the trainer rejects any, stop them all and raise ConfigError."""
     if len(items) == 1:
-        run = start_run(loaded.corpus, items[0][1], items[0][0], loaded.name)
-        started = [run]
+        started = [start_run(loaded.corpus, items[0][1], items[0][0], loaded.name)]
     else:
         started = start_sequence(loaded.corpus, items, loaded.name)
     bad = [r for r in started if r.status == "error"]
     if bad:
         for r in started:
             r.stop()
-        raise ConfigError(bad[0].error or "the trainer rejected these parameters")
+        raise ConfigError(bad[0].error or rejected)
     return started
 
 
