@@ -135,7 +135,7 @@ def train_demo(page, timeout: float = 240.0) -> float:
     """Press 'Train a small demo' on Home and wait for the run to finish; returns seconds."""
     t0 = time.monotonic()
     page.get_by_role("button", name="Train a small demo").click()
-    page.wait_for_url(re.compile(r".*/train$"), timeout=60_000)
+    page.wait_for_url(re.compile(r".*/train(\?.*)?$"), timeout=60_000)  # the URL carries ?set=<run id>
     page.locator('[data-testid="stProgress"]', has_text="done:").first.wait_for(timeout=timeout * 1000)
     return time.monotonic() - t0
 
@@ -190,7 +190,7 @@ def test_closing_the_tab_stops_the_sessions_training(browser):
         page.wait_for_selector("h1", timeout=60_000)
         wait_idle(page)
         page.get_by_role("button", name="Train a small demo").click()
-        page.wait_for_url(re.compile(r".*/train$"), timeout=60_000)
+        page.wait_for_url(re.compile(r".*/train(\?.*)?$"), timeout=60_000)  # the URL carries ?set=<run id>
         page.locator('[data-testid="stProgress"]', has_text="epoch").first.wait_for(timeout=60_000)
         page.context.close()  # the tab goes away mid-training
         deadline = time.monotonic() + 20
