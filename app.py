@@ -60,6 +60,6 @@ st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem;}</style
 warm_kernels()
 hosted.show_problems()  # a setting the operator got wrong: one line, once per session, then the defaults
 session.session_jobs()  # registers the session-scoped guard (released when the tab closes)
-navigation = st.navigation(pages(), expanded=True)  # every page listed: with 13, the default folds some under "View more"
+navigation = st.navigation(pages(), expanded=True)  # all 13 listed: the default folds some under "View more"
 widgets.sidebar()
 navigation.run()

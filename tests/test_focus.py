@@ -213,3 +213,21 @@ def test_zero_rows_are_counted_for_read_sets_only():
     report = vector_io.LoadReport("text", 3, 3)
     assert any("2 word(s) have an all-zero vector" in n for n in vector_sets.VectorSet("s", v, report).notes())
     assert vector_sets.VectorSet("s", v, report, prepared=True).notes() == []
+
+
+def test_a_run_started_later_keeps_the_focus_over_the_urls_old_set(run):
+    """Regression (bench/load_test.py: a second training in a session stayed off the Train page): the
+    URL still says ?set=<first run> when a new run comes into focus; our own stale value must not
+    take the focus back on the next rerun. A link the visitor opens with another set= still applies."""
+    second = small_run(name="second run")
+    at = app({"corpus": small_corpus(), "runs": [run]}, None, {"set": str(run.id)})
+    assert at.session_state["focus"] == str(run.id) and at.query_params["set"] == str(run.id)
+    at.session_state["runs"] = [run, second]  # what Start training does (session.add_run)
+    at.session_state["focus"] = str(second.id)
+    at.session_state["current_run_id"] = second.id
+    at.run()
+    assert not at.exception
+    assert at.session_state["focus"] == str(second.id) and at.query_params["set"] == str(second.id)
+    at.query_params["set"] = str(run.id)  # the visitor opens a link naming the first run again
+    at.run()
+    assert at.session_state["focus"] == str(run.id)

@@ -92,6 +92,7 @@ def test_a_shared_link_as_first_visit_of_a_fresh_server_gets_the_app_frame(load_
             inputs = [page.get_by_label(label, exact=True).input_value() for label in ("a", "- b", "+ c")]
             # the answers table is drawn on a canvas; its cells are also in an accessible (hidden) grid
             table = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first
+            table.locator('[role="gridcell"]').first.wait_for(state="attached", timeout=30_000)  # drawn after the frame
             answers = table.locator('[role="gridcell"]').all_text_contents()[::2]  # words, not scores
             shown_link = page.locator('[data-testid="stMain"] [data-testid="stCode"]').first.inner_text()
             url = page.url

@@ -25,6 +25,9 @@ from .vector_sets import VectorSet
 SETS_KEY = "loaded_vectors"  # session dict: set name -> VectorSet, oldest first
 FOCUS_KEY = session.FOCUS_KEY
 URL_KEY = "set"
+# subtle: the last `set=` this session read or wrote. Only a different value (a link opened or edited
+# by the visitor) moves the focus; our own stale value must not take it back from a run just started.
+URL_SEEN_KEY = "_focus_url_seen"
 HOSTED_KEEP = 3  # sets one hosted session keeps (the oldest is dropped first): each may be large
 
 
@@ -143,6 +146,9 @@ def from_url() -> str | None:
     wanted = st.query_params.get(URL_KEY)
     if not wanted:
         return None
+    if wanted == st.session_state.get(URL_SEEN_KEY):
+        return None  # our own value from an earlier run: the focus may have moved on since (a new run)
+    st.session_state[URL_SEEN_KEY] = wanted
     if resolve(wanted) is not None:
         choose(wanted)
         return None
@@ -162,6 +168,6 @@ def to_url() -> None:
     """Write the token in focus to the URL (removed when nothing is in focus)."""
     found = current()
     if found is not None:
-        st.query_params[URL_KEY] = found.token
+        st.query_params[URL_KEY] = st.session_state[URL_SEEN_KEY] = found.token
     elif URL_KEY in st.query_params:
         del st.query_params[URL_KEY]

@@ -33,9 +33,10 @@ class UsageError(Exception):
 class ProgressBar(Callback):
     """A one-line progress bar on stderr: epoch, percent, words/s, loss, ETA."""
 
-    def __init__(self, stream=sys.stderr, enabled: bool = True):
-        self.stream = stream
-        self.enabled = enabled and stream is not None
+    def __init__(self, stream=None, enabled: bool = True):
+        # subtle: sys.stderr looked up now, not bound at import (a test's or caller's redirect counts)
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = enabled and self.stream is not None
         self.epochs = 0
 
     def on_train_begin(self, event: TrainBegin) -> None:
