@@ -64,7 +64,8 @@ TEXT8 = Dataset(
 # The analogy sets as released with word2vec (Mikolov et al. 2013; Apache-2.0). Address: Tomas
 # Mikolov's own GitHub copy of the original code.google.com/p/word2vec trunk (github.com/tmikolov/
 # word2vec), pinned to its newest commit (20c129a, "speedup & bugfix in word2phrase") so the bytes
-# can never change under the checksum. Sizes and SHA-256: computed from the copies in ../shared/eval
+# can never change under the checksum. Sizes and SHA-256: computed from the evaluation sets beside
+# our CI checkout (shared/eval)
 # (the Google sets from that release, see its README) and checked against the two files of that
 # commit (`git show 20c129a:questions-words.txt | sha256sum`, the same for questions-phrases.txt);
 # TensorFlow's copy (download.tensorflow.org/data/questions-words.txt) is published with the same

@@ -9,7 +9,7 @@ Downloads from the app are serialised in the process (a lock), so two visitors p
 cannot write the same `.part` file; a set is a fixed, checked file under 1 MB, fetched once per
 cache, so a hosted visitor may press it too.
 Does not: fetch or verify bytes (core/download.py), parse questions (core/vectors/evaluate.py),
-or look anywhere but the repository and the cache (never ../shared).
+or look anywhere but the repository and the download cache.
 """
 
 from __future__ import annotations
