@@ -48,6 +48,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _page_cache import drop_from_page_cache  # noqa: E402  (bench/ is the script's folder)
+
 K = 10
 METHODS = ("usearch", "faiss", "core", "pynndescent", "exact")
 # search widths per method: HNSW ef / our ef / pynndescent's epsilon
@@ -75,16 +77,6 @@ _PICKLE_CLASSES: list[str] = []
 def _audit(event: str, args: tuple) -> None:
     if event == "pickle.find_class":
         _PICKLE_CLASSES.append(f"{args[0]}.{args[1]}")
-
-
-def drop_from_page_cache(paths: list[Path]) -> None:
-    for p in paths:
-        fd = os.open(p, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
 
 
 def dir_mb(d: Path) -> float:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -47,6 +46,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _page_cache import drop_from_page_cache  # noqa: E402  (bench/ is the script's folder)
 
 from core.vectors import vector_io  # noqa: E402
 from core.vectors.ann import AnnIndex  # noqa: E402
@@ -128,17 +129,6 @@ def memory() -> dict[str, float]:
             if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                 out[key] = int(value.split()[0]) / 1024
     return out
-
-
-def drop_from_page_cache(paths: list[Path]) -> None:
-    """Evict only our own files' clean pages, for a cold-cache measurement."""
-    for p in paths:
-        fd = os.open(p, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        finally:
-            os.close(fd)
 
 
 def generate(path: Path, n: int, dim: int, data: str = "clustered", seed: int = 0, block: int = 20_000) -> None:
