@@ -2,8 +2,8 @@
 
 Does: cut the first --words words of the shared corpus into a temporary file once, then for each
 of --rounds rounds run, alternating A and B (the order flips every round), one child process per
-(checkout, architecture) that reads the slice and trains one epoch with 2 threads (the settings of
-bench_train.py), and report each side's words/s of the epoch (compilation excluded: the trainer
+(checkout, architecture) that reads the slice and trains one epoch with --threads threads (otherwise
+the settings of bench_train.py), and report each side's words/s of the epoch (compilation excluded: the trainer
 compiles before the epoch's clock starts), the medians and the ratio B / A.
 Does not: compare quality, assert anything, or compare figures from different runs (the machine
 is shared and noisy: only the interleaved ratio means something).
@@ -35,7 +35,7 @@ from core.corpus import read_corpus
 from core.train.trainer import Trainer
 corpus = read_corpus(sys.argv[1], min_count=5)
 cfg = TrainConfig(architecture=Architecture[sys.argv[2]], size=100, window=5, negative=5, sample=1e-4,
-                  epochs=1, threads=2)
+                  epochs=1, threads=int(sys.argv[3]))
 result = Trainer(corpus, cfg).train()
 print(json.dumps({"words_per_sec": result.epochs[0].words_per_sec, "loss": result.epochs[0].loss}))
 """
@@ -53,9 +53,9 @@ def cut_slice(words: int, path: Path) -> None:
                 break
 
 
-def run(checkout: Path, corpus: Path, arch: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, str(corpus), arch], cwd=checkout, capture_output=True,
-                          text=True, env=dict(os.environ, PYTHONPATH=str(checkout)), timeout=1800)
+def run(checkout: Path, corpus: Path, arch: str, threads: int) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, str(corpus), arch, str(threads)], cwd=checkout,
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(checkout)), timeout=1800)
     if done.returncode != 0:
         raise RuntimeError(f"{checkout} {arch}: {done.stderr[-1500:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -68,6 +68,7 @@ def main() -> None:
     ap.add_argument("--words", type=int, default=3_000_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--archs", default="SKIPGRAM,CBOW")
+    ap.add_argument("--threads", type=int, default=2, help="worker threads (1 is the least noisy)")
     args = ap.parse_args()
     sides = {"A": args.a.resolve(), "B": args.b.resolve()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,17 +76,18 @@ def main() -> None:
         cut_slice(args.words, corpus)
         for arch in args.archs.split(","):  # warm the Numba caches of both checkouts (not timed)
             for side in sides.values():
-                run(side, corpus, arch)
+                run(side, corpus, arch, args.threads)
         speeds: dict[tuple[str, str], list[float]] = {}
         for r in range(args.rounds):
             order = ("A", "B") if r % 2 == 0 else ("B", "A")
             for arch in args.archs.split(","):
                 for name in order:
-                    got = run(sides[name], corpus, arch)
+                    got = run(sides[name], corpus, arch, args.threads)
                     speeds.setdefault((arch, name), []).append(got["words_per_sec"])
                     print(f"round {r + 1} {arch:8s} {name}: {got['words_per_sec'] / 1e6:.3f} M words/s "
                           f"loss {got['loss']:.4f}", flush=True)
-    print(f"\nA = {sides['A']}\nB = {sides['B']}\n{args.words:,} words, 1 epoch, 2 threads, {args.rounds} rounds")
+    print(f"\nA = {sides['A']}\nB = {sides['B']}\n{args.words:,} words, 1 epoch, {args.threads} threads, "
+          f"{args.rounds} rounds")
     print("| arch | A median M words/s | B median M words/s | B / A |\n|---|---|---|---|")
     for arch in args.archs.split(","):
         a, b = statistics.median(speeds[(arch, "A")]), statistics.median(speeds[(arch, "B")])
