@@ -352,6 +352,14 @@ def embedding_figure(coords: np.ndarray, words: Sequence[str], color: Sequence |
 
 
 MAP_POINT_TRACE = "words"  # `meta` of every trace that holds the map's points (tests and clicks use it)
+MAP_OUTLINE_MAX = 5_000  # maps with fewer points outline each one (light points vanished on white)
+
+
+def map_point_size(n: int, three: bool = False) -> int:
+    """Marker size of a map's points: 3 px (2 in 3-D) from ~20,000 words on, growing to 8 for a few
+    dozen, so a small set is not a field of specks and a large one not a solid blob."""
+    size = int(round(float(np.clip(10 - 1.5 * np.log10(max(n, 1)), 3, 8))))
+    return size - 1 if three else size
 
 
 def map_figure(coords: np.ndarray, words: Sequence[str], ids: np.ndarray | None = None,
@@ -397,15 +405,16 @@ def map_figure(coords: np.ndarray, words: Sequence[str], ids: np.ndarray | None 
             return go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], **common)
         return go.Scattergl(x=coords[idx, 0], y=coords[idx, 1], **common)
 
-    size = 2 if three else 3
+    size = map_point_size(n, three)
+    outline = {"line": {"width": 0.5, "color": "rgba(60, 60, 60, 0.5)"}} if n < MAP_OUTLINE_MAX else {}
     values = None if color is None or len(color) != n else np.asarray(color)
     if values is not None and values.dtype.kind in "OUS":
         for cat in dict.fromkeys(values.tolist()):
             idx = np.flatnonzero(values == cat)
-            fig.add_trace(points(idx, {"size": size if cat == "other" else size + 3}, str(cat)))
+            fig.add_trace(points(idx, {"size": size if cat == "other" else size + 3, **outline}, str(cat)))
         fig.update_layout(legend_title_text=color_title)
     else:
-        marker: dict = {"size": size, "opacity": 0.8}
+        marker: dict = {"size": size, "opacity": 0.8, **outline}
         if values is not None:
             # subtle: a light-to-dark scale (most words are rare, so the map stays light and the
             # frequent words and the labels stand out); Viridis made the mass of rare words a blob

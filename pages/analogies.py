@@ -6,7 +6,9 @@ semantic vs syntactic, and the wrong answers.
 
 Works on the vectors in focus (ui/focus.py: a run, or a loaded set of any size: above EXACT_MAX
 words the playground asks the attached approximate index, and says which search answered).
-URL: ?set=NAME&a=king&b=man&c=woman&method=3CosMul&u=russian&v=river&questions=...
+URL: ?set=NAME&a=king&b=man&c=woman&method=3CosMul&k=5&u=russian&v=river&questions=sample (or
+questions-words, questions-phrases, upload)&eval=3CosAdd&candidates=30000, shown at the top as a link
+to copy (ui/links.py).
 """
 
 from __future__ import annotations
@@ -113,8 +115,6 @@ du, dv = first_present([("japan", "currency"), ("russian", "river"), ("germany",
 c = st.columns(2)
 u = kept(c[0].text_input, "word", "ana_u", du, url="u").strip()
 v = kept(c[1].text_input, "+ word", "ana_v", dv, url="v").strip()
-with link_box:  # every query key of the page is written by now
-    links.copy_link()
 try:
     near = vectors.most_similar(positive=[u, v], topn=int(topk), approximate=approximate)
     st.dataframe(pd.DataFrame(near, columns=[f"nearest to {u} + {v}", "cosine"]), hide_index=True)
@@ -132,14 +132,18 @@ if kept_value("ana_source", options[0]) not in options:  # a set that is gone fr
 if (label := analogy_sets.just_downloaded()) is not None:
     st.success(f"{label} is downloaded: choose it below.", icon=":material/check_circle:")
 c = st.columns([3, 1, 1])
-source = kept(c[0].radio, "questions", "ana_source", options[0], options=options, horizontal=True)
+url_names = {**analogy_sets.URL_NAMES, "upload a file": "upload"}
+source = kept(c[0].radio, "questions", "ana_source", options[0], options=options, horizontal=True, url="questions",
+              url_text=lambda label: url_names.get(label, label))
 for label, dataset in analogy_sets.missing():
     with c[0]:
         analogy_sets.download_button(label, dataset, key=f"ana_download_{dataset.name}")
 eval_method = kept(c[1].radio, "method ", "ana_eval_method", "3CosAdd", options=list(METHODS), url="eval")
 restrict = kept(c[2].number_input, "candidate words", "ana_restrict", ANALOGY_RESTRICT, min_value=10,
                 max_value=EVAL_MAX_HOSTED if hosted.hosted() else None, step=1000,
-                help="only the most frequent words are answers (word2vec.c uses 30,000)")
+                help="only the most frequent words are answers (word2vec.c uses 30,000)", url="candidates")
+with link_box:  # every query key of the page is written by now
+    links.copy_link()
 path: Path | None = None
 file_key = ""
 if source == "upload a file":

@@ -9,7 +9,7 @@ frequent), capped lower when hosted; results are cached by both sets' versions.
 Does not: load sets (Vectors) or train (Train); compute anything over the whole vocabulary except
 the searched word's two neighbour lists.
 
-URL: ?set=FIRST&with=SECOND&word=king&k=10&words=5000
+URL: ?set=FIRST&with=SECOND&word=king&k=10&words=5000, shown at the top as a link to copy (ui/links.py).
 """
 
 from __future__ import annotations
@@ -48,8 +48,15 @@ st.title("Compare two vector sets")
 st.caption("Two runs (say subsampling on and off) or a run and a loaded set: after rotating one onto the "
            "other, which words kept their neighbours and which moved?")
 
+link_box = st.container()  # the link to this view, filled once the page has written its query
 a = need("vectors", "compare it with another")
 first = focus.current()
+linked = st.query_params.get("with")
+if linked and linked != first.token and widgets.kept_value("cmp_with") is None:
+    # a link's second set, on this session's first visit here: loaded from the operator's folder if need be
+    if (problem := focus.load_named(linked)) is not None:
+        st.warning(problem, icon=":material/link_off:")
+        del st.query_params["with"]
 others = [t for t in focus.tokens() if t != first.token and focus.resolve(t).vectors is not None]
 if not others:
     st.info("Compare needs a second set: train another run on **Train**, or load a set on **Vectors**.",
@@ -77,6 +84,8 @@ try:
     result = comparison(first.token, first.version, second.token, second.version, k, limit, a, b)
 except compare.CompareError as e:
     st.warning(str(e))
+    with link_box:  # the word box below is not drawn: its ?word= stays as the link had it
+        links.copy_link()
     st.stop()
 
 m = st.columns(4)
@@ -104,7 +113,10 @@ with right:
 # -- one word, side by side ----------------------------------------------------------------------------
 st.subheader("One word in both sets")
 default_word = result.most_changed(1)[0][0] if result.words else ""
-if kept_word := kept(st.text_input, "word", "cmp_word", default_word, url="word").strip():
+kept_word = kept(st.text_input, "word", "cmp_word", default_word, url="word").strip()
+with link_box:  # every query key of the page is written by now
+    links.copy_link()
+if kept_word:
     word = neighbours_of(kept_word, a, b)
     if word is None:
         missing = "the first set" if neighbours_of(kept_word, a, a) is None else "the second set"

@@ -9,7 +9,10 @@ view whose axes are word differences.
 
 The choice of vectors is one call (`source_in_focus`: the vectors in focus, ui/focus.py); the map
 logic takes its Vectors and the stored coordinates of a prepared folder (ui/embedding_map.py).
-URL: ?word=king&x=he,she&y=good,bad&set=NAME
+Every input lives in the URL, so the link shown at the top (ui/links.py) reproduces the view:
+?set=NAME&view=projection&method=PCA&dims=2-D&colour=frequency&word=king&box=x0,x1,y0,y1
+(colour=word list: &list=king,queen; semantic axes: &x=he,she&y=good,bad&n=1000; a run's
+snapshots: &snapshots=true&epoch=after epoch 2).
 """
 
 from __future__ import annotations
@@ -74,6 +77,15 @@ need("vectors", "see its vectors here")  # nothing in focus: one line, then stop
 if source is None:  # need() has stopped the page already; this keeps the type checker and readers sure
     st.stop()
 st.caption(f"The vectors of {source.label}, one point per word. Nearby points are words used in similar contexts.")
+link_box = st.container()  # the link to this view, filled once every query key of the page is written
+link_shown: list[str] = []  # this run's link, once shown
+
+
+def show_link() -> None:
+    """Fill the link box (once a run): call after the last query key is written, also before an st.stop()."""
+    if not link_shown:
+        with link_box:
+            link_shown.append(links.copy_link())
 
 run = source.run
 vectors = source.vectors
@@ -84,19 +96,24 @@ st.latex(r"\cos(w_1, w_2) = \frac{v_{w_1} \cdot v_{w_2}}{\lVert v_{w_1} \rVert \
          r"\qquad \text{axes: } x = \cos(w, a) - \cos(w, b)")
 
 c = st.columns(4)
-view = kept(c[0].radio, "view", "emb_view", "projection", options=["projection", "semantic axes"])
-method = kept(c[1].radio, "method", "emb_method", "PCA", options=["PCA", "UMAP"],
+view = kept(c[0].radio, "view", "emb_view", "projection", options=["projection", "semantic axes"], url="view")
+method = kept(c[1].radio, "method", "emb_method", "PCA", options=["PCA", "UMAP"], url="method",
               disabled=view != "projection", help="PCA is instant; UMAP runs in the background and is cached")
-dims = kept(c[2].radio, "dimensions", "emb_dims", "2-D", options=["2-D", "3-D"], disabled=view != "projection")
-colour_by = kept(c[3].radio, "colour", "emb_colour", "frequency", options=["frequency", "analogy role", "word list"])
+dims = kept(c[2].radio, "dimensions", "emb_dims", "2-D", options=["2-D", "3-D"], disabled=view != "projection",
+            url="dims")
+colour_by = kept(c[3].radio, "colour", "emb_colour", "frequency", options=["frequency", "analogy role", "word list"],
+                 url="colour")
 k = 3 if dims == "3-D" and view == "projection" else 2
 
 c1, c2 = st.columns([2, 1])
 query = kept(c2.text_input, "find a word", "emb_word", "", url="word").strip()
 word_list: set[str] = set()
 if colour_by == "word list":
-    listed = kept(c1.text_input, "words to colour (comma or space separated)", "emb_list", "king, queen, man, woman")
+    listed = kept(c1.text_input, "words to colour (comma or space separated)", "emb_list", "king, queen, man, woman",
+                  url="list")
     word_list = {w.strip().lower() for w in listed.replace(",", " ").split() if w.strip()}
+elif "list" in st.query_params:
+    del st.query_params["list"]
 
 q_id = vectors.index.get(query) if query else None
 if query and q_id is None:
@@ -109,10 +126,12 @@ if run is not None and view == "projection" and len(snaps) >= 2:
     labels = ["before training"] + [f"after epoch {e.epoch + 1}" for e in run.epochs if e.snapshot is not None]
     labels = labels[: len(snaps)]
     use_snaps = kept(st.toggle, "follow training epoch by epoch (snapshots)", "emb_use_snaps", False,
-                     help=f"the run kept the top {snaps[0].shape[0]} words after every epoch")
+                     help=f"the run kept the top {snaps[0].shape[0]} words after every epoch", url="snapshots")
     if use_snaps:
-        chosen = kept(st.select_slider, "epoch", "emb_epoch", labels[-1], options=labels)
+        chosen = kept(st.select_slider, "epoch", "emb_epoch", labels[-1], options=labels, url="epoch")
         epoch = labels.index(chosen) if chosen in labels else len(labels) - 1
+    elif "epoch" in st.query_params:
+        del st.query_params["epoch"]
 elif run is not None and view == "projection":
     st.caption("Train with snapshot_topn > 0 to follow the projection epoch by epoch.")
 
@@ -179,6 +198,8 @@ def on_map_select() -> None:
 
 
 neigh_ids: list[int] = []
+if (view != "projection" or use_snaps) and "box" in st.query_params:  # a zoom box belongs to the projection map
+    del st.query_params["box"]
 if use_snaps:
     n_rows = snaps[0].shape[0]
     rows = list(range(n_rows))
@@ -195,7 +216,7 @@ if use_snaps:
                  f"{method}, {labels[epoch]} (aligned to the last epoch by orthogonal Procrustes)")
 elif view == "semantic axes":
     n_top = kept(c1.slider, "most frequent words shown", "emb_n", min(1000, V), min_value=min(10, V),
-                 max_value=min(5000, V), step=1) if V > 10 else V
+                 max_value=min(5000, V), step=1, url="n") if V > 10 else V
     rows = list(range(n_top))
     if q_id is not None:
         neigh_ids = neighbours_of(q_id)
@@ -209,6 +230,7 @@ elif view == "semantic axes":
     a1, a2 = st.columns(2)
     xs = kept(a1.text_input, "x axis: a, b (x = cos(w, a) - cos(w, b))", "emb_x", defaults["x"], url="x")
     ys = kept(a2.text_input, "y axis: c, d", "emb_y", defaults["y"], url="y")
+    show_link()
     px, py = pair(xs), pair(ys)
     if px is None or py is None:
         st.warning("Give each axis as two words separated by a comma, e.g. 'he, she'.")
@@ -224,10 +246,15 @@ elif view == "semantic axes":
     small_figure(rows, coords, hover, neigh_ids, f"semantic axes: {px[0]} - {px[1]} against {py[0]} - {py[1]}",
                  [f"cos(w, {px[0]}) - cos(w, {px[1]})", f"cos(w, {py[0]}) - cos(w, {py[1]})"])
 else:
+    if "emb_box" not in st.session_state and (linked := emap.box_from_text(st.query_params.get("box"))):
+        st.session_state["emb_box"] = linked  # a link's zoom box (this session has none of its own yet)
+        st.session_state["_emb_box_for"] = (source.key, method, k)
     got = emap.coordinates(source, method.lower(), k)
     if got.note:
         st.caption(got.note)
     if got.coords is None:
+        show_link()
+
         @st.fragment(run_every=2.0)
         def wait_for_layout() -> None:
             """Progress of the background projection; the whole page reruns when it is done."""
@@ -245,6 +272,10 @@ else:
     if st.session_state.get("_emb_box_for") != (source.key, method, k):
         box = st.session_state["emb_box"] = None  # a zoom box belongs to one map
     st.session_state["_emb_box_for"] = (source.key, method, k)
+    if box is not None and k == 2:
+        st.query_params["box"] = emap.box_text(box)
+    elif "box" in st.query_params:
+        del st.query_params["box"]
     limit = emap.MAP_MAX_3D if k == 3 else emap.MAP_MAX_POINTS
     rows, cut = emap.visible(coords_all, got.placed, box if k == 2 else None, limit)
     if q_id is not None:
@@ -303,6 +334,7 @@ else:
         on_click="ignore")
     if q_id is not None and neigh_ids:
         st.caption(f"nearest to **{query}**: " + ", ".join(words[i] for i in neigh_ids))
+show_link()
 
 with teach():
     st.markdown(

@@ -11,7 +11,8 @@ as word2vec binary/text, the Embedding Projector's TSV pair and (when known) the
 (files are generated only when a download button is pressed; a hosted server caps the size).
 Does not: parse files itself, train, or choose the focus (the sidebar does).
 
-URL: ?set=NAME&word=king&topn=10 (set= is read by the frame: a run's id or a set's name).
+URL: ?set=NAME&word=king&topn=10 (set= is read by the frame: a run's id or a set's name); the page
+shows that link to copy (ui/links.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ limits = hosted.settings()
 kept = widgets.kept
 
 st.title("Vectors")
+link_box = st.container()  # the link to this view, filled once the page has written its query
 
 # -- load ----------------------------------------------------------------------------------------------
 # a loaded set comes into focus (ui/focus.py): every exploration page then works on it, and ?set=NAME
@@ -94,11 +96,13 @@ with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared
                 f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {vset.name} ({vset.report.fmt}); it is "
                 "now the set in focus on every page.", vset.notes())
             st.rerun()  # subtle: the sidebar was drawn before this load; the rerun shows the new focus there
-    if LOADED_NOTE_KEY in st.session_state:  # what the load before the rerun found
-        done, notes = st.session_state.pop(LOADED_NOTE_KEY)
-        st.success(done)
-        for note in notes:
-            st.warning(note)
+# subtle: below the expander, not in it: with a set in focus the rerun draws the expander collapsed,
+# which hid this message from the visitor who had just pressed Load
+if LOADED_NOTE_KEY in st.session_state:  # what the load before the rerun found
+    done, notes = st.session_state.pop(LOADED_NOTE_KEY)
+    st.success(done)
+    for note in notes:
+        st.warning(note)
 
 # -- the vectors in focus ------------------------------------------------------------------------------
 vecs: Vectors = widgets.need("vectors", "search its neighbours here")
@@ -116,6 +120,8 @@ if widgets.kept_value("vectors_word") == "":  # an emptied box shows an example 
 n1, n2 = st.columns([3, 1])
 query = kept(n1.text_input, "Word", "vectors_word", first_word, url="word").strip()
 topn = kept(n2.number_input, "How many", "vectors_topn", 10, url="topn", min_value=1, max_value=100, step=1)
+with link_box:  # every query key of the page is written by now
+    links.copy_link()
 approximate = vector_sets.search_mode(vecs)
 index_note = vector_sets.index_hint(vecs)
 if index_note:

@@ -287,6 +287,9 @@ def test_vectors_upload_good_and_malformed(run):
     at.button(key="vectors_load").click().run()
     no_exception(at)
     assert at.success and not errors(at)
+    # the message is outside the load expander, which the rerun draws collapsed (a set is in focus now)
+    assert not at.expander[0].proto.expanded and not at.expander[0].success
+    assert at.success[0].value.startswith(f"Loaded {len(run.vectors):,} words")
     assert at.dataframe, "neighbours of the loaded file"
     for bad in (b"3 4\nking 0.1 0.2\n", good[: len(good) // 2], b"PK\x03\x04 not a zip", b""):
         at = app({}, "pages/vectors.py")

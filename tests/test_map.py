@@ -120,6 +120,15 @@ def test_map_figure_holds_every_point(categorical):
     assert [t.name for t in fig.data if t.meta != plots.MAP_POINT_TRACE] == ["labels", "neighbours", "query"]
 
 
+def test_points_of_a_small_map_are_large_and_outlined_those_of_a_large_one_small():
+    sizes = [plots.map_point_size(n) for n in (10, 52, 1_000, 20_000, 100_000, 1_000_000)]
+    assert sizes == sorted(sizes, reverse=True) and sizes[1] >= 7 and sizes[-2:] == [3, 3]
+    assert plots.map_point_size(100_000, three=True) == 2
+    small = plots.map_figure(np.zeros((52, 2)), [f"w{i}" for i in range(52)], color=np.arange(52.0))
+    large = plots.map_figure(np.zeros((6_000, 2)), [f"w{i}" for i in range(6_000)], color=np.arange(6_000.0))
+    assert small.data[0].marker.line.width == 0.5 and large.data[0].marker.line.width is None
+
+
 def test_overview_keeps_the_most_frequent_and_zoom_shows_every_word_in_the_box():
     rng = np.random.default_rng(1)
     coords = rng.uniform(-1, 1, (50_000, 2)).astype(np.float32)

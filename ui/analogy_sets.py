@@ -2,9 +2,10 @@
 the Google sets of the original word2vec release once they are in the cache.
 
 Does: `available()` names the files that are there now (label -> path), sample first;
-`missing()` the Google sets not downloaded yet; `download_button(dataset)` draws one button that
-downloads a set into the cache (`python -m core download questions-words` does the same from a
-terminal) with a progress bar, reruns the page on success and shows one line on failure.
+`missing()` the Google sets not downloaded yet; `URL_NAMES` their short names in a link
+(`?questions=sample`); `download_button(dataset)` draws one button that downloads a set into the
+cache (`python -m core download questions-words` does the same from a terminal) with a progress
+bar, reruns the page on success and shows one line on failure.
 Downloads from the app are serialised in the process (a lock), so two visitors pressing at once
 cannot write the same `.part` file; a set is a fixed, checked file under 1 MB, fetched once per
 cache, so a hosted visitor may press it too.
@@ -28,6 +29,7 @@ GOOGLE = {  # label on the page -> the dataset `python -m core download` fetches
     "questions-words.txt (Mikolov et al.)": download.QUESTIONS_WORDS,
     "questions-phrases.txt (Mikolov et al.)": download.QUESTIONS_PHRASES,
 }
+URL_NAMES = {SAMPLE_LABEL: "sample", **{label: d.name for label, d in GOOGLE.items()}}  # label -> ?questions=
 DONE_KEY = "analogy_set_downloaded"  # session key: the label of a set just downloaded (for one message)
 _LOCK = threading.Lock()  # subtle: a module global, so one lock per process even across sessions
 

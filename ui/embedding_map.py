@@ -12,7 +12,8 @@ Does:
   thread (one at a time per process), cached by the set's content key, with progress. A hosted
   page request never runs a projection of a large set.
 - `visible()`: which words become points: every placed word up to MAP_MAX_POINTS; above, the
-  MAP_MAX_POINTS most frequent plus a density layer of all, and every word inside a zoom box.
+  MAP_MAX_POINTS most frequent plus a density layer of all, and every word inside a zoom box
+  (kept in the URL as `box=x0,x1,y0,y1`: `box_text` / `box_from_text`).
 - `csv_file()`: coordinates with their words as a CSV written in blocks to a temporary file (no
   giant string), handed to st.download_button as a callable (built only on click).
 Does not: draw (core/plots.py builds the figure), compute projections (core/vectors/layout.py),
@@ -230,6 +231,26 @@ def visible(coords: np.ndarray, placed: int, box: tuple[float, float, float, flo
         rows = np.flatnonzero(inside)
     cut = rows.size > max_points
     return rows[:max_points], cut
+
+
+def box_text(box: tuple[float, float, float, float]) -> str:
+    """A zoom box (x0, x1, y0, y1) as the URL's `box=` value: four numbers, comma separated."""
+    return ",".join(f"{v:.6g}" for v in box)
+
+
+def box_from_text(text: str | None) -> tuple[float, float, float, float] | None:
+    """The zoom box a URL's `box=` names, or None when it is not four finite numbers x0,x1,y0,y1
+    with x0 < x1 and y0 < y1 (an edited or truncated link then shows the whole map)."""
+    parts = (text or "").split(",")
+    if len(parts) != 4:
+        return None
+    try:
+        x0, x1, y0, y1 = (float(p) for p in parts)
+    except ValueError:
+        return None
+    if not all(np.isfinite([x0, x1, y0, y1])) or x0 >= x1 or y0 >= y1:
+        return None
+    return (x0, x1, y0, y1)
 
 
 def density(coords: np.ndarray, placed: int, bins: int = DENSITY_BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -5,7 +5,8 @@ paths) by name; name every choice by one token, which is also its URL value `set
 digits; a set's name); resolve the token in focus to a `Focus` (the Vectors, a label, the
 provenance line, the Run when it is one); read `?set=` on arrival (a run or loaded set of this
 session, else a name of the operator's folder, loaded then; never a path, so a hosted server reads
-nothing outside its folder and a bad link echoes no server path); write the token back to the URL.
+nothing outside its folder and a bad link echoes no server path); write the token back to the URL;
+load a second set a link names (`load_named`, for Compare's `?with=`) without moving the focus.
 Loading a set or starting a run puts it in focus.
 Does not: parse files (ui/vector_sets.py), draw the sidebar (ui/widgets.py) or train (ui/runs.py).
 """
@@ -69,15 +70,16 @@ def loaded_sets() -> dict[str, VectorSet]:
     return st.session_state.setdefault(SETS_KEY, {})
 
 
-def add_set(vset: VectorSet) -> str:
-    """Keep a loaded set under its name and put it in focus (a hosted session keeps the newest
-    HOSTED_KEEP). Returns its token."""
+def add_set(vset: VectorSet, *, in_focus: bool = True) -> str:
+    """Keep a loaded set under its name and (unless `in_focus` is False) put it in focus (a hosted
+    session keeps the newest HOSTED_KEEP). Returns its token."""
     sets = loaded_sets()
     sets.pop(vset.name, None)
     sets[vset.name] = vset
     while hosted.hosted() and len(sets) > HOSTED_KEEP:
         sets.pop(next(iter(sets)))
-    choose(vset.name)
+    if in_focus:
+        choose(vset.name)
     return vset.name
 
 
@@ -138,6 +140,24 @@ def _plain_name(text: str) -> bool:
     return bool(text) and "/" not in text and "\\" not in text and text not in (".", "..") and len(text) <= 200
 
 
+def load_named(wanted: str) -> str | None:
+    """Make `wanted` a choice of this session without moving the focus: a run or set it has already,
+    else a set of the operator's folder by that name, loaded now (a second set named by a link, such
+    as Compare's `?with=`). Returns one line when it names nothing here or cannot be loaded, else
+    None. A path is never read: names only, checked by vector_sets.resolve_in_folder, and the
+    line never repeats a name that looks like a path."""
+    if resolve(wanted) is not None:
+        return None
+    shown = f"“{wanted}”" if _plain_name(wanted) else "in this link"
+    if not _plain_name(wanted) or wanted not in vector_sets.folder_files():
+        return f"The vector set {shown} is not here (not a run of this session nor one of this server's sets)."
+    try:
+        add_set(vector_sets.load_from_folder(wanted), in_focus=False)
+    except vector_sets.VectorSetError as e:
+        return f"Could not load the vector set {shown}: {e}"
+    return None
+
+
 def from_url() -> str | None:
     """Apply `?set=`: a run or set of this session, else a name in
     the operator's folder (loaded now). Returns one line for the page when the link names nothing
@@ -149,18 +169,11 @@ def from_url() -> str | None:
     if wanted == st.session_state.get(URL_SEEN_KEY):
         return None  # our own value from an earlier run: the focus may have moved on since (a new run)
     st.session_state[URL_SEEN_KEY] = wanted
-    if resolve(wanted) is not None:
-        choose(wanted)
-        return None
-    shown = f"“{wanted}”" if _plain_name(wanted) else "in this link"
-    if not _plain_name(wanted) or wanted not in vector_sets.folder_files():
+    problem = load_named(wanted)
+    if problem is not None:
         del st.query_params[URL_KEY]
-        return f"The vector set {shown} is not here (not a run of this session nor one of this server's sets)."
-    try:
-        add_set(vector_sets.load_from_folder(wanted))
-    except vector_sets.VectorSetError as e:
-        del st.query_params[URL_KEY]
-        return f"Could not load the vector set {shown}: {e}"
+        return problem
+    choose(wanted)
     return None
 
 

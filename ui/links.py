@@ -98,5 +98,5 @@ def copy_link(label: str = "Link to this view") -> str:
     Call it after the page has written its query parameters."""
     url = page_url()
     st.caption(f":material/link: {label}: opens this page with these inputs (copy with the button at the right)")
-    st.code(url, language=None, wrap_lines=True)
+    st.code(url, language=None)  # subtle: one line (scrolls sideways): a wrapped link pushed the page down
     return url

@@ -212,11 +212,12 @@ def _kept_store() -> dict[str, Any]:
     return st.session_state.setdefault(KEPT_KEY, {})
 
 
-def _from_url(raw: str, default: Any, kwargs: dict[str, Any]) -> Any:
-    """The URL's text as the widget's value (one of its options; a number of the default's type,
-    brought within min_value..max_value), or None when it is not one (then the URL is ignored)."""
+def _from_url(raw: str, default: Any, kwargs: dict[str, Any], url_text: Callable[[Any], str] = str) -> Any:
+    """The URL's text as the widget's value (the option whose `url_text` it is; a number of the
+    default's type, brought within min_value..max_value), or None when it is not one (then the URL
+    is ignored)."""
     if kwargs.get("options") is not None:
-        return next((o for o in kwargs["options"] if str(o) == raw), None)
+        return next((o for o in kwargs["options"] if url_text(o) == raw), None)
     if isinstance(default, bool):
         return {"true": True, "false": False}.get(raw.strip().lower())
     if not isinstance(default, int | float):
@@ -242,7 +243,7 @@ def _copy_widget(store: dict[str, Any], field: str, key: str, convert: Callable[
 def kept(widget: Callable[..., Any], label: str, key: str, default: Any = None, *, url: str | None = None,
          store: dict[str, Any] | None = None, field: str | None = None,
          convert: Callable[[Any], Any] | None = None, to_widget: Callable[[Any], Any] | None = None,
-         **kwargs: Any) -> Any:
+         url_text: Callable[[Any], str] | None = None, **kwargs: Any) -> Any:
     """Draw `widget` (st.slider, a column's text_input...) under `key`; its value survives leaving
     the page and, with `url`, lives in the URL query as ?url=value. Returns the widget's value.
 
@@ -252,21 +253,22 @@ def kept(widget: Callable[..., Any], label: str, key: str, default: Any = None, 
     URL (a valid value: one of `options`, or text of the default's type), else from the session
     state under `key` (set by a test or a caller before the first draw), else `default`.
     After drawing, a `url` key is written back to `st.query_params` (removed when empty).
-    `convert` maps the widget's value to the stored one, `to_widget` the other way.
+    `convert` maps the widget's value to the stored one, `to_widget` the other way; `url_text` gives
+    an option's short name in the URL (default: its text), for options whose labels are long.
     """
     store = _kept_store() if store is None else store
     field = field or key
     if field not in store:
         seeded = None
         if url is not None and url in st.query_params:
-            seeded = _from_url(st.query_params[url], default, kwargs)
+            seeded = _from_url(st.query_params[url], default, kwargs, url_text or str)
         if seeded is None:
             seeded = st.session_state.get(key, default)
         store[field] = seeded
     st.session_state[key] = to_widget(store[field]) if to_widget else store[field]
     value = widget(label, key=key, on_change=_copy_widget, args=(store, field, key, convert), **kwargs)
     if url is not None:
-        text = "" if value is None else str(value).strip()
+        text = "" if value is None else (url_text or str)(value).strip()
         if text:
             st.query_params[url] = text
         elif url in st.query_params:
