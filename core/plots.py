@@ -473,12 +473,17 @@ def analogy_figure(coords: np.ndarray, words: Sequence[str], arrows: Sequence[tu
     coords = np.asarray(coords, dtype=np.float64)
     roles = np.asarray(list(roles), dtype=object)
     style = {"query": (HIGHLIGHT, 12), "answer": (SECOND, 12), "result": ("#9467bd", 14), "context": (MUTED, 7)}
+    # subtle: a label near the left or right edge extends inwards ("a - b + c" is long and was cut off)
+    x = coords[:, 0] if coords.size else np.zeros(0)
+    third = np.ptp(x) / 3 if x.size else 0.0
+    where = np.where(x < x.min() + third, "top right", np.where(x > x.max() - third, "top left", "top center")) \
+        if x.size else np.zeros(0, dtype=object)
     fig = go.Figure()
     for role, (colour, size) in style.items():
         idx = np.flatnonzero(roles == role)
         if idx.size:
             fig.add_trace(go.Scatter(x=coords[idx, 0], y=coords[idx, 1], mode="markers+text", name=role,
-                                     text=[words[i] for i in idx], textposition="top center",
+                                     text=[words[i] for i in idx], textposition=where[idx].tolist(),
                                      marker=dict(size=size, color=colour,
                                                  symbol="star" if role == "result" else "circle"),
                                      hovertemplate="%{text}<extra>" + role + "</extra>"))

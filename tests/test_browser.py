@@ -32,6 +32,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
 SHOTS = ROOT / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 720}
 ERROR_SELECTORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+# software WebGL (SwiftShader) for plotly's Scattergl: the machines running the tests have no GPU
+GL_ARGS = ("--use-gl=angle", "--use-angle=swiftshader", "--enable-unsafe-swiftshader")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -75,21 +77,23 @@ def streamlit_server(env: dict[str, str] | None = None, log: Path | None = None)
 
 
 @contextmanager
-def chromium():
-    """A headless Chromium from Debian's package, through Playwright."""
+def chromium(extra_args: tuple[str, ...] = ()):
+    """A headless Chromium from Debian's package, through Playwright (`extra_args`: more flags,
+    e.g. GL_ARGS for plotly's WebGL traces)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args])
         try:
             yield browser
         finally:
             browser.close()
 
 
-def new_page(browser):
-    context = browser.new_context(viewport=VIEWPORT, color_scheme="light", device_scale_factor=1)
-    return context.new_page()
+def new_page(browser, **context):
+    """A page in a new browser context (a new visitor): light theme, VIEWPORT unless `context` says."""
+    context = {"viewport": VIEWPORT, "color_scheme": "light", "device_scale_factor": 1, **context}
+    return browser.new_context(**context).new_page()
 
 
 def wait_idle(page, timeout: float = 60.0, settle: float = 0.8) -> None:

@@ -1,9 +1,9 @@
 """The real server under the conditions a hosted deployment meets, driven by Chromium.
 
 Regression tests for what bench/load_test.py found: training again and again never blanks the tab;
-editing a source file while serving keeps run ids unique (one training queue); and a shared link
-opened as the first visit of a fresh server runs inside the app's frame and answers the link's
-question (it used to run the page file alone). The many-session measurement itself is `python bench/load_test.py`
+editing a source file while serving keeps run ids unique (one training queue). The third, a shared
+link opened as the first visit of a fresh server (it ran the page file without the app's frame), is
+step 1 of tests/test_hosted_browser.py. The many-session measurement itself is `python bench/load_test.py`
 (12 sessions, 90 s), kept out of CI: on a 2-core machine its timing depends on everything else
 running there.
 
@@ -22,8 +22,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from tests.test_links import write_link_set
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -57,56 +55,6 @@ def hosted_server(load_test, tmp_path: Path, **kwargs):
     finally:
         proc.terminate()
         proc.wait(15)
-
-
-def test_a_shared_link_as_first_visit_of_a_fresh_server_gets_the_app_frame(load_test, tmp_path):
-    """A server just started (or restarted) and a visitor opens a shared link: the Analogies
-    page's documented ?a=&b=&c= URL naming one of the server's vector sets. The page must run
-    inside app.py's frame (the sidebar lists the pages by title, "Home", "Analogies", and has the
-    app's own controls) and answer the link's question, not the page's default one.
-
-    This was the bug (Streamlit 1.67): a process whose main script sits next to a `pages/`
-    folder treats itself as an old-style multipage app until some session has called
-    st.navigation, so this first visitor got pages/analogies.py run on its own: the sidebar
-    listed the file names ("app", "analogies", ...) and app.py's frame never ran. ui/links.py
-    `ensure_frame` (called first by every page) runs app.py in such a run, which runs the page
-    inside the frame.
-    """
-    from playwright.sync_api import sync_playwright
-
-    write_link_set(tmp_path / "link-set.txt")  # hosted_server offers tmp_path as W2V_VECTORS_DIR
-    with hosted_server(load_test, tmp_path) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport=load_test.VIEWPORT)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e).splitlines()[0]))
-            page.goto(f"{base}/analogies?set=link-set.txt&a=rome&b=italy&c=france")
-            page.locator('[data-testid="stMain"] h1', has_text=re.compile("Analogies", re.I)).wait_for()
-            page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
-            page.wait_for_function("document.querySelector('[data-testid=\"stApp\"]')"
-                                   ".getAttribute('data-test-script-state') === 'notRunning'")
-            links = page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
-            titles = [t.strip().splitlines()[-1].strip() for t in links]
-            frame = page.get_by_text("Large text (projector)").count()
-            inputs = [page.get_by_label(label, exact=True).input_value() for label in ("a", "- b", "+ c")]
-            # the answers table is drawn on a canvas; its cells are also in an accessible (hidden) grid
-            table = page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first
-            table.locator('[role="gridcell"]').first.wait_for(state="attached", timeout=30_000)  # drawn after the frame
-            answers = table.locator('[role="gridcell"]').all_text_contents()[::2]  # words, not scores
-            shown_link = page.locator('[data-testid="stMain"] [data-testid="stCode"]').first.inner_text()
-            url = page.url
-        finally:
-            browser.close()
-    assert "Home" in titles and "Analogies" in titles and "app" not in titles, \
-        f"sidebar lists {titles}: the page ran without app.py"
-    assert frame == 1, "the app's sidebar controls are missing: app.py's frame did not run"
-    assert inputs == ["rome", "italy", "france"], f"the link's query was not used: {inputs}"
-    assert answers and answers[0] == "paris" and "queen" not in answers, f"answers: {answers}"
-    assert "set=link-set.txt" in url and "a=rome" in url, url
-    assert shown_link.strip().startswith(f"{base}/analogies?") and "a=rome" in shown_link and \
-        "set=link-set.txt" in shown_link, shown_link
-    assert not errors, errors
 
 
 def test_editing_a_source_file_while_serving_keeps_run_ids_unique(load_test, tmp_path):
@@ -151,7 +99,7 @@ def test_editing_a_source_file_while_serving_keeps_run_ids_unique(load_test, tmp
                 errors: list[str] = []
                 page = browser.new_page(viewport=load_test.VIEWPORT)
                 page.on("pageerror", lambda e, errors=errors: errors.append(str(e).splitlines()[0]))
-                page.goto(base + "/")  # not /train first: see the shared-link test above
+                page.goto(base + "/")  # the frame first: a first visit straight to /train is test_hosted_browser's
                 page.get_by_role("button", name="Train a small demo").wait_for()
                 page.locator('[data-testid="stSidebarNavLink"]', has_text="Train").first.click()
                 page.get_by_role("button", name="Use preset").click()
@@ -232,7 +180,7 @@ def test_training_again_and_again_never_blanks_the_tab(load_test, tmp_path):
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
             try:
-                first = await browser.new_page()  # keeps the deep-link bug above out of this test
+                first = await browser.new_page()  # the frame first (a first visit by link: test_hosted_browser.py)
                 await first.goto(base + "/")
                 await first.get_by_role("button", name="Train a small demo").wait_for()
                 await first.close()

@@ -121,6 +121,11 @@ def test_analogy_figure_draws_arrows_and_roles():
     assert names(fig) == ["query", "result"]
     arrows = [a for a in fig.layout.annotations if a.showarrow]
     assert len(arrows) == 1 and (arrows[0].ax, arrows[0].x) == (1, 0)
+    # labels at the left and right edges extend inwards, so a long "a - b + c" is not cut off
+    fig = plots.analogy_figure(np.array([[0, 0], [1, 0], [0.5, 1], [0.05, 0.5]]), ["king", "man", "woman", "r"],
+                               [], ["query", "query", "query", "result"])
+    assert list(fig.data[0].textposition) == ["top right", "top left", "top center"]
+    assert list(fig.data[1].textposition) == ["top right"]
 
 
 def test_section_accuracy_and_phrase_figures():
