@@ -63,7 +63,9 @@ kept = paper.kept_results()
 shown = st.session_state.get(SHOWN_KEY)
 options = list(kept) + ([shown[0]] if shown is not None and shown[0] not in kept else [])
 choice = st.selectbox("Result", options, key="paper_choice") if options else None
-upload = st.file_uploader("…or open a result file (JSON)", type=["json"], key="paper_upload")
+# subtle: Streamlit's default label says the server's cap (200 MB); a result file is capped at 1 MB
+upload = st.file_uploader("…or open a result file (JSON, up to 1 MB)", type=["json"], key="paper_upload",
+                          max_upload_size=max(1, paper.MAX_RESULT_BYTES // 1_000_000))
 try:
     if upload is not None:
         chosen = paper.parse_result(upload.getvalue())

@@ -73,6 +73,9 @@ def test_page_opens_the_shipped_result_without_a_corpus_or_training():
     assert any(c.key == "paper_kept_fig" for c in at.get("plotly_chart"))
     assert not at.error
     assert any("No corpus yet" in i.value and "Table 1" in i.value for i in at.info)
+    # the uploader says the real cap (a result file is at most ~1 MB), not the server's 200 MB
+    uploader = at.get("file_uploader")[0]
+    assert uploader.proto.max_upload_size_mb == 1 and "1 MB" in uploader.proto.label
 
 
 def test_running_on_the_session_corpus_fills_the_table_and_keeps_the_result(keep_here):
