@@ -618,8 +618,9 @@ class Load:
         subtle: until some session has run app.py (and so st.navigation), Streamlit runs a
         process with a pages/ folder in its old multipage mode: a deep link such as
         /vectors?set=... opened first runs pages/vectors.py alone, without app.py's frame
-        (lower-case file names in the sidebar, no run selector, no session guard). That is a bug
-        of the app, shown by tests/test_load.py; this visit keeps it out of the load numbers.
+        (lower-case file names in the sidebar, no run selector, no session guard). ui/links.py's
+        ensure_frame fixes that (tests/test_hosted_browser.py); this visit keeps a first run's
+        start-up out of the load numbers.
         """
         ctx = await browser.new_context(viewport=VIEWPORT)
         try:
