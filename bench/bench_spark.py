@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -89,28 +90,51 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", default=None)
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--results", type=Path, default=RESULTS)
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the rows of --results that this run does not redo (same corpus and epochs)")
+    ap.add_argument("--spark-args", default="", help="extra arguments for our Spark rows, e.g. '--merge sum'")
     args = ap.parse_args(argv)
     shared = shared_dir()
     corpus = prepare_corpus(shared / "corpora" / "gutenberg-100m.txt.gz", args.head_words,
                             Path(tempfile.gettempdir()) / "w2v-bench")
     words = count_words(corpus)
     work = Path(tempfile.mkdtemp(prefix="w2v-bench-spark-"))
-    rows = []
+    rows: list[dict] = []
+    kept: dict[str, dict] = {}
+    if args.keep and args.results.is_file():
+        old = json.loads(args.results.read_text())
+        if old.get("corpus") == corpus.name and old.get("epochs") == args.epochs:
+            kept = {r["name"]: r for r in old["rows"]}
+
+    def save() -> None:  # subtle: after every row, so a long run that is cut short keeps what it measured
+        names = [r["name"] for r in rows]
+        out_rows = [r for n, r in kept.items() if n not in names] + rows
+        order = list(commands(corpus, work, args.epochs))
+        out_rows.sort(key=lambda r: order.index(r["name"]) if r["name"] in order else len(order))
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps({"words": words, "epochs": args.epochs, "corpus": str(corpus.name),
+                                            "rows": out_rows}, indent=1))
+
     for name, cmd in commands(corpus, work / "x", args.epochs).items():
         if args.only and name not in args.only:
             continue
         out = work / f"{name}.bin"
         cmd = [str(out) if c == "OUT" else c for c in cmd]
+        if name.startswith("ours-spark") and args.spark_args:
+            cmd += args.spark_args.split()
+        load = os.getloadavg()[0]
         log(f"{name}: {' '.join(cmd[1:])}")
         stats = run_child(cmd, work / f"{name}.stdout", work / f"{name}.stderr", args.timeout)
         report = _parse_json_stdout(work / f"{name}.stdout")
         row = {"name": name, "cmd": cmd[1:], "returncode": stats.returncode, "wall_s": stats.wall_s,
                "peak_rss_gb": stats.maxrss_bytes / 1e9, "peak_tree_rss_gb": stats.tree_rss_bytes / 1e9,
-               "report": report, "rounds": round_summary(report)}
+               "report": report, "rounds": round_summary(report), "load_before": load,
+               "load_after": os.getloadavg()[0], "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         if stats.returncode != 0 or not out.is_file():
             row["error"] = _tail(work / f"{name}.stderr")
             log(f"{name}: FAILED\n{row['error']}")
             rows.append(row)
+            save()
             continue
         train_s = (report or {}).get("train_seconds") or (report or {}).get("seconds") or stats.wall_s
         row["train_s"] = train_s
@@ -121,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             f"tree RSS {row['peak_tree_rss_gb']:.2f} GB, analogy {100 * row['analogy']:.1f} %, "
             f"ws353 {row['wordsim353']:.3f}")
         rows.append(row)
+        save()
         out.unlink()
+    save()
+    rows = json.loads(args.results.read_text())["rows"]
     by = {r["name"]: r for r in rows}
     print(f"\n{words:,} words, {args.epochs} epoch(s), local[2] on {time.strftime('%Y-%m-%d')}\n")
     print("| run | wall s | train s | words/s | peak RSS process / tree GB | analogy | WS-353 | wall vs MLlib |")
@@ -136,9 +163,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {r['name']} | {r['wall_s']:.0f} | {r['train_s']:.0f} | {r['words_per_sec'] / 1e3:,.0f}k | "
               f"{r['peak_rss_gb']:.2f} / {r['peak_tree_rss_gb']:.2f} | {100 * r['analogy']:.1f} % | "
               f"{r['wordsim353']:.3f} | {ratio} |")
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps({"words": words, "epochs": args.epochs, "corpus": str(corpus.name),
-                                        "rows": rows}, indent=1))
     return 0
 
 

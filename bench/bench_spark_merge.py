@@ -15,7 +15,9 @@ Does not: measure speed (the runs share the machine; bench_spark.py does that si
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -38,8 +40,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="train on sample_corpora/small_world.txt and score on its own analogies instead")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--partitions", type=int, nargs="+", default=[2, 4, 8])
-    ap.add_argument("--rules", nargs="+", default=["sum", "mean", "sqrt"])
+    ap.add_argument("--rules", nargs="+", default=["sum", "mean", "sqrt", "overlap"],
+                    help="merge rules, each optionally RULE@SYNC_WORDS[@ALPHA] (e.g. sum@200000@0.0125)")
     ap.add_argument("--sync-words", type=int, default=None)
+    ap.add_argument("--no-reference", action="store_true", help="skip the one-process reference run")
     ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     if args.small_world:  # 1.15M tokens with analogies written for it: a sensitive, cheap score
@@ -60,13 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     from core.vectors.vector_io import save
 
     t0 = time.perf_counter()
-    one = Trainer(read_corpus(str(corpus), min_count=5), TrainConfig(**{**cfg.__dict__, "threads": 2}))
-    res = one.train()
-    save(res.vectors, str(out / "one.bin"), "binary")
-    ev = evaluate(out / "one.bin", questions)
-    rows.append({"engine": "one process, 2 threads", "partitions": None, "rule": None,
-                 "accuracy": ev["accuracy"], "loss": res.epochs[-1].loss, "seconds": time.perf_counter() - t0})
-    print(rows[-1], flush=True)
+    one = None if args.no_reference else Trainer(read_corpus(str(corpus), min_count=5),
+                                                 dataclasses.replace(cfg, threads=2))
+    if one is not None:
+        res = one.train()
+        save(res.vectors, str(out / "one.bin"), "binary")
+        ev = evaluate(out / "one.bin", questions)
+        rows.append({"engine": "one process, 2 threads", "partitions": None, "rule": None,
+                     "accuracy": ev["accuracy"], "loss": res.epochs[-1].loss, "seconds": time.perf_counter() - t0})
+        print(rows[-1], flush=True)
 
     from core.spark import SYNC_WORDS, SparkTrainer
     from core.spark.data import prepare_corpus as spark_corpus
@@ -76,25 +82,34 @@ def main(argv: list[str] | None = None) -> int:
     spark.sparkContext.setLogLevel("ERROR")
     for p in args.partitions:
         sc_corpus = spark_corpus(spark, str(corpus), p, min_count=5)
-        for rule in args.rules:
+        for variant in args.rules:
+            rule, *rest = variant.split("@")
+            sync = int(float(rest[0])) if rest else (args.sync_words or SYNC_WORDS)
+            run_cfg = dataclasses.replace(cfg, alpha=float(rest[1])) if len(rest) > 1 else cfg
             t0 = time.perf_counter()
-            tr = SparkTrainer(sc_corpus, cfg, spark=spark, merge_rule=rule, sync_words=args.sync_words or SYNC_WORDS)
+            tr = SparkTrainer(sc_corpus, run_cfg, spark=spark, merge_rule=rule, sync_words=sync)
             res = tr.train()
             tr.close()
             path = out / f"spark-{p}-{rule}.bin"
             save(res.vectors, str(path), "binary")
             ev = evaluate(path, questions)
-            rows.append({"engine": "spark local[2]", "partitions": p, "rule": rule, "accuracy": ev["accuracy"],
-                         "rounds": len(tr.timings),
+            med = {k: statistics.median(getattr(t, k) for t in tr.timings)
+                   for k in ("seconds", "compute", "merge", "bytes_out", "bytes_back", "rows_back")}
+            rows.append({"engine": "spark local[2]", "partitions": p, "rule": rule, "sync_words": sync,
+                         "alpha": run_cfg.alpha, "accuracy": ev["accuracy"], "rounds": len(tr.timings),
                          "loss": res.epochs[-1].loss if res.epochs else None,
-                         "seconds": time.perf_counter() - t0, "error": res.error})
+                         "seconds": time.perf_counter() - t0, "error": res.error,
+                         **{f"round_{k}": v for k, v in med.items()}})
             print(rows[-1], flush=True)
         sc_corpus.close()
     spark.stop()
-    print("\n| engine | partitions | merge | analogy accuracy | last epoch loss |\n|---|---|---|---|---|")
+    print("\n| engine | partitions | merge | sync words | alpha | rounds | analogy accuracy | last epoch loss "
+          "| round s (compute) |\n|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['engine']} | {r['partitions'] or ''} | {r['rule'] or ''} | {100 * r['accuracy']:.1f} % | "
-              f"{r['loss']:.4f} |")
+        timing = f"{r['round_seconds']:.1f} ({r['round_compute']:.1f})" if r.get("rounds") else ""
+        print(f"| {r['engine']} | {r['partitions'] or ''} | {r['rule'] or ''} | {r.get('sync_words', '')} | "
+              f"{r.get('alpha', '')} | {r.get('rounds', '')} | {100 * r['accuracy']:.1f} % | {r['loss']:.4f} | "
+              f"{timing} |")
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps({"corpus": str(corpus.name), "head_words": args.head_words,
                                         "epochs": args.epochs,

@@ -2,7 +2,9 @@
 
 Does: fill parameters from a preset (which also loads the preset's corpus), edit every
 TrainConfig field (values kept in the session, so they survive leaving the page), reject bad
-values with one line, start a run (or the objectives race) in the background, and draw its
+values with one line, choose the engine (this process, or Spark in local mode when pyspark and
+Java are here and the server is not hosted: ui/spark_engine.py; else the choice is off with one
+line saying why), start a run (or the objectives race) in the background, and draw its
 progress, loss curve (per progress tick and per epoch, earlier runs overlaid) and learning-rate
 schedule live while it trains.
 When the server has limits (ui/hosted.py), the widgets stop at them and values above them are
@@ -19,7 +21,7 @@ import streamlit as st
 
 from core.config import ConfigError
 from core.corpus import CorpusError
-from ui import figures, hosted, links, presets, session, widgets
+from ui import figures, hosted, links, presets, session, spark_engine, widgets
 from ui import params as param_names
 
 links.ensure_frame()  # a shared link opened first on a fresh server: run inside app.py's frame
@@ -129,6 +131,22 @@ with settings, st.container(border=True):
                "epoch slider.")
         b(st.checkbox, "Race all four objectives", "race",
           help="Start NS, HS, full softmax and NCE one after another with these parameters (Objectives page).")
+
+with settings, st.container(border=True):
+    spark_off = spark_engine.unavailable(limits)  # None, or one line saying why Spark cannot run here
+    if spark_off and params.get("engine") == "spark":
+        params["engine"] = "local"
+    e1, e2 = st.columns([2, 3], vertical_alignment="center")
+    with e1:
+        b(st.radio, "Engine", "engine", options=list(param_names.ENGINES), format_func=param_names.ENGINES.get,
+          horizontal=True, disabled=spark_off is not None,
+          help="Spark trains the same kernels in data-parallel rounds on Spark's executors (README: "
+               "training on Spark); here in local mode with two partitions. NS, HS and NCE; no race.")
+    if spark_off:
+        e2.caption(spark_off)
+    else:
+        e2.caption("Spark starts its own Java process on the first Spark run (some seconds), then merges the "
+                   "partitions' changes 20 times per epoch.")
 
 problem = None
 try:

@@ -174,3 +174,23 @@ def test_cli_trains_on_spark_and_parquet_gives_the_same_vocabulary(spark, corpus
         assert sum(pq.partition_words) > 0
     finally:
         pq.close()
+
+
+def test_the_app_trains_on_spark_with_the_same_progress_and_events(spark):
+    # the Train page's engine selector end to end; the run reuses this module's session (the
+    # app's run thread finds the process's SparkContext: session.running_session)
+    from tests.test_app_train import poll_until_done, runs, set_params, train_page
+
+    at = train_page()
+    at.radio(key="train_engine").set_value("spark").run()
+    set_params(at, size=16, epochs=2, min_count=2, snapshot_topn=10)
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    seen = poll_until_done(at, timeout=300)
+    run = runs(at)[0]
+    assert run.status == "done", run.error
+    assert len(run.epochs) == 2 and run.epochs[1].loss < run.epochs[0].loss
+    assert len([t for t in run.ticks if t.words_done]) >= 2 * 10  # ~20 merges an epoch, one tick each
+    assert run.trainer.W_in is run.trainer._spark.W_in and np.isfinite(run.trainer.W_in).all()
+    assert len(run.snapshots) == 3
+    assert any("words/s" in t for t in seen) and "done: 2 epoch(s)" in at.get("progress")[0].proto.text

@@ -119,3 +119,32 @@ def test_long_documents_are_cut_at_whitespace_into_bounded_pieces():
     assert " ".join(parts).split() == doc.split()  # no word lost, split or joined
     assert list(pieces("short doc", size=100)) == ["short doc"] and list(pieces("", size=10)) == [""]
     assert list(pieces("a" * 30 + " b", size=10)) == ["a" * 30, "b"]  # a word longer than a piece stays whole
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 3, 8])
+def test_an_encoded_corpus_splits_into_contiguous_parts_of_whole_sentences(partitions):
+    from core.spark.data import split_sentences
+
+    lengths = np.random.default_rng(partitions).integers(1, 30, size=25)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    parts = split_sentences(offsets, partitions)
+    assert parts[0][0] == 0 and parts[-1][1] == 25
+    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
+    words = [int(offsets[s1] - offsets[s0]) for s0, s1 in parts]
+    assert max(words) - min(words) <= 2 * 30  # about equal shares: within a sentence or two
+
+
+def test_overlap_rule_averages_equal_changes_and_adds_orthogonal_ones():
+    same = np.array([[3.0, 4.0]], np.float32)
+    W = np.zeros((3, 2), np.float32)
+    merge(W, [(np.array([0]), same), (np.array([0]), same), (np.array([0, 1]), np.vstack([same, same]))], "overlap")
+    np.testing.assert_allclose(W[0], [3.0, 4.0], rtol=1e-6)  # three equal changes: moved once (mean)
+    np.testing.assert_allclose(W[1], [3.0, 4.0], rtol=1e-6)  # one partition: its change
+    W = np.zeros((1, 2), np.float32)
+    merge(W, [(np.array([0]), np.array([[1.0, 0.0]], np.float32)),
+              (np.array([0]), np.array([[0.0, 2.0]], np.float32))], "overlap")
+    np.testing.assert_allclose(W[0], [1.0, 2.0], rtol=1e-6)  # orthogonal: both (sum)
+    W = np.zeros((1, 2), np.float32)
+    merge(W, [(np.array([0]), np.array([[1.0, 1.0]], np.float32)),
+              (np.array([0]), np.array([[-1.0, -0.5]], np.float32))], "overlap")
+    np.testing.assert_allclose(W[0], [0.0, 0.5], rtol=1e-6)  # opposed: never amplified beyond the sum

@@ -1,5 +1,5 @@
 """The Train page's parameter dict: TrainConfig's fields with enums stored by their short names
-("skipgram", "ns", "c") so widgets can show them, and the app's own extra ("race").
+("skipgram", "ns", "c") so widgets can show them, and the app's own extras ("race", "engine").
 
 Does: derive the defaults from TrainConfig's own (one source of truth), name <-> enum maps from
 core/config.py, and labels for widgets.
@@ -28,6 +28,8 @@ ARCH_LABELS = {key: ARCHITECTURE_LABELS[a] for key, a in ARCHITECTURES.items()} 
 LOSS_KEY_LABELS = {key: LOSS_LABELS[loss] for key, loss in LOSSES.items()}
 LOSS_SHORT = {key: LOSS_ABBREVIATIONS[loss] for key, loss in LOSSES.items()}  # "ns" -> "NS"
 
+ENGINES = {"local": "This process (threads)", "spark": "Apache Spark (local[2], 2 partitions)"}
+
 # the fields the Train page shows (the rest keep TrainConfig's defaults)
 SHOWN = ("architecture", "loss", "size", "window", "negative", "ns_exponent", "sample", "subsample_formula",
          "min_count", "epochs", "alpha", "threads", "seed", "shared_negatives", "compute_loss", "snapshot_topn")
@@ -47,6 +49,7 @@ def params_of(cfg: TrainConfig) -> dict[str, Any]:
     out["loss"] = name_of(LOSSES, cfg.loss)
     out["subsample_formula"] = name_of(FORMULAS, cfg.subsample_formula)
     out["race"] = False  # start NS, HS, softmax and NCE one after another with these parameters
+    out["engine"] = "local"  # where the run trains: ENGINES
     return out
 
 

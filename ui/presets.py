@@ -3,7 +3,8 @@
 Does: define the presets of issue 5 (Demo, Phrases, Objectives race, text8 full) as parameter
 values that fill the Train page (the user may change them afterwards); convert the page's
 parameter dict to a TrainConfig (raising ConfigError with one line for values the trainer
-rejects); load a preset's corpus; start one run, or the race's runs one after another.
+rejects); load a preset's corpus; start one run (in this process, or on Spark when the
+parameters' `engine` is "spark": ui/spark_engine.py), or the race's runs one after another.
 Does not: draw widgets, or know how runs are shown.
 
 Parameter dict: TrainConfig field names; enums are stored by name ("skipgram", "ns", "c") so
@@ -18,10 +19,12 @@ widgets allowed: the page clamps its widgets too, but a check here is the one th
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.config import ARCHITECTURE_LABELS, ConfigError, Loss, TrainConfig
+from core.train.trainer import Trainer
 
 from . import corpora, hosted
 from .corpora import LoadedCorpus
@@ -198,15 +201,28 @@ def start(loaded: LoadedCorpus, params: dict[str, Any]) -> list[Run]:
     configs = configs_for(params)
     check_corpus(loaded, limits)
     QUEUE.set_limit(limits.max_trainings)
-    return start_items(loaded, [(run_name(c, loaded.name), c) for c in configs])
+    make_trainer = Trainer
+    if params.get("engine", "local") == "spark":
+        from . import spark_engine
+
+        why = spark_engine.unavailable(limits)
+        if why:
+            raise ConfigError(why)
+        if len(configs) > 1:
+            raise ConfigError("the objectives race trains in this process (Spark does not train the full "
+                              "softmax): choose the engine 'This process'")
+        make_trainer = spark_engine.SparkRun
+    return start_items(loaded, [(run_name(c, loaded.name), c) for c in configs], make_trainer=make_trainer)
 
 
 def start_items(loaded: LoadedCorpus, items: list[tuple[str, TrainConfig]],
-                rejected: str = "the trainer rejected these parameters") -> list[Run]:
+                rejected: str = "the trainer rejected these parameters",
+                make_trainer: Callable[..., Any] = Trainer) -> list[Run]:
     """Start (name, config) items on the corpus in the training queue (one run, or a sequence that
-    trains one after another). If the trainer rejects any, stop them all and raise ConfigError."""
+    trains one after another). If the trainer rejects any, stop them all and raise ConfigError.
+    `make_trainer` builds a single run's trainer (ui/spark_engine.SparkRun for the Spark engine)."""
     if len(items) == 1:
-        started = [start_run(loaded.corpus, items[0][1], items[0][0], loaded.name)]
+        started = [start_run(loaded.corpus, items[0][1], items[0][0], loaded.name, make_trainer=make_trainer)]
     else:
         started = start_sequence(loaded.corpus, items, loaded.name)
     bad = [r for r in started if r.status == "error"]

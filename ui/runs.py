@@ -1,9 +1,10 @@
 """A training run in a background thread, observed by polling (no Streamlit calls in the thread).
 
-Does: wrap core.train.trainer.Trainer in a thread per run (or one thread for a sequence of runs); a
-Callback copies every event into plain lists on the `Run` object, which pages read from
-`st.fragment(run_every=...)`; stop() ends the run within a chunk (~0.1 s); the run's vectors,
-per-epoch stats and snapshots stay available after it ends so runs can be compared. Errors
+Does: wrap core.train.trainer.Trainer (or a trainer-like object: ui/spark_engine.py) in a thread
+per run (or one thread for a sequence of runs); a Callback copies every event into plain lists on
+the `Run` object, which pages read from `st.fragment(run_every=...)`; stop() ends the run within
+a chunk (~0.1 s; a Spark run: after its round); the run's vectors, per-epoch stats and snapshots
+stay available after it ends so runs can be compared. Errors
 become `run.error` (a one-line message), never an exception in the page. `warm_up()` compiles
 the kernels once per process.
 Admission: every run passes through a `TrainingQueue` before it trains. The process-wide `QUEUE`
@@ -20,7 +21,9 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -234,23 +237,25 @@ def _train(run: Run) -> None:
 
 
 def _prepare(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str,
-             queue: TrainingQueue | None = None) -> Run:
+             queue: TrainingQueue | None = None, make_trainer: Callable[..., Any] = Trainer) -> Run:
     run = Run(name=name, corpus_name=corpus_name, config=config, queue=queue or QUEUE)
     try:
-        run.trainer = Trainer(corpus, config)
+        run.trainer = make_trainer(corpus, config)
     except (ConfigError, ValueError) as e:
         run.status, run.error = "error", str(e)
     return run
 
 
 def start_run(corpus: Corpus, config: TrainConfig, name: str, corpus_name: str = "",
-              queue: TrainingQueue | None = None) -> Run:
+              queue: TrainingQueue | None = None, make_trainer: Callable[..., Any] = Trainer) -> Run:
     """Build the trainer (validating the config) and start a daemon thread that waits for a
     training slot in `queue` (default: the process-wide QUEUE) and then trains.
 
+    `make_trainer(corpus, config)` builds it: Trainer, or anything with its train(callbacks),
+    stop() and vectors (ui/spark_engine.SparkRun).
     A config the trainer rejects gives a Run with status 'error' and a one-line message.
     """
-    run = _prepare(corpus, config, name, corpus_name, queue)
+    run = _prepare(corpus, config, name, corpus_name, queue, make_trainer)
     if run.status == "error":
         return run
     run.started_at = time.time()

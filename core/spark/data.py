@@ -5,6 +5,8 @@ row of `text_column`), cut it into `partitions` contiguous ranges of documents (
 count gives one fixed split and seeded runs repeat), count words on the executors with this
 package's tokeniser (corpus.tokenize), and encode every partition into (tokens (N,) int32,
 offsets (S+1,) int64) with the vocabulary broadcast, kept in the executors' memory for the epochs.
+`from_corpus` instead ships a corpus already encoded in this process (the app's loaded corpus)
+to the executors, cut into the same kind of contiguous ranges, keeping its vocabulary exactly.
 Does not: build the vocabulary's order or cut it (the driver: Vocab.from_counts), or train.
 
 Out-of-vocabulary words are dropped before sentences are cut every `max_sentence` tokens.
@@ -143,3 +145,28 @@ def prepare_corpus(spark, source: str, partitions: int, min_count: int = 5, max_
     if sum(partition_words) == 0:
         raise CorpusError("the corpus has no words")
     return SparkCorpus(vocab, encoded, partition_words, index_bc)
+
+
+def split_sentences(offsets: np.ndarray, partitions: int) -> list[tuple[int, int]]:
+    """Sentence ranges [s0, s1) of `partitions` contiguous parts with about equal word shares."""
+    words = int(offsets[-1])
+    cuts = [int(np.searchsorted(offsets, words * p // partitions, side="left")) for p in range(partitions + 1)]
+    cuts[-1] = offsets.shape[0] - 1
+    return [(cuts[p], cuts[p + 1]) for p in range(partitions)]
+
+
+def from_corpus(spark, corpus, partitions: int) -> SparkCorpus:
+    """A SparkCorpus holding `corpus` (a core.corpus.Corpus: tokens, offsets, vocab) in `partitions`
+    contiguous parts; the vocabulary is the corpus's own (no count on Spark)."""
+    if partitions < 1:
+        raise ValueError(f"partitions must be >= 1 (got {partitions})")
+    if len(corpus) == 0:
+        raise CorpusError("the corpus has no words")
+    parts = []
+    for s0, s1 in split_sentences(corpus.offsets, partitions):
+        a, b = int(corpus.offsets[s0]), int(corpus.offsets[s1])
+        parts.append((corpus.tokens[a:b].copy(), corpus.offsets[s0:s1 + 1] - a))
+    sc = spark.sparkContext
+    encoded = sc.parallelize(parts, partitions).persist()
+    index_bc = sc.broadcast({})  # subtle: nothing to tokenise with; kept so that close() is the same
+    return SparkCorpus(corpus.vocab, encoded, [int(t.shape[0]) for t, _ in parts], index_bc)

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-MERGE_RULES = ("sum", "mean", "sqrt")
+MERGE_RULES = ("sum", "mean", "sqrt", "overlap")
 MERGE_DEFAULT = "sqrt"
 
 
@@ -41,10 +41,21 @@ def merge(W: np.ndarray, changes: Iterable[tuple[np.ndarray, np.ndarray]], rule:
         return int(touched.sum())
     total = np.zeros(W.shape, np.float32)
     count = np.zeros(W.shape[0], np.int32)
+    squares = np.zeros(W.shape[0], np.float64) if rule == "overlap" else None
     for ids, d in changes:
         total[ids] += d
         count[ids] += 1
+        if squares is not None:
+            squares[ids] += np.einsum("ij,ij->i", d, d, dtype=np.float64)
     rows = np.flatnonzero(count)
+    if rule == "overlap":
+        t = total[rows]
+        norm2 = np.einsum("ij,ij->i", t, t, dtype=np.float64)
+        # subtle: sum |d_p|^2 / |sum d_p|^2 is 1/n for n equal changes and 1 for orthogonal ones;
+        # capped at 1 so that changes which cancel are never amplified
+        factor = np.minimum(1.0, squares[rows] / np.maximum(norm2, 1e-30)).astype(np.float32)
+        W[rows] += t * factor[:, None]
+        return int(rows.shape[0])
     scale = count[rows].astype(np.float32)
     if rule == "sqrt":
         scale = np.sqrt(scale)

@@ -57,6 +57,24 @@ def check_master(master: str) -> None:
     raise SparkUnavailable(f"cannot reach the Spark master {master}: {reason}")
 
 
+def running_session():
+    """The SparkSession of this process's running SparkContext, from any thread, or None.
+
+    subtle: getActiveSession() is per thread (the JVM keeps it in a thread-local), so a training
+    thread of the app would not see the session another thread started and would ask for a second
+    context, which Spark refuses; the process has one SparkContext at most."""
+    import sys
+
+    if "pyspark" not in sys.modules:
+        return None
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    if SparkContext._active_spark_context is None:
+        return None
+    return SparkSession.builder.getOrCreate()
+
+
 def get_session(master: str | None = None, app_name: str = "word2vec", conf: dict[str, str] | None = None):
     """The active SparkSession if there is one (then `master` must be None or equal to its
     master), else a new one on `master` (None: spark-submit's master, else local[*])."""
