@@ -7,7 +7,7 @@ top 30k words); the same slice trained in one process (Trainer, 2 threads) is th
 Prints a markdown table and writes bench/results/spark_merge.json.
 Does not: measure speed (the runs share the machine; bench_spark.py does that side by side).
 
-    python bench/bench_spark_merge.py                       # 4.6M words, 2 epochs (~15 min here)
+    python bench/bench_spark_merge.py --epochs 1 --partitions 2 --rules sum@200000 overlap@200000   # merge.py table
     python bench/bench_spark_merge.py --head-words 1000000 --partitions 2 --rules sum mean
     python bench/bench_spark_merge.py --small-world --epochs 2 --sync-words 50000   # README's table
 """
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="train on sample_corpora/small_world.txt and score on its own analogies instead")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--partitions", type=int, nargs="+", default=[2, 4, 8])
-    ap.add_argument("--rules", nargs="+", default=["sum", "mean", "sqrt", "overlap"],
+    ap.add_argument("--rules", nargs="+", default=["capped", "overlap", "sum", "mean", "sqrt"],
                     help="merge rules, each optionally RULE@SYNC_WORDS[@ALPHA] (e.g. sum@200000@0.0125)")
     ap.add_argument("--sync-words", type=int, default=None)
     ap.add_argument("--no-reference", action="store_true", help="skip the one-process reference run")
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                      "accuracy": ev["accuracy"], "loss": res.epochs[-1].loss, "seconds": time.perf_counter() - t0})
         print(rows[-1], flush=True)
 
-    from core.spark import SYNC_WORDS, SparkTrainer
+    from core.spark import SparkTrainer, default_sync_words
     from core.spark.data import prepare_corpus as spark_corpus
     from core.spark.session import get_session
 
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         sc_corpus = spark_corpus(spark, str(corpus), p, min_count=5)
         for variant in args.rules:
             rule, *rest = variant.split("@")
-            sync = int(float(rest[0])) if rest else (args.sync_words or SYNC_WORDS)
+            sync = int(float(rest[0])) if rest else (args.sync_words or default_sync_words(p))
             run_cfg = dataclasses.replace(cfg, alpha=float(rest[1])) if len(rest) > 1 else cfg
             t0 = time.perf_counter()
             tr = SparkTrainer(sc_corpus, run_cfg, spark=spark, merge_rule=rule, sync_words=sync)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps({"corpus": str(corpus.name), "head_words": args.head_words,
                                         "epochs": args.epochs,
-                                        "sync_words": args.sync_words or SYNC_WORDS, "rows": rows}, indent=1))
+                                        "sync_words": args.sync_words, "rows": rows}, indent=1))
     return 0
 
 

@@ -148,3 +148,23 @@ def test_overlap_rule_averages_equal_changes_and_adds_orthogonal_ones():
     merge(W, [(np.array([0]), np.array([[1.0, 1.0]], np.float32)),
               (np.array([0]), np.array([[-1.0, -0.5]], np.float32))], "overlap")
     np.testing.assert_allclose(W[0], [0.0, 0.5], rtol=1e-6)  # opposed: never amplified beyond the sum
+
+
+def test_capped_rule_is_the_sum_for_two_partitions_and_bounds_hot_rows_beyond():
+    two = _changes()
+    W_sum, W_cap = np.zeros((5, 2), np.float32), np.zeros((5, 2), np.float32)
+    merge(W_sum, two, "sum")
+    merge(W_cap, two, "capped")
+    np.testing.assert_array_equal(W_cap, W_sum)
+    same = np.array([[3.0, 4.0]], np.float32)
+    W = np.zeros((1, 2), np.float32)
+    merge(W, [(np.array([0]), same)] * 8, "capped")  # eight equal changes: at most twice the largest
+    np.testing.assert_allclose(W[0], [6.0, 8.0], rtol=1e-6)
+
+
+def test_auto_rule_is_capped_up_to_two_partitions_and_overlap_beyond():
+    same = [(np.array([0]), np.array([[3.0, 4.0]], np.float32))]
+    for n, expect in ((2, [6.0, 8.0]), (3, [3.0, 4.0])):
+        W = np.zeros((1, 2), np.float32)
+        merge(W, iter(same * n), "auto")  # a generator, as the driver passes
+        np.testing.assert_allclose(W[0], expect, rtol=1e-6)

@@ -108,9 +108,10 @@ def add_train(sub) -> None:
                         "or the master spark-submit set)")
     g.add_argument("--partitions", type=int_arg(), default=2, help="data partitions, one task each per round")
     g.add_argument("--sync-words", type=int_arg(), default=None,
-                   help="words each partition trains between two merges (default 1000000)")
-    g.add_argument("--merge", default=None, help="how the partitions' changes of a row are combined: sum, mean "
-                   "(MLlib's rule) or sqrt (default: the measured best, README)")
+                   help="words each partition trains between two merges (default: 400000 shared by the partitions)")
+    g.add_argument("--merge", default=None, help="how the partitions' changes of a row are combined: "
+                   "auto (default: the measured best, core/spark/merge.py), capped, overlap, sum, mean "
+                   "(MLlib's rule) or sqrt")
     g.add_argument("--text-column", default=None, help="the corpus is a Parquet dataset; train on this column")
     g.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
                    help="a Spark setting for a session this command starts, e.g. spark.driver.memory=4g (repeatable)")
@@ -197,7 +198,7 @@ def cmd_train(args) -> int:
 
 def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
     """cmd_train with the Spark engine: the corpus is read, counted and encoded on Spark."""
-    from ..spark import MERGE_DEFAULT, SYNC_WORDS, SparkTrainer
+    from ..spark import MERGE_DEFAULT, SparkTrainer
     from ..spark.session import get_session
     from ..vectors.vector_io import save
 
@@ -211,7 +212,7 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
         sys.stderr.write(f"Spark {spark.version} on {spark.sparkContext.master}: counting and encoding "
                          f"the corpus in {args.partitions} partitions\n")
     trainer = SparkTrainer(args.corpus, cfg, spark=spark, partitions=args.partitions,
-                           sync_words=args.sync_words or SYNC_WORDS, merge_rule=args.merge or MERGE_DEFAULT,
+                           sync_words=args.sync_words, merge_rule=args.merge or MERGE_DEFAULT,
                            text_column=args.text_column, lowercase=not args.keep_case)
     if args.save_vocab:
         trainer.vocab.save(args.save_vocab)

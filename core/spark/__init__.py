@@ -5,8 +5,9 @@ rounds; session.py starts Spark or says in one line why it cannot. Importing thi
 not import pyspark (the engine imports it when it starts a session).
 """
 
-from .driver import SYNC_WORDS, SparkTrainer, train_spark
+from .driver import ROUND_WORDS, SparkTrainer, default_sync_words, train_spark
 from .merge import MERGE_DEFAULT, MERGE_RULES
 from .session import SparkUnavailable
 
-__all__ = ["MERGE_DEFAULT", "MERGE_RULES", "SYNC_WORDS", "SparkTrainer", "SparkUnavailable", "train_spark"]
+__all__ = ["MERGE_DEFAULT", "MERGE_RULES", "ROUND_WORDS", "SparkTrainer", "SparkUnavailable", "default_sync_words",
+           "train_spark"]

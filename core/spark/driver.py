@@ -44,7 +44,14 @@ class RoundTiming:
     bytes_back: int  # ids + deltas returned by all partitions
     rows_back: int  # changed rows returned by all partitions (W_in and W_out)
 
-SYNC_WORDS = 1_000_000  # default words per partition per round (README: the measured trade-off)
+ROUND_WORDS = 400_000  # default words trained per round over all partitions (merge.py: the measured trade-off)
+MIN_SYNC_WORDS = 10_000  # the default never cuts a partition's share of a round below this
+
+
+def default_sync_words(partitions: int) -> int:
+    """Words per partition per round by default: ROUND_WORDS shared by the partitions, so the
+    staleness of a round (words trained from the same model) does not grow with the partition count."""
+    return max(MIN_SYNC_WORDS, ROUND_WORDS // max(1, partitions))
 
 
 class SparkTrainer:
@@ -57,7 +64,7 @@ class SparkTrainer:
     """
 
     def __init__(self, source, config: TrainConfig | None = None, *, master: str | None = None,
-                 partitions: int = 2, sync_words: int = SYNC_WORDS, merge_rule: str = MERGE_DEFAULT,
+                 partitions: int = 2, sync_words: int | None = None, merge_rule: str = MERGE_DEFAULT,
                  text_column: str | None = None, lowercase: bool = True, spark=None, fail_partition: int = -1):
         import dataclasses
 
@@ -67,13 +74,12 @@ class SparkTrainer:
                               "V output rows, so every round would ship the whole matrix): use ns, hs or nce")
         if partitions < 1:
             raise ConfigError(f"partitions must be >= 1 (got {partitions})")
-        if sync_words < 1:
+        if sync_words is not None and sync_words < 1:
             raise ConfigError(f"sync_words must be >= 1 (got {sync_words})")
         if merge_rule not in MERGE_RULES:
             raise ConfigError(f"merge rule must be one of {', '.join(MERGE_RULES)} (got {merge_rule!r})")
         # subtle: one thread per task (Spark's cores are the parallelism) and no buffered rows
         self.config = dataclasses.replace(cfg, threads=1, hot_rows=0)
-        self.sync_words = sync_words
         self.merge_rule = merge_rule
         self.fail_partition = fail_partition
         self._stop = threading.Event()
@@ -91,6 +97,7 @@ class SparkTrainer:
             self.corpus = prepare_corpus(self.spark, source, partitions, cfg.min_count, cfg.max_vocab,
                                          cfg.max_sentence, text_column, lowercase)
         self.partitions = self.corpus.partitions
+        self.sync_words = sync_words or default_sync_words(self.partitions)
         self.vocab = self.corpus.vocab
         self.encoded = self.corpus.encoded
         self.partition_words = self.corpus.partition_words

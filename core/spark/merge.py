@@ -9,13 +9,35 @@ Rules (each partition started the round from the same matrix):
   rows; Hogwild across machines).
 - "mean": add the mean change over the partitions that touched the row (MLlib since Spark 3.0,
   SPARK-24666), so a row touched by all N partitions moves as far as one partition moved it.
-- "sqrt": add the sum divided by the square root of the number of partitions that touched the row:
-  between the two (independent changes add like random steps, whose spread grows as sqrt(n)).
-MERGE_DEFAULT is the rule bench/bench_spark_merge.py measured best over 2, 4 and 8 partitions
-(small-world corpus, 2 epochs, 50k words per partition per round; analogy accuracy, one process
-91.3 %): sum 88.5 / 3.9 / 5.1 % (it diverges from 4 partitions on: every partition moves the
-same hot rows, so the step is multiplied by 4), mean 60.5 / 38.0 / 27.7 %, sqrt 75.4 / 56.7 /
-24.8 %: never diverged, the best at 4, the best on average.
+- "sqrt": add the sum divided by the square root of the number of partitions that touched the row.
+- "overlap": add the sum times min(1, sum_p |d_p|^2 / |sum_p d_p|^2), per row: n equal changes
+  (a hot row every partition pushed the same way, to the same local optimum) move it once, as
+  "mean"; orthogonal changes (independent updates of a rarer row) all count, as "sum".
+- "capped": the sum, shortened so that a row moves at most CAP = 2 times the largest single
+  partition's change: exactly "sum" with 2 partitions, and no N-fold step on hot rows with more.
+- "auto" (MERGE_DEFAULT): "capped" up to 2 partitions, "overlap" beyond: the best measured at 2
+  and at 8 partitions below.
+
+Measured (bench/bench_spark_merge.py; first 4.6M words of the shared corpus, one epoch, size
+100, window 5, NS k = 5, sample 1e-3, seed 1, Spark local[2]; questions-words over the top 30k
+words; bench/results/spark_merge.json). One process, 2 threads: 4.3 %. Sync = words per
+partition per round; the default shares ROUND_WORDS = 400k among the partitions (driver.py):
+
+| partitions | sync | sum | capped | overlap | sqrt | mean |
+|---|---|---|---|---|---|---|
+| 2 | 1M (3 rounds) | 1.8 % | (= sum) | 2.1 % | 2.3 % | |
+| 2 | 200k (12 rounds) | **3.9 %** | (= sum) | 2.9 % | | |
+| 8 | 50k (12 rounds) | diverged (loss 2e9) | 0.8 % (loss 3.42) | **1.5 %** (loss 2.64) | 0.3 % (loss 6.47) | |
+
+Merging more often matters most (2 partitions, sum: 1.8 % with 3 rounds, 3.9 % with 12); with
+2 partitions adding both changes beats damping them, with 8 only damping to one partition's
+step keeps the hot rows from overshooting. On the small-world corpus (1,715 words, every row hot;
+2 epochs, 50k words per partition per round; one process 91.3 %) sum gave 88.5 / 3.9 / 5.1 % at
+2 / 4 / 8 partitions (diverged from 4), mean 60.5 / 38.0 / 27.7 %, sqrt 75.4 / 56.7 / 24.8 %.
+Related designs: MLlib averages (SPARK-24666); Ji et al. 2016 (arXiv:1604.04661) synchronise
+frequent words' rows more often than rare ones and lower the starting learning rate as nodes
+are added; Ordentlich et al. 2016 partition the vector columns over servers instead of the data
+(a different design, not built here).
 """
 
 from __future__ import annotations
@@ -24,8 +46,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-MERGE_RULES = ("sum", "mean", "sqrt", "overlap")
-MERGE_DEFAULT = "sqrt"
+MERGE_RULES = ("auto", "capped", "overlap", "sum", "mean", "sqrt")
+CAP = 2.0  # "capped": a row moves at most this many times the largest single partition's change
+MERGE_DEFAULT = "auto"
+AUTO_CAPPED_UP_TO = 2  # "auto": capped up to this many partitions, overlap beyond
 
 
 def merge(W: np.ndarray, changes: Iterable[tuple[np.ndarray, np.ndarray]], rule: str = MERGE_DEFAULT) -> int:
@@ -33,6 +57,9 @@ def merge(W: np.ndarray, changes: Iterable[tuple[np.ndarray, np.ndarray]], rule:
     returns the number of distinct rows changed."""
     if rule not in MERGE_RULES:
         raise ValueError(f"unknown merge rule {rule!r}; one of {', '.join(MERGE_RULES)}")
+    if rule == "auto":
+        changes = list(changes)
+        rule = "capped" if len(changes) <= AUTO_CAPPED_UP_TO else "overlap"
     if rule == "sum":
         touched = np.zeros(W.shape[0], bool)
         for ids, d in changes:
@@ -41,13 +68,21 @@ def merge(W: np.ndarray, changes: Iterable[tuple[np.ndarray, np.ndarray]], rule:
         return int(touched.sum())
     total = np.zeros(W.shape, np.float32)
     count = np.zeros(W.shape[0], np.int32)
-    squares = np.zeros(W.shape[0], np.float64) if rule == "overlap" else None
+    squares = np.zeros(W.shape[0], np.float64) if rule in ("overlap", "capped") else None
     for ids, d in changes:
         total[ids] += d
         count[ids] += 1
-        if squares is not None:
+        if rule == "overlap":
             squares[ids] += np.einsum("ij,ij->i", d, d, dtype=np.float64)
+        elif rule == "capped":  # the largest squared norm of one partition's change
+            squares[ids] = np.maximum(squares[ids], np.einsum("ij,ij->i", d, d, dtype=np.float64))
     rows = np.flatnonzero(count)
+    if rule == "capped":
+        t = total[rows]
+        norm = np.sqrt(np.einsum("ij,ij->i", t, t, dtype=np.float64))
+        factor = np.minimum(1.0, CAP * np.sqrt(squares[rows]) / np.maximum(norm, 1e-30)).astype(np.float32)
+        W[rows] += t * factor[:, None]
+        return int(rows.shape[0])
     if rule == "overlap":
         t = total[rows]
         norm2 = np.einsum("ij,ij->i", t, t, dtype=np.float64)
