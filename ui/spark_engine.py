@@ -25,7 +25,7 @@ from . import hosted
 MASTER = "local[2]"  # this machine's cores, in separate Python workers (the laptop case)
 PARTITIONS = 2
 ROUNDS_PER_EPOCH = 20  # the app's corpora are small: merge often, so progress ticks and accuracy holds
-MIN_SYNC_WORDS = 20_000  # below this a round is mostly Spark's scheduling
+MIN_SYNC_WORDS = 5_000  # below this a round is mostly Spark's scheduling
 
 
 def unavailable(limits: hosted.HostedLimits | None = None) -> str | None:
