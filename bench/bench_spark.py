@@ -122,14 +122,15 @@ def main(argv: list[str] | None = None) -> int:
         cmd = [str(out) if c == "OUT" else c for c in cmd]
         if name.startswith("ours-spark") and args.spark_args:
             cmd += args.spark_args.split()
-        load = os.getloadavg()[0]
+        load, started = os.getloadavg()[0], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         log(f"{name}: {' '.join(cmd[1:])}")
         stats = run_child(cmd, work / f"{name}.stdout", work / f"{name}.stderr", args.timeout)
         report = _parse_json_stdout(work / f"{name}.stdout")
         row = {"name": name, "cmd": cmd[1:], "returncode": stats.returncode, "wall_s": stats.wall_s,
                "peak_rss_gb": stats.maxrss_bytes / 1e9, "peak_tree_rss_gb": stats.tree_rss_bytes / 1e9,
                "report": report, "rounds": round_summary(report), "load_before": load,
-               "load_after": os.getloadavg()[0], "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+               "load_after": os.getloadavg()[0], "started": started,
+               "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         if stats.returncode != 0 or not out.is_file():
             row["error"] = _tail(work / f"{name}.stderr")
             log(f"{name}: FAILED\n{row['error']}")
