@@ -1,7 +1,10 @@
 """The Spark engine for real, in local[2,2] (two task threads; a failed task is retried once):
 every objective and architecture learns, the events arrive as in one process, one partition trains
 exactly what one process trains, seeded runs repeat, a retried task is not applied twice, stop,
-the CLI and Parquet input. One SparkSession for the module (the JVM takes 10-50 s to start)."""
+the CLI and Parquet input, and the app's Train page training on Spark. One SparkSession for the
+module (the JVM takes 10-50 s to start). The merge rules themselves: test_spark_merge.py (no JVM);
+the end-to-end "mean rule learns" run was dropped for the app's run (CI time), which trains with
+the default rule as the objective tests do."""
 
 from __future__ import annotations
 
@@ -143,12 +146,6 @@ def test_a_callback_stops_training_after_the_round(spark, corpus_path):
     trainer, result, rec, _ = _train(spark, corpus_path, BASE, recorder=rec)
     assert result.stopped and result.epochs_completed == 0 and rec.end.stopped
     assert len([t for t in rec.ticks if t.words_done]) == 1
-
-
-def test_mllib_merge_rule_learns(spark, corpus_path):  # (the rules themselves: test_spark_merge.py)
-    _, result, _, _ = _train(spark, corpus_path, BASE, merge_rule="mean")
-    losses = [e.loss for e in result.epochs]
-    assert losses[1] < losses[0]
 
 
 def test_cli_trains_on_spark_and_parquet_gives_the_same_vocabulary(spark, corpus_path, tmp_path, capsys):
