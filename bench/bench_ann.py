@@ -27,6 +27,12 @@ core.vectors.vector_io reads; e.g. vectors trained by `python -m core train` on 
     python bench/bench_ann.py --n 100000 --dim 100                 # quick, ~3 min
     python bench/bench_ann.py --n 1000000 --dim 300                # ~25 min on 2 busy cores
     python bench/bench_ann.py --vectors gutenberg-cbow100.bin --label gutenberg-70k
+    python bench/bench_ann.py --prepared /tmp/focus1m/prepared --methods exact,core --dir /tmp/ann1m
+--prepared DIR measures a folder made by `python -m core prepare SRC -o DIR --index` (e.g. the one
+bench/bench_focus_analogy.py leaves in its --dir): its unit.npy is the data, and `core` opens the
+index prepare built instead of building a second one (one 1M x 300 build takes an hour or more on
+this shared machine); its build seconds are then the manifest's, its build memory not measured here
+(bench_focus_analogy.py reports prepare's peak RSS).
 Results are merged into bench/results/ann.json under the set's label (one entry per set).
 """
 
@@ -37,6 +43,7 @@ import json
 import os
 import pickle
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -168,10 +175,27 @@ def open_faiss(d: Path, unit: np.ndarray):
     return search
 
 
-def build_core(unit: np.ndarray, d: Path) -> None:
+def build_core(unit: np.ndarray, d: Path) -> dict | None:
     from core.vectors.ann import AnnIndex, prepared_key
 
+    built = _prepared_index(d.parent)
+    if built is not None:  # the index `prepare --index` wrote for this very unit.npy: copied, not rebuilt
+        shutil.copytree(built, d / built.name, dirs_exist_ok=True)
+        index = AnnIndex.cached(unit, d, key=prepared_key(unit))
+        if index is None:
+            raise SystemExit("core: the prepared folder's index is not valid for its unit.npy")
+        return {"build_s": round(index.build_seconds or float("nan"), 2), "built_by": "prepare --index"}
     AnnIndex.build(unit, cache_dir=d, key=prepared_key(unit))
+    return None
+
+
+def _prepared_index(data: Path) -> Path | None:
+    """The ann-* folder of the prepared set whose unit.npy `data/unit.npy` links to, if any."""
+    link = data / "unit.npy"
+    if not link.is_symlink():
+        return None
+    found = sorted(link.resolve().parent.glob("ann/ann-*/manifest.json"))
+    return found[0].parent if found else None
 
 
 def open_core(d: Path, unit: np.ndarray):
@@ -227,8 +251,11 @@ def child_build(method: str, data: Path) -> dict:
     d = data / method
     d.mkdir(exist_ok=True)
     t = time.perf_counter()
-    globals()[f"build_{method}"](unit, d)
-    return {"build_s": round(time.perf_counter() - t, 2), "size_mb": dir_mb(d), "build_mem_mb": memory()}
+    instead = globals()[f"build_{method}"](unit, d)
+    out = {"build_s": round(time.perf_counter() - t, 2), "size_mb": dir_mb(d), "build_mem_mb": memory()}
+    if instead:  # built earlier by another process: its own seconds, and this process's memory means nothing
+        out.update(instead, build_mem_mb={})
+    return out
 
 
 def child_open(method: str, data: Path) -> dict:
@@ -313,7 +340,9 @@ def table(results: dict) -> str:
                 continue
             widths = "; ".join(f"{w['width']}: {w['recall_at_10']:.3f} ({w['median_ms']:.2f} / {w['p95_ms']:.1f})"
                                for w in m.get("search", []))
-            out.append(f"| {name} | {m['build_s']:,.1f} | {m['build_mem_mb']['VmHWM']:,.0f} | {m['size_mb']:,.1f} "
+            peak = m["build_mem_mb"].get("VmHWM")
+            peak = f"{peak:,.0f}" if peak is not None else m.get("built_by", "")
+            out.append(f"| {name} | {m['build_s']:,.1f} | {peak} | {m['size_mb']:,.1f} "
                        f"| {m.get('open_s', float('nan')):.3f} | {m.get('first_query_s', float('nan')):.3f} "
                        f"| {m.get('open_mem_mb', {}).get('RssAnon', float('nan')):,.0f} "
                        f"| {'yes' if m.get('unpickles') else 'no'} | {widths} |")
@@ -326,6 +355,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--vectors", type=Path, help="a real vector file instead of synthetic data")
+    ap.add_argument("--prepared", type=Path, help="a folder of `python -m core prepare --index` (see above)")
     ap.add_argument("--label", help="key in the results file (default: synthetic-NxD or the file's name)")
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--queries", type=int, default=1000, help="rows whose top-10 is checked for recall")
@@ -353,8 +383,11 @@ def main() -> None:
     tmp = None if args.dir else tempfile.TemporaryDirectory(prefix="bench_ann_")
     data = args.dir or Path(tmp.name)
     data.mkdir(parents=True, exist_ok=True)
-    label = args.label or (args.vectors.stem if args.vectors else f"synthetic-{args.n}x{args.dim}")
+    label = args.label or (args.vectors.stem if args.vectors else args.prepared.name if args.prepared
+                           else f"synthetic-{args.n}x{args.dim}")
     t = time.perf_counter()
+    if args.prepared and not (data / "unit.npy").exists():
+        (data / "unit.npy").symlink_to((args.prepared / "unit.npy").resolve())
     if not (data / "unit.npy").exists():
         real(data / "unit.npy", args.vectors) if args.vectors else synthetic(data / "unit.npy", args.n, args.dim)
     unit = np.load(data / "unit.npy", mmap_mode="r")
@@ -364,7 +397,9 @@ def main() -> None:
     np.save(data / "truth.npy", exact_truth(unit, rows))
     print(f"{label}: {unit.shape[0]:,} x {unit.shape[1]} ready in {time.perf_counter() - t:.0f} s", flush=True)
     result = {"rows": int(unit.shape[0]), "dim": int(unit.shape[1]), "queries": len(rows), "k": K,
-              "data": "real: " + args.vectors.name if args.vectors else "synthetic clustered (seed 0)",
+              "data": ("real: " + args.vectors.name if args.vectors else f"prepared folder {args.prepared.name}"
+                       if args.prepared else "synthetic clustered (seed 0)"),
+              "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()],
               "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "methods": {}}
     for method in args.methods.split(","):
