@@ -5,6 +5,7 @@ work folder still builds its own. The measurements themselves are not checked he
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,3 +58,18 @@ def test_plain_folder_has_no_prepared_index(tmp_path):
     (tmp_path / "linked").mkdir()
     (tmp_path / "linked" / "unit.npy").symlink_to(prepared / "unit.npy")
     assert bench_ann._prepared_index(tmp_path / "linked") == next(prepared.glob("ann/ann-*"))
+
+
+def test_exact_truth_is_reused_only_for_the_same_rows_and_vectors(tmp_path):
+    unit = np.eye(12, dtype=np.float32)
+    np.save(tmp_path / "unit.npy", unit)
+    rows = np.array([1, 5, 7])
+    assert not bench_ann._same_rows(tmp_path, rows, len(unit))  # nothing there yet
+    np.save(tmp_path / "truth.npy", bench_ann.exact_truth(unit, rows))
+    np.save(tmp_path / "rows.npy", rows)
+    assert bench_ann._same_rows(tmp_path, rows, len(unit))
+    assert not bench_ann._same_rows(tmp_path, np.array([1, 5, 8]), len(unit))  # other query rows
+    assert not bench_ann._same_rows(tmp_path, rows, 6)  # a truth that names rows the vectors lack
+    later = (tmp_path / "truth.npy").stat().st_mtime_ns + 10**9
+    os.utime(tmp_path / "unit.npy", ns=(later, later))  # vectors rewritten after the truth
+    assert not bench_ann._same_rows(tmp_path, rows, len(unit))
