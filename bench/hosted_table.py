@@ -6,7 +6,8 @@ Sources in bench/results/ (a missing file or row prints "not measured"):
                               (open to map drawn, search to highlight) on a prepared set
   focus_analogy_100k.json     bench_focus_analogy.py --n 100000: prepare --index, analogy exact vs index
   focus_analogy_100k_page.json  bench_focus_analogy.py --prepared <100k set> --page: the page (exact)
-  focus_analogy_1m.json       bench_focus_analogy.py --n 1000000 --page: all of it at 1M
+  focus_analogy_1m.json       bench_focus_analogy.py --n 1000000 --dir D: prepare --index, analogies at 1M
+  focus_analogy_1m_page.json  the same --dir D again with --page (the page; falls back to the file above)
   ann_1m.json / ann.json      bench_ann.py: recall@10 and latency of the app's index (`core`)
 
     python bench/hosted_table.py            # prints the table (README.md, "Hosted exploration")
@@ -88,7 +89,7 @@ def table() -> str:
         "focus_analogy_1m.json")
     ann, ann1m = _load("ann.json"), _load("ann_1m.json")
     m100, m1m = _page_map(mp.get("page", []), "prep100000"), _page_map(mp.get("page", []), "prep1000000")
-    p100, p1m = _page(f100p), _page(f1m)
+    p100, p1m = _page(f100p), _page(_load("focus_analogy_1m_page.json") or f1m)
     rows = [
         ("`prepare --layout pca` (time, peak RSS)", _prepare(mp.get("prepare", []), 100_000, "pca"),
          _prepare(mp.get("prepare", []), 1_000_000, "pca")),
