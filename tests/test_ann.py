@@ -333,6 +333,24 @@ def test_default_goes_approximate_only_above_exact_max(vecs, monkeypatch):
     assert vecs.most_similar("w1") == vecs.most_similar("w1", approximate=False)
 
 
+def test_composed_queries_search_wider_than_a_word_s_own_row(vecs, monkeypatch):
+    # a - b + c and u + v lie away from every row, where the default candidate list misses most
+    # (bench/bench_focus_analogy.py at 1M: top-1 agreement 70 % at ann.DEFAULT_EF, 100 % at COMPOSED_EF)
+    widths = []
+    real = vecs.ann_index.query
+    monkeypatch.setattr(vecs.ann_index, "query", lambda q, k=10, ef=None: widths.append(ef) or real(q, k, ef=ef))
+    vecs.analogy("w1", "w2", "w3", method="add", approximate=True)
+    vecs.analogy("w1", "w2", "w3", method="mul", approximate=True)
+    vecs.most_similar(positive=["w1", "w2"], approximate=True)
+    vecs.most_similar(positive=["w1"], negative=["w2"], approximate=True)
+    assert widths == [vectors.COMPOSED_EF] * 4
+    widths.clear()
+    vecs.most_similar("w1", approximate=True)
+    vecs.similar_by_vector(vecs["w1"], approximate=True)
+    assert widths == [None, None]  # a word's own neighbours: the index's default width
+    assert vectors.COMPOSED_EF > ann.DEFAULT_EF
+
+
 def test_approximate_needs_an_index_and_the_whole_vocabulary(vecs, small):
     with pytest.raises(ValueError, match="restrict"):
         vecs.most_similar("w1", restrict=100, approximate=True)
