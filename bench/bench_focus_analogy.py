@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_large_vectors import generate, read_through  # noqa: E402
 
-from core.vectors import vector_io  # noqa: E402
+from core.vectors import keyed, vector_io  # noqa: E402
 from ui.vector_sets import attach_cached_index, search_mode  # noqa: E402
 
 CAPTION_JS = """() => { for (const e of document.querySelectorAll('[data-testid="stCaptionContainer"]')) {
@@ -148,6 +148,7 @@ def main() -> None:
               "prepare_peak_rss_mb": prepare_peak_mb,
               "index_build_s": v.ann_index.build_seconds if indexed else None,
               "page_would_use_index": search_mode(v), "queries": args.queries,
+              "composed_ef": getattr(keyed, "COMPOSED_EF", None),  # the index's candidates per analogy
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "load_average_1_5_15": {"before": [round(x, 2) for x in load_before],
                                       "after": [round(x, 2) for x in os.getloadavg()]}}

@@ -7,7 +7,8 @@ Sources in bench/results/ (a missing file or row prints "not measured"):
   focus_analogy_100k.json     bench_focus_analogy.py --n 100000: prepare --index, analogy exact vs index
   focus_analogy_100k_page.json  bench_focus_analogy.py --prepared <100k set> --page: the page (exact)
   focus_analogy_1m.json       bench_focus_analogy.py --n 1000000 --dir D: prepare --index, analogies at 1M
-  focus_analogy_1m_page.json  the same --dir D again with --page (the page; falls back to the file above)
+  focus_analogy_1m_page.json  the same --dir D again with --page: the analogy and page rows at 1M
+                              (falls back to the file above)
   ann_1m.json / ann.json      bench_ann.py: recall@10 and latency of the app's index (`core`)
 
     python bench/hosted_table.py            # prints the table (README.md, "Hosted exploration")
@@ -58,8 +59,9 @@ def _index_build(r: dict) -> str:
     if not r.get("prepare_index_s"):
         return NA
     peak = f", peak {r['prepare_peak_rss_mb']:,.0f} MB" if r.get("prepare_peak_rss_mb") else ""
-    load = r.get("load_average_1_5_15", {}).get("before")
-    return f"{r['prepare_index_s']:,.0f} s{peak}" + (f" (load {load[0]:.0f})" if load else "")
+    load = r.get("load_average_1_5_15", {})
+    when = f" (load {load['before'][0]:.0f} at start, {load['after'][0]:.0f} at end)" if load else ""
+    return f"{r['prepare_index_s']:,.0f} s{peak}{when}"
 
 
 def _page(r: dict) -> tuple[str, str, str]:
@@ -89,7 +91,8 @@ def table() -> str:
         "focus_analogy_1m.json")
     ann, ann1m = _load("ann.json"), _load("ann_1m.json")
     m100, m1m = _page_map(mp.get("page", []), "prep100000"), _page_map(mp.get("page", []), "prep1000000")
-    p100, p1m = _page(f100p), _page(_load("focus_analogy_1m_page.json") or f1m)
+    now1m = _load("focus_analogy_1m_page.json") or f1m  # the latest run over the prepared folder
+    p100, p1m = _page(f100p), _page(now1m)
     rows = [
         ("`prepare --layout pca` (time, peak RSS)", _prepare(mp.get("prepare", []), 100_000, "pca"),
          _prepare(mp.get("prepare", []), 1_000_000, "pca")),
@@ -98,13 +101,13 @@ def table() -> str:
         ("`prepare --index` (usearch HNSW, f16)", _index_build(f100), _index_build(f1m)),
         ("Embeddings: link opened to map drawn", m100[0], m1m[0]),
         ("Embeddings: search to word highlighted", m100[1], m1m[1]),
-        ("3CosAdd, exact scan", _ms(f100, "add exact"), _ms(f1m, "add exact")),
-        ("3CosAdd, approximate index", _ms(f100, "add approximate"), _ms(f1m, "add approximate")),
-        ("3CosMul, exact scan", _ms(f100, "mul exact"), _ms(f1m, "mul exact")),
-        ("3CosMul, approximate index (reranks 200)", _ms(f100, "mul approximate"), _ms(f1m, "mul approximate")),
+        ("3CosAdd, exact scan", _ms(f100, "add exact"), _ms(now1m, "add exact")),
+        ("3CosAdd, approximate index", _ms(f100, "add approximate"), _ms(now1m, "add approximate")),
+        ("3CosMul, exact scan", _ms(f100, "mul exact"), _ms(now1m, "mul exact")),
+        ("3CosMul, approximate index (reranks 200)", _ms(f100, "mul approximate"), _ms(now1m, "mul approximate")),
         ("approximate top-1 = exact top-1 (add / mul)",
          *(f"{r['add top-1 agreement']:.0%} / {r['mul top-1 agreement']:.0%}" if "add top-1 agreement" in r else NA
-           for r in (f100, f1m))),
+           for r in (f100, now1m))),
         ("Analogies page: search it says ran, its server time", p100[0], p1m[0]),
         ("Analogies page: shared link opened to answer", p100[1], p1m[1]),
         ("Analogies page: word typed to answer drawn", p100[2], p1m[2]),
