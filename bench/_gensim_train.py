@@ -1,14 +1,15 @@
 """The gensim side of bench_train.py: one whole training run in one process, timed from inside.
 
 Does: read a text8-format corpus with gensim's `Text8Corpus` (whitespace tokens, 10,000-word
-sentences), build the vocabulary, train `Word2Vec` with negative sampling, save the input vectors
+sentences), build the vocabulary, train `Word2Vec` with negative sampling (or, with --hs,
+hierarchical softmax alone), save the input vectors
 in word2vec format, and print one JSON object on stdout shaped like our CLI's `--json` output
 (`words`, `vocab_size`, `seconds`, `words_per_sec`, `epochs`) plus gensim-specific timings.
 Does not: evaluate anything (bench_train.py scores every trainer's file the same way) or measure
 memory (the parent reads the peak RSS of this whole process with wait4).
 
     python bench/_gensim_train.py CORPUS OUT [--cbow] [--size 100] [--window 5] [--negative 5]
-        [--sample 1e-4] [--min-count 5] [--epochs 5] [--workers 2] [--seed 1] [--alpha A] [--binary]
+        [--sample 1e-4] [--min-count 5] [--epochs 5] [--workers 2] [--seed 1] [--alpha A] [--binary] [--hs]
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "--alpha", type=float, help="start learning rate (default: gensim's 0.025); not used by the bench"
     )
     ap.add_argument("--binary", action="store_true", help="write the binary word2vec format")
+    ap.add_argument("--hs", action="store_true", help="hierarchical softmax alone (hs=1, negative=0)")
     ap.add_argument("--in-memory", action="store_true",
                     help="hold the tokenised sentences in a list (gensim's faster, memory-hungry way) "
                          "instead of streaming the file every epoch")
@@ -68,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         sg=0 if args.cbow else 1,
         vector_size=args.size,
         window=args.window,
-        negative=args.negative,
-        hs=0,
+        negative=0 if args.hs else args.negative,
+        hs=1 if args.hs else 0,
         sample=args.sample,
         min_count=args.min_count,
         epochs=args.epochs,

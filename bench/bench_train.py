@@ -12,8 +12,11 @@ only ratios from one run mean anything), use our own evaluator, or run anything 
 Runs per architecture: gensim `Word2Vec` (bench/_gensim_train.py) twice, streaming the file every
 epoch (`Text8Corpus`, its lean mode) and with the sentences held in a list (its fast mode, ~1.5 GB),
 ours (`python -m core train` with the exact loss on, its default) and, for skip-gram, ours with
-`--shared-negatives`. Ratios are taken against whichever gensim run is best at that measure
-(see add_ratios). Memory: ru_maxrss of the trainer process (the headline) and, sampled, the
+`--shared-negatives`. Two more groups of skip-gram rows: hierarchical softmax alone (`sg-hs`: ours
+`--loss hs` against gensim's in-memory `hs=1, negative=0`) and the small job (`sg-small`: the first
+--small-mb MB of the corpus, one epoch, where start-up weighs more). Ratios are taken within a
+group (the `run` column) against whichever gensim run is best at that measure (see add_ratios).
+Memory: ru_maxrss of the trainer process (the headline) and, sampled, the
 summed RSS and private (anonymous) memory of its process tree.
 Settings for all: size 100, window 5, negative 5, sample 1e-4, min-count 5, 5 epochs, 2 threads.
 
@@ -125,6 +128,24 @@ def prepare_corpus(src: Path, head_words: int | None, cache_dir: Path) -> Path:
                 left -= len(take)
                 if left <= 0:
                     break
+    os.replace(part, dst)
+    return dst
+
+
+def prepare_head_bytes(src: Path, n_bytes: int, cache_dir: Path) -> Path:
+    """The first n_bytes of plain-text `src`, cut back to the last whitespace (cached)."""
+    st = src.stat()
+    dst = cache_dir / f"{src.stem}-{st.st_size}-{int(st.st_mtime)}-bytes{n_bytes}.txt"
+    if dst.is_file():
+        return dst
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(src, "rb") as f:
+        head = f.read(n_bytes)
+    if len(head) == n_bytes:
+        cut = max(head.rfind(b" "), head.rfind(b"\n"))
+        head = head[:cut] if cut > 0 else head
+    part = dst.with_name(dst.name + f".{os.getpid()}.part")
+    part.write_bytes(head)
     os.replace(part, dst)
     return dst
 
@@ -304,10 +325,17 @@ class Spec:
     label: str  # row name in the table
     arch: str  # "sg" or "cbow"
     extra: list[str] = field(default_factory=list)  # extra CLI flags for ours
+    group: str = ""  # the rows whose ratios are taken against each other (default: arch)
+    hs: bool = False  # hierarchical softmax instead of negative sampling
+    small: bool = False  # the small job: the first --small-mb MB of the corpus, one epoch
+
+    @property
+    def key(self) -> str:
+        return self.group or self.arch
 
     @property
     def slug(self) -> str:
-        return re.sub(r"[^a-z0-9.]+", "_", f"{self.arch} {self.label}".lower()).strip("_")
+        return re.sub(r"[^a-z0-9.]+", "_", f"{self.key} {self.label}".lower()).strip("_")
 
 
 def gensim_version() -> str:
@@ -345,6 +373,8 @@ def command(
             str(threads),
             "--binary",
         ]
+        if spec.hs:  # hierarchical softmax alone: hs=1, negative=0
+            cmd += ["--hs"]
         if same_alpha:  # ours' (word2vec.c's) start rates instead of gensim's 0.025 for both
             cmd += ["--alpha", str(OURS_ALPHA[spec.arch])]
         cmd += spec.extra
@@ -358,7 +388,7 @@ def command(
             "-o",
             str(out),
             "--loss",
-            "ns",
+            "hs" if spec.hs else "ns",
             "--size",
             str(s["size"]),
             "--window",
@@ -472,6 +502,9 @@ def do_run(
         "trainer": spec.trainer,
         "label": spec.label,
         "arch": spec.arch,
+        "group": spec.key,
+        "epochs": epochs,
+        "words": words,
         "cmd": cmd[1:],
         "returncode": stats.returncode,
         "wall_s": stats.wall_s,
@@ -520,7 +553,7 @@ def _fmt(x: float | None, spec: str) -> str:
     return "—" if x is None else format(x, spec)
 
 
-def merge_repeats(got: list[dict], words: int, epochs: int) -> dict:
+def merge_repeats(got: list[dict]) -> dict:
     """One row per trainer: fastest wall and train time of the repeats, highest peak RSS, first analogy."""
     row = dict(got[0])
     ok = [g for g in got if "error" not in g]
@@ -533,7 +566,7 @@ def merge_repeats(got: list[dict], words: int, epochs: int) -> dict:
     row["cpu_s"] = min(g["cpu_s"] for g in ok)
     trains = [g["train_s"] for g in ok if g.get("train_s")]
     row["train_s"] = min(trains) if trains else None
-    row["words_per_sec"] = words * epochs / (row["train_s"] or row["wall_s"])
+    row["words_per_sec"] = row["words"] * row["epochs"] / (row["train_s"] or row["wall_s"])
     row["peak_rss_gb"] = max(g["peak_rss_gb"] for g in ok)
     row["peak_private_gb"] = max(g.get("peak_private_gb", 0.0) for g in ok)
     row["peak_tree_rss_gb"] = max(g.get("peak_tree_rss_gb", 0.0) for g in ok)
@@ -548,8 +581,8 @@ def add_ratios(rows: list[dict]) -> None:
     memory ratios the leaner (ours / gensim, for ru_maxrss and for private memory), accuracy
     deltas (points) the better. So no ratio flatters us by picking gensim's worse mode.
     """
-    for arch in {r["arch"] for r in rows}:
-        gs = [r for r in rows if r["arch"] == arch and r["trainer"] == "gensim" and "error" not in r]
+    for arch in {r.get("group", r["arch"]) for r in rows}:
+        gs = [r for r in rows if r.get("group", r["arch"]) == arch and r["trainer"] == "gensim" and "error" not in r]
         if not gs:
             continue
         fast = min(gs, key=lambda g: g["wall_s"])
@@ -560,7 +593,7 @@ def add_ratios(rows: list[dict]) -> None:
         scored = [g for g in gs if "analogy" in g]
         best = max(scored, key=lambda g: g["analogy"]["accuracy"], default=None)
         for r in rows:
-            if r["arch"] != arch or r["trainer"] == "gensim" or "error" in r:
+            if r.get("group", r["arch"]) != arch or r["trainer"] == "gensim" or "error" in r:
                 continue
             r["speed_ratio"] = fast["wall_s"] / r["wall_s"]
             r["speed_ref"] = fast["label"]
@@ -579,7 +612,7 @@ def add_ratios(rows: list[dict]) -> None:
 def table(rows: list[dict]) -> str:
     head = [
         "trainer",
-        "arch",
+        "run",
         "wall s",
         "train s",
         "CPU s",
@@ -597,12 +630,12 @@ def table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         if "error" in r:
-            cells = [r["label"], r["arch"], _fmt(r["wall_s"], ".1f"), "failed"] + [""] * (len(head) - 4)
+            cells = [r["label"], r.get("group", r["arch"]), _fmt(r["wall_s"], ".1f"), "failed"] + [""] * (len(head) - 4)
         else:
             acc = r.get("analogy", {}).get("accuracy")
             cells = [
                 r["label"],
-                r["arch"],
+                r.get("group", r["arch"]),
                 _fmt(r["wall_s"], ".1f"),
                 _fmt(r.get("train_s"), ".1f"),
                 _fmt(r.get("cpu_s"), ".0f"),
@@ -654,6 +687,11 @@ def main(argv: list[str] | None = None) -> int:
         "--corpus", type=Path, help=f"corpus file (default: $W2V_SHARED or ../shared/{CORPUS_NAME})"
     )
     ap.add_argument("--head-words", type=int, help="train on the first N words of the corpus (quick trials)")
+    ap.add_argument("--no-hs", action="store_true",
+                    help="skip the skip-gram rows with hierarchical softmax (gensim hs=1, negative=0)")
+    ap.add_argument("--no-small", action="store_true", help="skip the small-job rows")
+    ap.add_argument("--small-mb", type=float, default=24.0,
+                    help="the small job: skip-gram on the first N MB of the corpus, one epoch (default 24)")
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2, help="threads for ours, workers for gensim")
     ap.add_argument(
@@ -710,6 +748,19 @@ def main(argv: list[str] | None = None) -> int:
             specs.append(Spec("ours", "ours", arch))
             if arch == "sg" and not args.no_shared_negatives:
                 specs.append(Spec("ours", "ours --shared-negatives", arch, ["--shared-negatives"]))
+    if "sg" in archs and not args.no_hs:  # gensim's faster (in-memory) mode only: the target's reference
+        if not args.skip_gensim:
+            specs.append(Spec("gensim", f"gensim {gensim_version()} in memory hs", "sg", ["--in-memory"],
+                              group="sg-hs", hs=True))
+        if run_ours:
+            specs.append(Spec("ours", "ours --loss hs", "sg", group="sg-hs", hs=True))
+    if "sg" in archs and not args.no_small:  # start-up weighs more here: imports, caches, reading
+        if not args.skip_gensim:
+            specs.append(Spec("gensim", f"gensim {gensim_version()}", "sg", group="sg-small", small=True))
+            specs.append(Spec("gensim", f"gensim {gensim_version()} in memory", "sg", ["--in-memory"],
+                              group="sg-small", small=True))
+        if run_ours:
+            specs.append(Spec("ours", "ours", "sg", group="sg-small", small=True))
     if not specs:
         log("nothing to run")
         return 1 if ours_note else 0
@@ -719,6 +770,11 @@ def main(argv: list[str] | None = None) -> int:
     log(
         f"corpus: {corpus} ({words:,} words); {len(specs)} runs, {args.epochs} epochs, {args.threads} threads"
     )
+    small, small_words = None, 0
+    if any(sp.small for sp in specs):
+        small = prepare_head_bytes(corpus, int(args.small_mb * 1e6), args.cache_dir)
+        small_words = count_words(small)
+        log(f"small job: {small} ({small_words:,} words), 1 epoch")
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="w2v-bench-runs-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -732,9 +788,9 @@ def main(argv: list[str] | None = None) -> int:
                 got.append(
                     do_run(
                         spec,
-                        corpus,
-                        words,
-                        args.epochs,
+                        small if spec.small else corpus,
+                        small_words if spec.small else words,
+                        1 if spec.small else args.epochs,
                         args.threads,
                         workdir,
                         questions if rep == 0 else None,
@@ -745,7 +801,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    rows = [merge_repeats(got, words, args.epochs) for got in runs]
+    rows = [merge_repeats(got) for got in runs]
     add_ratios(rows)
     md = table(rows)
 
@@ -764,6 +820,7 @@ def main(argv: list[str] | None = None) -> int:
             "epochs": args.epochs,
             "threads": args.threads,
             "repeat": args.repeat,
+            "small_mb": None if args.no_small else args.small_mb,
             "loss": "ns",
             "subsample_formula": "c",
             "ns_exponent": 0.75,
