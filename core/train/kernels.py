@@ -159,28 +159,37 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
     examples = 0
     neu1e, H = work.step.neu1e, work.h
     dim = neu1e.shape[0]
+    targets = work.targets
     for i in range(n_sen):
+        ahead = i + settings.window + 2  # the input row that enters the window two positions on
+        if ahead < n_sen:
+            prefetch_row(W_in, sen[ahead])
         word = sen[i]
         rng, r = rng_next(rng)
         eff = settings.window - rng_below(r, settings.window)
         lo = max(0, i - eff)
         hi = min(n_sen, i + eff + 1)
+        cw = hi - lo - 1
+        if cw == 0:
+            continue
+        # subtle: the targets are drawn before the context rows are summed, so their rows load
+        # while the sum runs (the generator is used in the same order as before: same results)
+        n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, 0, neg_counts)
+        if settings.loss != LOSS_SOFTMAX:
+            for j in range(n):
+                if slot_of(out_rows, targets.rows[0, j]) < 0:
+                    prefetch_row(out_rows.W, targets.rows[0, j])
         for d in range(dim):
             H[0, d] = 0.0
             neu1e[d] = 0.0
-        cw = 0
         for c in range(lo, hi):
             if c != i:
                 w = sen[c]
                 for d in range(dim):
                     H[0, d] += W_in[w, d]
-                cw += 1
-        if cw == 0:
-            continue
         inv = np.float32(1.0) / np.float32(cw)
         for d in range(dim):
             H[0, d] *= inv
-        _, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, work.targets, 0, neg_counts)
         loss_sum += output_step(settings.loss, H, 0, out_rows, work.targets, 0, alpha, work.step,
                                 settings.want_loss, False)
         for c in range(lo, hi):

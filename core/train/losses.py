@@ -177,9 +177,24 @@ def _row_address(out_rows, rows, slot, j, n, pad):
     return row_address(out_rows.W, r)
 
 
+FIXED_DIM = 100  # the vector size the blocks are also compiled for with a constant length (the default)
+
+
 @njit(nogil=True, fastmath=True, error_model="numpy")
 def _dot_block(h, p0, p1, p2, p3, p4, p5, dim):
-    """h . p_i for six rows in one pass over h (each element of h loaded once)."""
+    """h . p_i for six rows in one pass over h (each element of h loaded once).
+
+    subtle: for dim == FIXED_DIM the same loop is compiled a second time with a constant trip
+    count (_dot_rows is inlined with the literal), so the compiler lays out the whole vector loop
+    and its remainder without run-time trip logic; measured in bench/README.md ("where the time
+    goes"). Other sizes take the general loop, unchanged."""
+    if dim == FIXED_DIM:
+        return _dot_rows(h, p0, p1, p2, p3, p4, p5, FIXED_DIM)
+    return _dot_rows(h, p0, p1, p2, p3, p4, p5, dim)
+
+
+@njit(inline="always", nogil=True, fastmath=True, error_model="numpy")
+def _dot_rows(h, p0, p1, p2, p3, p4, p5, dim):
     z0 = z1 = z2 = z3 = z4 = z5 = np.float32(0.0)
     for d in range(dim):
         x = h[d]
@@ -194,12 +209,21 @@ def _dot_block(h, p0, p1, p2, p3, p4, p5, dim):
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
 def _update_block(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, dim):
+    """See _update_rows; for dim == FIXED_DIM compiled with a constant trip count (see _dot_block)."""
+    if dim == FIXED_DIM:
+        _update_rows(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, FIXED_DIM)
+    else:
+        _update_rows(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, dim)
+
+
+@njit(inline="always", nogil=True, fastmath=True, error_model="numpy")
+def _update_rows(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, dim):
     """For each row in turn: sink += g_i p_i (the row before its update), p_i += g_i h; one pass.
     With `into_h` the sum goes into h itself and `sink` is unused (the test is loop-invariant: the
     compiler makes one loop of each kind).
 
-    16 arguments, deliberately (the one compiled function over 10): the six row pointers and six
-    gradients are separate scalars so that each stays in a register for the whole loop; read
+    16 arguments, deliberately (with _update_block, the only compiled functions over 10): the six
+    row pointers and six gradients are separate scalars so that each stays in a register for the whole loop; read
     from arrays, they were measured ~8 % slower (see logistic_step).
     subtle: six rows written out, not a loop over rows: only then does each row's element stay
     in a register between its read and its write, and the whole pass compile to one vector loop.
