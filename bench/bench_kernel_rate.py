@@ -8,7 +8,8 @@ uniformly from large matrices (most rows come from memory, as rare words do in t
 gap between the two is memory latency, not arithmetic. Both orders are measured: one pair at a
 time (losses.logistic_step, what the trainer does) and a window of pairs sharing its targets as
 one block (pWord2Vec's order, Ji et al. 2016: every pair scored against the rows as the window
-found them, then every update), kept here only as the measurement that dropped it.
+found them, then every update), kept here only as the measurement that dropped it; and one pair
+at a time with the exact loss off (compute_loss=False), the cost of accumulating it.
 Does not: train, read a corpus, or compare with anything from another run (ratios only).
 
     python bench/bench_kernel_rate.py [--dim 100] [--windows 200000] [--ghz 2.6] [--fma-per-cycle 16]
@@ -43,7 +44,7 @@ M, N = 6, 6  # pairs per window (2 x the mean effective window of 3), targets pe
 
 
 @njit(nogil=True, fastmath=True)
-def _per_pair(W_in, ctxs, tgts, out, tg, sc):
+def _per_pair(W_in, ctxs, tgts, out, tg, sc, want_loss):
     W_in, out, tg, sc = borrow(W_in), borrow(out), borrow(tg), borrow(sc)
     t = 0.0
     for i in range(ctxs.shape[0]):
@@ -52,7 +53,7 @@ def _per_pair(W_in, ctxs, tgts, out, tg, sc):
             tg.labels[0, j] = 1.0 if j == 0 else 0.0
         tg.n[0] = N
         for a in range(ctxs.shape[1]):
-            t += logistic_step(W_in, ctxs[i, a], out, tg, 0, np.float32(0.025), sc, True, True)
+            t += logistic_step(W_in, ctxs[i, a], out, tg, 0, np.float32(0.025), sc, want_loss, True)
     return t
 
 
@@ -106,7 +107,8 @@ def measure(v: int, dim: int, windows: int, rounds: int) -> dict[str, float]:
     tgts = rng.integers(0, v, (windows, N))
     best: dict[str, float] = {}
     for _ in range(rounds):  # interleaved; the fastest round of each
-        for name, run in (("per pair", lambda: _per_pair(W_in, ctxs, tgts, out, tg, sc)),
+        for name, run in (("per pair", lambda: _per_pair(W_in, ctxs, tgts, out, tg, sc, True)),
+                          ("per pair, loss off", lambda: _per_pair(W_in, ctxs, tgts, out, tg, sc, False)),
                           ("window block", lambda: _window(W_in, ctxs, tgts, out, tg, sc, grads))):
             t0 = time.process_time()
             run()
