@@ -43,15 +43,21 @@ from core.train.lowlevel import borrow, float32_pointer, row_address  # noqa: E4
 M, N = 6, 6  # pairs per window (2 x the mean effective window of 3), targets per pair (k = 5)
 
 
+@njit(inline="always", nogil=True)
+def _fill_slot(tg, tgts, i):
+    """Slot 0 of the targets: window i's positive target, then its N - 1 noise words."""
+    for j in range(N):
+        tg.rows[0, j] = tgts[i, j]
+        tg.labels[0, j] = 1.0 if j == 0 else 0.0
+    tg.n[0] = N
+
+
 @njit(nogil=True, fastmath=True)
 def _per_pair(W_in, ctxs, tgts, out, tg, sc, want_loss):
     W_in, out, tg, sc = borrow(W_in), borrow(out), borrow(tg), borrow(sc)
     t = 0.0
     for i in range(ctxs.shape[0]):
-        for j in range(N):
-            tg.rows[0, j] = tgts[i, j]
-            tg.labels[0, j] = 1.0 if j == 0 else 0.0
-        tg.n[0] = N
+        _fill_slot(tg, tgts, i)
         for a in range(ctxs.shape[1]):
             t += logistic_step(W_in, ctxs[i, a], out, tg, 0, np.float32(0.025), sc, want_loss, True)
     return t
@@ -88,10 +94,7 @@ def _window(W_in, ctxs, tgts, out, tg, sc, grads):
     W_in, out, tg, sc = borrow(W_in), borrow(out), borrow(tg), borrow(sc)
     t = 0.0
     for i in range(ctxs.shape[0]):
-        for j in range(N):
-            tg.rows[0, j] = tgts[i, j]
-            tg.labels[0, j] = 1.0 if j == 0 else 0.0
-        tg.n[0] = N
+        _fill_slot(tg, tgts, i)
         t += window_block(W_in, ctxs[i], ctxs.shape[1], out, tg, np.float32(0.025), sc, grads)
     return t
 
