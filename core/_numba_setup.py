@@ -11,6 +11,8 @@ subtle: Numba keys a cached kernel on its own file's timestamp only. The trainin
 functions from other modules (train/losses.py, train/hot_rows.py, ...); after editing one of those (or
 upgrading the package) Numba would load the stale machine code. The digest subfolder makes any
 source change a cache miss; older subfolders are removed.
+`load_registries_without_blas()` is for short-lived processes (the CLI's train command): it does
+Numba's one-time set-up of its own implementations now, leaving SciPy's BLAS bindings out.
 Does not: compile anything. The trainer's own parallelism is Python threads running `nogil`
 kernels, which needs no threading layer at all.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -88,3 +91,29 @@ import numba  # noqa: E402  (must follow the environment set-up above)
 
 numba.config.CACHE_DIR = _dir
 numba.config.THREADING_LAYER = "threadsafe"
+
+
+_BLAS_MODULE = "scipy.linalg.cython_blas"
+
+
+def load_registries_without_blas() -> None:
+    """Load Numba's CPU implementation registries now, without importing scipy.linalg.
+
+    subtle: the first call of any compiled function, cached or not, makes Numba import its ~250
+    modules of implementations (numba.core.cpu's load_additional_registries); one of them,
+    numba.np.arraymath, imports scipy.linalg only to learn whether np.dot-style inner products
+    may call BLAS: 0.15 of that call's 0.28 CPU s here. None of our kernels calls BLAS. With the
+    import blocked for that moment (None in sys.modules makes `import` raise ImportError),
+    arraymath records "no BLAS" and would compile such products as plain loops in this process;
+    np.dot and np.linalg ask for BLAS again when they are typed, after the block is lifted.
+    Does nothing beyond the plain load when scipy.linalg is already imported (e.g. the app)."""
+    from numba.core.registry import cpu_target
+
+    block = _BLAS_MODULE not in sys.modules
+    if block:
+        sys.modules[_BLAS_MODULE] = None  # type: ignore[assignment]
+    try:
+        cpu_target.target_context.refresh()
+    finally:
+        if block and sys.modules.get(_BLAS_MODULE, 0) is None:
+            del sys.modules[_BLAS_MODULE]
