@@ -690,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-hs", action="store_true",
                     help="skip the skip-gram rows with hierarchical softmax (gensim hs=1, negative=0)")
     ap.add_argument("--no-small", action="store_true", help="skip the small-job rows")
+    ap.add_argument("--only-small", action="store_true", help="only the small-job rows (run sg-small)")
     ap.add_argument("--small-mb", type=float, default=24.0,
                     help="the small job: skip-gram on the first N MB of the corpus, one epoch (default 24)")
     ap.add_argument("--epochs", type=int, default=5)
@@ -739,7 +740,9 @@ def main(argv: list[str] | None = None) -> int:
             ours_note = f"our trainer skipped: {why}"
             log(f"note: {ours_note}")
             run_ours = False
-    for arch in archs:
+    if args.only_small:
+        archs, args.no_hs, args.no_small = ["sg"], True, False
+    for arch in archs if not args.only_small else []:
         if not args.skip_gensim:
             specs.append(Spec("gensim", f"gensim {gensim_version()}", arch))
             if not args.no_gensim_in_memory:
