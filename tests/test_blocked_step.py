@@ -2,7 +2,8 @@
 
 Targets go through the step in blocks of BLOCK rows with a partial block padded, and skip-gram
 lets the step add its gradient to the input row itself (apply=True). These tests pin what that
-must not change: every target count (partial, exactly one block, several blocks), a row drawn
+must not change: every target count (partial, exactly one block, several blocks, a tail of at
+most HALF rows that goes in a half block), a row drawn
 twice, both ways of applying the gradient, and the padding rows staying zero.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.train.losses import BLOCK, MAX_EXP, make_scratch
+from core.train.losses import BLOCK, HALF, MAX_EXP, make_scratch
 
 V, D = 40, 37  # an odd D: the compiled loops have vector bodies and scalar tails
 
@@ -70,7 +71,8 @@ def step(W, H, rows, labels, offsets, alpha, apply):
 
 
 @pytest.mark.parametrize("duplicate", [False, True])
-@pytest.mark.parametrize("n", [1, 2, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK, 2 * BLOCK + 3])
+@pytest.mark.parametrize("n", [1, 2, HALF, HALF + 1, BLOCK - 1, BLOCK, BLOCK + 1, BLOCK + HALF, 2 * BLOCK,
+                               2 * BLOCK + 3])
 def test_step_matches_its_contract_for_every_target_count(n, duplicate):
     W, H, rows, labels, offsets = case(n, seed=n + 100 * duplicate, duplicate=duplicate)
     alpha = 0.3  # large, so that a lost or doubled update shows far above float32 rounding

@@ -258,6 +258,57 @@ def _update_rows(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h
             sink[d] += e
 
 
+HALF = 3  # a path's last targets, when at most this many are left, go in a half block (HS's tails)
+
+
+@njit(nogil=True, fastmath=True, error_model="numpy")
+def _dot_half(h, p0, p1, p2, dim):
+    """h . p_i for three rows in one pass over h: _dot_block for a tail of at most HALF targets."""
+    if dim == FIXED_DIM:
+        return _dot_rows3(h, p0, p1, p2, FIXED_DIM)
+    return _dot_rows3(h, p0, p1, p2, dim)
+
+
+@njit(inline="always", nogil=True, fastmath=True, error_model="numpy")
+def _dot_rows3(h, p0, p1, p2, dim):
+    z0 = z1 = z2 = np.float32(0.0)
+    for d in range(dim):
+        x = h[d]
+        z0 += x * p0[d]
+        z1 += x * p1[d]
+        z2 += x * p2[d]
+    return z0, z1, z2
+
+
+@njit(nogil=True, fastmath=True, error_model="numpy")
+def _update_half(h, p0, p1, p2, g0, g1, g2, sink, into_h, dim):
+    """_update_block for three rows (a tail of at most HALF targets)."""
+    if dim == FIXED_DIM:
+        _update_rows3(h, p0, p1, p2, g0, g1, g2, sink, into_h, FIXED_DIM)
+    else:
+        _update_rows3(h, p0, p1, p2, g0, g1, g2, sink, into_h, dim)
+
+
+@njit(inline="always", nogil=True, fastmath=True, error_model="numpy")
+def _update_rows3(h, p0, p1, p2, g0, g1, g2, sink, into_h, dim):
+    """_update_rows for three rows, in the same order."""
+    for d in range(dim):
+        x = h[d]
+        o = p0[d]
+        e = g0 * o
+        p0[d] = o + g0 * x
+        o = p1[d]
+        e += g1 * o
+        p1[d] = o + g1 * x
+        o = p2[d]
+        e += g2 * o
+        p2[d] = o + g2 * x
+        if into_h:
+            h[d] = x + e
+        else:
+            sink[d] += e
+
+
 @njit(inline="always", nogil=True)
 def _g(zs, j, n):
     return zs[j] if j < n else np.float32(0.0)
@@ -370,6 +421,12 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
     for j in range((n + BLOCK - 1) // BLOCK * BLOCK):
         addrs[j] = _row_address(out_rows, rows, slot, j, n, pad)
     for j0 in range(0, n, BLOCK):
+        if n - j0 <= HALF:  # the last 1-3 targets: half a block, less padding (HS paths end anywhere)
+            zh = _dot_half(h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]),
+                           float32_pointer(addrs[j0 + 2]), dim)
+            for i in range(n - j0):
+                zs[j0 + i] = zh[i]
+            continue
         zb = _dot_block(
             h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]), float32_pointer(addrs[j0 + 2]),
             float32_pointer(addrs[j0 + 3]), float32_pointer(addrs[j0 + 4]), float32_pointer(addrs[j0 + 5]), dim)
@@ -384,6 +441,11 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
             neu1e[d] = 0.0
     sink = h if one_pass else data_pointer(neu1e)
     for j0 in range(0, n, BLOCK):
+        if n - j0 <= HALF:
+            _update_half(h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]),
+                         float32_pointer(addrs[j0 + 2]), _g(zs, j0, n), _g(zs, j0 + 1, n), _g(zs, j0 + 2, n),
+                         sink, one_pass, dim)
+            continue
         _update_block(
             h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]), float32_pointer(addrs[j0 + 2]),
             float32_pointer(addrs[j0 + 3]), float32_pointer(addrs[j0 + 4]), float32_pointer(addrs[j0 + 5]),
