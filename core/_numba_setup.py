@@ -11,8 +11,8 @@ subtle: Numba keys a cached kernel on its own file's timestamp only. The trainin
 functions from other modules (train/losses.py, train/hot_rows.py, ...); after editing one of those (or
 upgrading the package) Numba would load the stale machine code. The digest subfolder makes any
 source change a cache miss; older subfolders are removed.
-`load_registries_without_blas()` is for short-lived processes (the CLI's train command): it does
-Numba's one-time set-up of its own implementations now, leaving SciPy's BLAS bindings out.
+`load_registries_lean()` is for short-lived processes (the CLI's train command): it does Numba's
+one-time set-up of its own implementations now, leaving out SciPy's BLAS bindings and cffi.
 Does not: compile anything. The trainer's own parallelism is Python threads running `nogil`
 kernels, which needs no threading layer at all.
 """
@@ -93,27 +93,31 @@ numba.config.CACHE_DIR = _dir
 numba.config.THREADING_LAYER = "threadsafe"
 
 
-_BLAS_MODULE = "scipy.linalg.cython_blas"
+# Imported by Numba's registries only to offer features our kernels never use: scipy.linalg for
+# np.dot's BLAS check (numba.np.arraymath), cffi for calling CFFI functions (typing.cffi_utils).
+OPTIONAL_MODULES = ("scipy.linalg.cython_blas", "cffi")
 
 
-def load_registries_without_blas() -> None:
-    """Load Numba's CPU implementation registries now, without importing scipy.linalg.
+def load_registries_lean() -> None:
+    """Load Numba's CPU implementation registries now, without scipy.linalg and cffi.
 
     subtle: the first call of any compiled function, cached or not, makes Numba import its ~250
-    modules of implementations (numba.core.cpu's load_additional_registries); one of them,
-    numba.np.arraymath, imports scipy.linalg only to learn whether np.dot-style inner products
-    may call BLAS: 0.15 of that call's 0.28 CPU s here. None of our kernels calls BLAS. With the
-    import blocked for that moment (None in sys.modules makes `import` raise ImportError),
-    arraymath records "no BLAS" and would compile such products as plain loops in this process;
-    np.dot and np.linalg ask for BLAS again when they are typed, after the block is lifted.
-    Does nothing beyond the plain load when scipy.linalg is already imported (e.g. the app)."""
+    modules of implementations (numba.core.cpu's load_additional_registries); numba.np.arraymath
+    imports scipy.linalg there only to learn whether np.dot-style inner products may call BLAS
+    (0.15 of that call's 0.28 CPU s here), and typing.cffi_utils imports cffi (0.025 s). With those
+    imports blocked for that moment (None in sys.modules makes `import` raise ImportError),
+    arraymath records "no BLAS" (such products compiled later in this process become plain
+    loops; np.dot and np.linalg ask for BLAS again when they are typed, after the block is
+    lifted) and Numba's CFFI support is off for the process. A module already imported (e.g.
+    by the app) is left alone."""
     from numba.core.registry import cpu_target
 
-    block = _BLAS_MODULE not in sys.modules
-    if block:
-        sys.modules[_BLAS_MODULE] = None  # type: ignore[assignment]
+    blocked = [m for m in OPTIONAL_MODULES if m not in sys.modules]
+    for m in blocked:
+        sys.modules[m] = None  # type: ignore[assignment]
     try:
         cpu_target.target_context.refresh()
     finally:
-        if block and sys.modules.get(_BLAS_MODULE, 0) is None:
-            del sys.modules[_BLAS_MODULE]
+        for m in blocked:
+            if m in sys.modules and sys.modules[m] is None:
+                del sys.modules[m]

@@ -199,13 +199,13 @@ def cmd_train(args) -> int:
 
 def _lean_start() -> None:
     """Start-up of a local training process (measured in bench/README.md, "Start-up"): Numba's
-    implementations loaded without SciPy's BLAS bindings, then every object made so far (~0.1M,
+    implementations loaded without SciPy's BLAS bindings and cffi, then every object made so far (~0.1M,
     mostly Numba's) moved out of the collector's sight, so no full collection while reading the
     corpus or training walks them again. Both only make sense in a process that ends after
     training; the app does neither."""
-    from .._numba_setup import load_registries_without_blas
+    from .._numba_setup import load_registries_lean
 
-    load_registries_without_blas()
+    load_registries_lean()
     gc.freeze()
 
 
