@@ -191,18 +191,18 @@ def cmd_train(args) -> int:
             "epochs": [{"loss": e.loss if e.loss == e.loss else None, "seconds": round(e.seconds, 3),
                         "words_per_sec": round(e.words_per_sec, 1)} for e in result.epochs],
         }))
-    # subtle: the process ends next; objects that exist now need no collector pass at exit (Python
-    # runs several full collections while finalising, ~0.2 s over Numba's objects here)
+    # subtle: the process ends next; with every object frozen (Numba's since _lean_start, ours
+    # now), the full collections Python runs while finalising walk nothing (they took ~0.2 s)
     gc.freeze()
     return 2 if result.error else 0
 
 
 def _lean_start() -> None:
-    """Start-up of a local training process (measured in bench/README.md, "Start-up"): Numba's
-    implementations loaded without SciPy's BLAS bindings and cffi, then every object made so far (~0.1M,
-    mostly Numba's) moved out of the collector's sight, so no full collection while reading the
-    corpus or training walks them again. Both only make sense in a process that ends after
-    training; the app does neither."""
+    """Start-up of a local training process (measured in bench/README.md, "Start-up of the small
+    job"): Numba's implementations loaded without SciPy's BLAS bindings and cffi, then every
+    object made so far (~0.1M, mostly Numba's) moved out of the collector's sight, so no full
+    collection while reading the corpus or training walks them again. Both only make sense in a
+    process that ends after training; the app does neither."""
     from .._numba_setup import load_registries_lean
 
     load_registries_lean()
