@@ -36,7 +36,8 @@ def _prepare(rows: list[dict], n: int, method: str) -> str:
         if r.get("n") == n and r.get("method") == method and r.get("exit") == 0:
             placed = (r.get("summary") or [{}])[0].get("placed")
             words = f", {placed:,} words placed" if placed and placed != n else ""
-            return f"{r['seconds']:,.0f} s, {r['peak_rss_mb']:,.0f} MB{words}"
+            load = f"; load {r['load_avg_1m']}" if r.get("load_avg_1m") is not None else ""
+            return f"{r['seconds']:,.0f} s, {r['peak_rss_mb']:,.0f} MB{words}{load}"
     return NA
 
 
