@@ -41,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--partitions", type=int, nargs="+", default=[2, 4, 8])
     ap.add_argument("--rules", nargs="+", default=["capped", "overlap", "sum", "mean", "sqrt"],
-                    help="merge rules, each optionally RULE@SYNC_WORDS[@ALPHA] (e.g. sum@200000@0.0125)")
+                    help="merge rules, each optionally RULE@SYNC_WORDS[@ALPHA[@BLOCK_MOMENTUM]] (e.g. "
+                         "sum@200000@0.0125; overlap@@0.0125: the default sync; mean@@@0.875)")
     ap.add_argument("--sync-words", type=int, default=None)
+    ap.add_argument("--alpha", type=float, default=None, help="starting learning rate of every run, the "
+                    "one-process reference included (default: the config's)")
     ap.add_argument("--no-reference", action="store_true", help="skip the one-process reference run")
     ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
                                 Path(tempfile.gettempdir()) / "w2v-bench")
         questions = shared / QUESTIONS_NAME
     cfg = TrainConfig(size=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=args.epochs, seed=1,
-                      track_counts=False)
+                      track_counts=False, alpha=args.alpha)
     out = Path(tempfile.mkdtemp(prefix="w2v-merge-"))
     rows = []
 
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         res = one.train()
         save(res.vectors, str(out / "one.bin"), "binary")
         ev = evaluate(out / "one.bin", questions)
-        rows.append({"engine": "one process, 2 threads", "partitions": None, "rule": None,
+        rows.append({"engine": "one process, 2 threads", "partitions": None, "rule": None, "alpha": cfg.alpha,
                      "accuracy": ev["accuracy"], "loss": res.epochs[-1].loss, "seconds": time.perf_counter() - t0})
         print(rows[-1], flush=True)
 
@@ -84,19 +87,23 @@ def main(argv: list[str] | None = None) -> int:
         sc_corpus = spark_corpus(spark, str(corpus), p, min_count=5)
         for variant in args.rules:
             rule, *rest = variant.split("@")
-            sync = int(float(rest[0])) if rest else (args.sync_words or default_sync_words(p))
-            run_cfg = dataclasses.replace(cfg, alpha=float(rest[1])) if len(rest) > 1 else cfg
+            sync = int(float(rest[0])) if rest and rest[0] else (args.sync_words or default_sync_words(p))
+            run_cfg = dataclasses.replace(cfg, alpha=float(rest[1])) if len(rest) > 1 and rest[1] else cfg
+            momentum = float(rest[2]) if len(rest) > 2 else 0.0
             t0 = time.perf_counter()
-            tr = SparkTrainer(sc_corpus, run_cfg, spark=spark, merge_rule=rule, sync_words=sync)
+            tr = SparkTrainer(sc_corpus, run_cfg, spark=spark, merge_rule=rule, sync_words=sync,
+                              block_momentum=momentum)
             res = tr.train()
             tr.close()
             path = out / f"spark-{p}-{rule}.bin"
             save(res.vectors, str(path), "binary")
             ev = evaluate(path, questions)
             med = {k: statistics.median(getattr(t, k) for t in tr.timings)
-                   for k in ("seconds", "compute", "merge", "bytes_out", "bytes_back", "rows_back")}
+                   for k in ("seconds", "compute", "merge", "bytes_out", "bytes_back", "rows_back",
+                             "broadcast", "job", "load", "task", "launch", "ship")}
             rows.append({"engine": "spark local[2]", "partitions": p, "rule": rule, "sync_words": sync,
-                         "alpha": run_cfg.alpha, "accuracy": ev["accuracy"], "rounds": len(tr.timings),
+                         "alpha": run_cfg.alpha, "block_momentum": momentum, "accuracy": ev["accuracy"],
+                         "rounds": len(tr.timings),
                          "loss": res.epochs[-1].loss if res.epochs else None,
                          "seconds": time.perf_counter() - t0, "error": res.error,
                          **{f"round_{k}": v for k, v in med.items()}})

@@ -193,3 +193,14 @@ def test_the_app_trains_on_spark_with_the_same_progress_and_events(spark):
     assert run.trainer.W_in is run.trainer._spark.W_in and np.isfinite(run.trainer.W_in).all()
     assert len(run.snapshots) == 3
     assert any("words/s" in t for t in seen) and "done: 2 epoch(s)" in at.get("progress")[0].proto.text
+
+
+@pytest.mark.parametrize("loss", [Loss.NS, Loss.HS])
+def test_the_share_rule_gets_every_tasks_update_counts(spark, corpus_path, loss):
+    # the counts are tallied for the merge even when the run does not track them, and not reported then
+    cfg = dataclasses.replace(BASE, epochs=1, loss=loss, track_counts=False)
+    trainer, result, rec, initial = _train(spark, corpus_path, cfg, merge_rule="share")
+    assert result.error is None and np.isfinite(result.epochs[0].loss)
+    assert rec.epochs[0].seen is None and rec.epochs[0].kept is None
+    moved = np.flatnonzero((trainer.W_in != initial).any(axis=1))
+    assert moved.size > len(trainer.vocab) // 2

@@ -36,6 +36,58 @@ def test_merge_rules_differ_only_on_rows_several_partitions_touched(rule, row2):
     np.testing.assert_array_equal(W[[1, 4]], 0)
 
 
+def test_share_weights_each_partitions_change_by_its_share_of_the_rows_updates():
+    # row 2: partition 0 made 1 update (change [2, 4]), partition 1 made 3 (change [4, 0]):
+    # (1 * [2, 4] + 3 * [4, 0]) / 4 = [3.5, 1.0]; rows one partition touched get its whole change
+    changes = [(ids, d, n) for (ids, d), n in zip(_changes(), [np.array([5, 1]), np.array([3, 7])], strict=True)]
+    W = np.zeros((5, 2), np.float32)
+    assert merge(W, changes, "share") == 3
+    np.testing.assert_allclose(W[2], [3.5, 1.0], rtol=1e-6)
+    np.testing.assert_array_equal(W[0], [1.0, 1.0])
+    np.testing.assert_array_equal(W[3], [8.0, 8.0])
+    np.testing.assert_array_equal(W[[1, 4]], 0)
+    # equal counts: the plain mean over the partitions that touched the row
+    W2 = np.zeros((5, 2), np.float32)
+    merge(W2, [(ids, d, np.ones(len(ids), np.int32)) for ids, d in _changes()], "share")
+    np.testing.assert_allclose(W2[2], [3.0, 2.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="needs the update counts"):
+        merge(np.zeros((5, 2), np.float32), _changes(), "share")
+
+
+def test_row_updates_count_the_words_kept_occurrences_and_noise_draws():
+    from core.config import Loss, TrainConfig
+    from core.spark.executor import row_updates
+    from core.tables import make_tables
+    from core.train.slices import SliceModel, SliceStats
+
+    kept, negs = np.array([4, 0, 2, 1]), np.array([0, 3, 1, 0])
+    stats = SliceStats(0.0, 0, 0, 0.0, kept, kept, negs)
+    z = np.zeros((1, 1))
+    ns = SliceModel(TrainConfig(loss=Loss.NS), make_tables(z, z, np.zeros(1), np.ones(4), np.zeros(4), np.zeros(4)))
+    c_in, c_out = row_updates(ns, stats, np.array([0, 2, 3]), np.array([0, 1, 2]))
+    np.testing.assert_array_equal(c_in, [4, 2, 1])
+    np.testing.assert_array_equal(c_out, [4, 3, 3])
+    # HS: words 0 and 1 pass through inner node 0, word 2 through nodes 0 and 1, word 3 through 1 and 2
+    points = np.array([[0, 0], [0, 0], [0, 1], [1, 2]])
+    hs = SliceModel(TrainConfig(loss=Loss.HS), make_tables(np.zeros((4, 2)), points, np.array([1, 1, 2, 2]),
+                                                           np.ones(4), np.zeros(4), np.zeros(4)))
+    _, c_out = row_updates(hs, stats, np.array([0]), np.array([0, 1, 2]))
+    np.testing.assert_array_equal(c_out, [4 + 0 + 2, 2 + 1, 1])
+
+
+def test_block_momentum_adds_a_fraction_of_the_last_rounds_whole_step():
+    from core.spark.merge import momentum_step
+
+    W, v = np.zeros((2, 2), np.float32), np.zeros((2, 2), np.float32)
+    for expect in (1.0, 2.5, 4.25):  # every round's merge moves row 0 by +1; momentum 0.5 adds half the last step
+        before = W.copy()
+        merge(W, [(np.array([0]), np.ones((1, 2), np.float32))], "sum")
+        momentum_step(W, before, v, 0.5)
+        np.testing.assert_allclose(W[0], expect, rtol=1e-6)
+        np.testing.assert_array_equal(W[1], 0)  # a row never changed stays put
+    np.testing.assert_allclose(v[0], 1.75, rtol=1e-6)  # the last whole step: 1 merged + 0.5 * 1.5
+
+
 def test_merge_rejects_an_unknown_rule_and_the_default_is_one_of_them():
     assert MERGE_DEFAULT in MERGE_RULES
     with pytest.raises(ValueError, match="unknown merge rule"):

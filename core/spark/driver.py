@@ -29,7 +29,7 @@ import numpy as np
 from ..config import ConfigError, Loss, TrainConfig
 from ..corpus import Corpus
 from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
-from .merge import MERGE_DEFAULT, MERGE_RULES, merge
+from .merge import MERGE_DEFAULT, MERGE_RULES, NEEDS_COUNTS, merge, momentum_step
 from .session import get_session
 
 
@@ -43,6 +43,12 @@ class RoundTiming:
     bytes_out: int  # the model broadcast to every executor (W_in and W_out)
     bytes_back: int  # ids + deltas returned by all partitions
     rows_back: int  # changed rows returned by all partitions (W_in and W_out)
+    broadcast: float = 0.0  # the driver's sc.broadcast of the model (pickling, handing it to the JVM)
+    job: float = 0.0  # the Spark job: from submitting the tasks to holding every result on the driver
+    load: float = 0.0  # the slowest task's reading of the broadcast model
+    task: float = 0.0  # the slowest task from reading the model to returning its result (not shipping it)
+    launch: float = 0.0  # submitting the job to the first task's start (wall clocks: one machine only)
+    ship: float = 0.0  # the last task's end to the driver holding every result (pickling, JVM, collect)
 
 ROUND_WORDS = 400_000  # default words trained per round over all partitions (merge.py: the measured trade-off)
 MIN_SYNC_WORDS = 10_000  # the default never cuts a partition's share of a round below this
@@ -65,7 +71,8 @@ class SparkTrainer:
 
     def __init__(self, source, config: TrainConfig | None = None, *, master: str | None = None,
                  partitions: int = 2, sync_words: int | None = None, merge_rule: str = MERGE_DEFAULT,
-                 text_column: str | None = None, lowercase: bool = True, spark=None, fail_partition: int = -1):
+                 text_column: str | None = None, lowercase: bool = True, spark=None, fail_partition: int = -1,
+                 block_momentum: float = 0.0):
         import dataclasses
 
         cfg = (config or TrainConfig()).resolved()
@@ -81,10 +88,15 @@ class SparkTrainer:
         # subtle: one thread per task (Spark's cores are the parallelism) and no buffered rows
         self.config = dataclasses.replace(cfg, threads=1, hot_rows=0)
         self.merge_rule = merge_rule
+        if not 0.0 <= block_momentum < 1.0:
+            raise ConfigError(f"block momentum must be in [0, 1) (got {block_momentum})")
+        # experimental, off by default: block momentum over the merged rounds (BMUF, Chen & Huo 2016)
+        self.block_momentum = block_momentum
         self.fail_partition = fail_partition
         self._stop = threading.Event()
         self._trained = False
         self.timings: list[RoundTiming] = []  # one per round, filled by train()
+        self._last_split = (0.0, 0.0, 0.0, 0.0)  # (broadcast, job, launch, ship) seconds of the last round
         self.spark = spark if spark is not None else get_session(master)
         from ..train.slices import slice_model
         from ..train.trainer import Trainer
@@ -127,18 +139,29 @@ class SparkTrainer:
         from .executor import train_round
 
         sc = self.spark.sparkContext
+        t0 = time.perf_counter()
         mats = sc.broadcast((self.W_in, self.W_out))
         model_bc = self._model_bc
 
         def task(p, part):
+            started = time.time()
             for tokens, offsets in part:
+                t = time.perf_counter()
                 W_in, W_out = mats.value
-                yield train_round(plan, model_bc.value, W_in, W_out, p, tokens, offsets)
+                load = time.perf_counter() - t
+                res = train_round(plan, model_bc.value, W_in, W_out, p, tokens, offsets)
+                res.load_seconds, res.started, res.ended = load, started, time.time()
+                yield res
 
+        t1, submitted = time.perf_counter(), time.time()
         try:
-            return self.encoded.mapPartitionsWithIndex(task).collect()
+            results = self.encoded.mapPartitionsWithIndex(task).collect()
         finally:
             mats.destroy()
+        t2, collected = time.perf_counter(), time.time()
+        self._last_split = (t1 - t0, t2 - t1, min(x.started for x in results) - submitted,
+                            collected - max(x.ended for x in results))
+        return results
 
     def _warm_up(self) -> None:
         """Compile (or load from the cache) the kernels on every executor with an empty slice."""
@@ -192,6 +215,7 @@ class SparkTrainer:
         alpha = cfg.alpha
         # partition p's random stream starts where Trainer's worker p starts, and continues
         rng_states = [int(slice_rng(cfg.seed, p)[0]) for p in range(self.partitions)]
+        velocity = None  # block momentum's last step per matrix
         for epoch in range(cfg.epochs):
             if self._stop.is_set():
                 break
@@ -202,18 +226,28 @@ class SparkTrainer:
                 if self._stop.is_set() or error:
                     break
                 plan = RoundPlan(epoch, r, rounds, cfg.epochs, self.partitions, tuple(rng_states),
-                                 self.fail_partition)
+                                 self.fail_partition, self.merge_rule in NEEDS_COUNTS)
                 t_round = time.perf_counter()
                 results = sorted(self._round(plan), key=lambda res: res.partition)
                 rng_states = [x.rng_state for x in results]
                 t_merge = time.perf_counter()
-                merge(self.W_in, ((x.in_ids, x.in_deltas) for x in results), self.merge_rule)
-                merge(self.W_out, ((x.out_ids, x.out_deltas) for x in results), self.merge_rule)
+                if self.block_momentum:
+                    before = (self.W_in.copy(), self.W_out.copy())
+                merge(self.W_in, ((x.in_ids, x.in_deltas, x.in_counts) for x in results), self.merge_rule)
+                merge(self.W_out, ((x.out_ids, x.out_deltas, x.out_counts) for x in results), self.merge_rule)
+                if self.block_momentum:
+                    if velocity is None:
+                        velocity = (np.zeros_like(self.W_in), np.zeros_like(self.W_out))
+                    for W, W0, v in zip((self.W_in, self.W_out), before, velocity, strict=True):
+                        momentum_step(W, W0, v, self.block_momentum)
                 now = time.perf_counter()
                 self.timings.append(RoundTiming(
                     now - t_round, max(x.seconds for x in results), now - t_merge,
                     self.W_in.nbytes + self.W_out.nbytes, sum(x.nbytes for x in results),
-                    sum(x.in_ids.shape[0] + x.out_ids.shape[0] for x in results)))
+                    sum(x.in_ids.shape[0] + x.out_ids.shape[0] for x in results), *self._last_split[:2],
+                    max(x.load_seconds for x in results),
+                    max(x.load_seconds + x.copy_seconds + x.seconds + x.diff_seconds for x in results),
+                    *self._last_split[2:]))
                 for x in results:
                     s = x.stats
                     loss_sum += s.loss

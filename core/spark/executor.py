@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import Loss
 from ..train.slices import SliceModel, SliceStats, train_slice
 from .merge import changed_rows
 
@@ -32,6 +33,7 @@ class RoundPlan:
     partitions: int
     rng_states: tuple[int, ...]  # each partition's xorshift state at the start of the round
     fail_partition: int = -1  # fault injection for tests: this partition's first attempt raises
+    counts: bool = False  # return per changed row how many updates the slice made to it (merge "share")
 
 
 @dataclass
@@ -44,13 +46,21 @@ class RoundResult:
     out_ids: np.ndarray  # (m,) int64 rows of W_out that changed
     out_deltas: np.ndarray  # (m, D) float32
     stats: SliceStats
+    rng_state: int  # the partition's state after the round, for its next round
+    seconds: float  # spent in the kernel (the rest of the task is copying, diffing, shipping)
+    in_counts: np.ndarray | None = None  # (k,) int32 updates per changed W_in row (plan.counts), else None
+    out_counts: np.ndarray | None = None  # (m,) int32
+    copy_seconds: float = 0.0  # copying the round's model into private matrices
+    diff_seconds: float = 0.0  # finding the changed rows and their deltas
+    load_seconds: float = 0.0  # reading the broadcast model (filled by the caller, as the two below)
+    started: float = 0.0  # time.time() at the task's start and end (profiling; comparable on one machine)
+    ended: float = 0.0
 
     @property
     def nbytes(self) -> int:
-        """What the task ships back (ids and deltas)."""
-        return self.in_ids.nbytes + self.in_deltas.nbytes + self.out_ids.nbytes + self.out_deltas.nbytes
-    rng_state: int  # the partition's state after the round, for its next round
-    seconds: float  # spent in the kernel (the rest of the task is copying, diffing, shipping)
+        """What the task ships back (ids, deltas and counts)."""
+        n = self.in_ids.nbytes + self.in_deltas.nbytes + self.out_ids.nbytes + self.out_deltas.nbytes
+        return n + sum(c.nbytes for c in (self.in_counts, self.out_counts) if c is not None)
 
 
 def slice_bounds(offsets: np.ndarray, index: int, rounds: int) -> tuple[int, int]:
@@ -72,13 +82,42 @@ def train_round(plan: RoundPlan, model: SliceModel, W_in: np.ndarray, W_out: np.
             raise RuntimeError(f"injected failure: round {plan.index} partition {partition}, first attempt")
     s0, s1 = slice_bounds(offsets, plan.index, plan.rounds)
     words = int(offsets[-1])
+    t0 = time.perf_counter()
     new_in, new_out = W_in.copy(), W_out.copy()
     rng = np.array([plan.rng_states[partition]], np.uint64)
-    t0 = time.perf_counter()
+    t1 = time.perf_counter()
+    track = model.config.track_counts
     stats = train_slice(model, new_in, new_out, tokens, offsets, s0, s1,
                         base_words=plan.epoch * words + int(offsets[s0]),
-                        inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng)
-    seconds = time.perf_counter() - t0
+                        inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng, count=track or plan.counts)
+    t2 = time.perf_counter()
     in_ids, in_deltas = changed_rows(W_in, new_in)
     out_ids, out_deltas = changed_rows(W_out, new_out)
-    return RoundResult(partition, in_ids, in_deltas, out_ids, out_deltas, stats, int(rng[0]), seconds)
+    in_counts = out_counts = None
+    if plan.counts:
+        in_counts, out_counts = row_updates(model, stats, in_ids, out_ids)
+    if not track:  # counted for the merge only: the driver did not ask for the (V,) arrays
+        stats.seen = stats.kept = stats.negatives = None
+    t3 = time.perf_counter()
+    return RoundResult(partition, in_ids, in_deltas, out_ids, out_deltas, stats, int(rng[0]), t2 - t1,
+                       in_counts, out_counts, t1 - t0, t3 - t2)
+
+
+def row_updates(model: SliceModel, stats: SliceStats, in_ids: np.ndarray,
+                out_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many updates the slice made to each changed row, from its per-word tallies (int32, >= 1).
+
+    subtle: a proxy, exact up to a factor common to all partitions of a round, which is all the
+    "share" merge needs: a W_in row (skip-gram's context rows, CBOW's window rows) is updated in
+    proportion to the word's kept occurrences; an NS/NCE output row once per positive (its kept
+    occurrences) and once per noise draw; an HS inner node once per kept occurrence of every word
+    whose path passes through it."""
+    kept = stats.kept
+    if model.config.loss == Loss.HS:
+        t = model.tables
+        on_path = np.arange(t.points.shape[1]) < t.lengths[:, None]
+        out = np.bincount(t.points[on_path], weights=np.repeat(kept, t.lengths), minlength=out_ids.max(initial=0) + 1)
+    else:
+        out = kept + stats.negatives
+    return (np.maximum(kept[in_ids], 1).astype(np.int32),
+            np.maximum(out[out_ids], 1).astype(np.int32))

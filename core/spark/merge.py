@@ -46,20 +46,29 @@ from collections.abc import Iterable
 
 import numpy as np
 
-MERGE_RULES = ("auto", "capped", "overlap", "sum", "mean", "sqrt")
+MERGE_RULES = ("auto", "capped", "overlap", "sum", "mean", "sqrt", "share")
+NEEDS_COUNTS = ("share",)  # rules that need each partition's update count per changed row
 CAP = 2.0  # "capped": a row moves at most this many times the largest single partition's change
 MERGE_DEFAULT = "auto"
 AUTO_CAPPED_UP_TO = 2  # "auto": capped up to this many partitions, overlap beyond
 
 
-def merge(W: np.ndarray, changes: Iterable[tuple[np.ndarray, np.ndarray]], rule: str = MERGE_DEFAULT) -> int:
-    """Apply the changes [(ids (k,) int64 unique, deltas (k, D) float32), ...] to W (R, D) in place;
-    returns the number of distinct rows changed."""
+def merge(W: np.ndarray, changes: Iterable[tuple], rule: str = MERGE_DEFAULT) -> int:
+    """Apply the changes [(ids (k,) int64 unique, deltas (k, D) float32[, counts (k,) int]), ...]
+    to W (R, D) in place; returns the number of distinct rows changed. Counts (the updates each
+    partition made to each of its rows) are needed by the rules in NEEDS_COUNTS, ignored by the others."""
     if rule not in MERGE_RULES:
         raise ValueError(f"unknown merge rule {rule!r}; one of {', '.join(MERGE_RULES)}")
     if rule == "auto":
         changes = list(changes)
         rule = "capped" if len(changes) <= AUTO_CAPPED_UP_TO else "overlap"
+    if rule == "share":
+        return _merge_share(W, changes)
+    if rule == "capped":
+        changes = list(changes)
+        if len(changes) <= 2:  # |a + b| <= |a| + |b| <= 2 max(|a|, |b|): never shortened, so the sum's
+            rule = "sum"  # cheaper path (no (R, D) scratch; adds the changes one by one)
+    changes = (c[:2] for c in changes)
     if rule == "sum":
         touched = np.zeros(W.shape[0], bool)
         for ids, d in changes:
@@ -96,6 +105,29 @@ def merge(W: np.ndarray, changes: Iterable[tuple[np.ndarray, np.ndarray]], rule:
         scale = np.sqrt(scale)
     W[rows] += total[rows] / scale[:, None]
     return int(rows.shape[0])
+
+
+def _merge_share(W: np.ndarray, changes: Iterable[tuple]) -> int:
+    """"share": each partition's change weighted by its share of the row's updates in the round."""
+    total = np.zeros(W.shape, np.float32)
+    updates = np.zeros(W.shape[0], np.float64)
+    for change in changes:
+        if len(change) < 3 or change[2] is None:
+            raise ValueError('merge rule "share" needs the update counts of every change')
+        ids, d, n = change[:3]
+        total[ids] += d * n.astype(np.float32)[:, None]
+        updates[ids] += n
+    rows = np.flatnonzero(updates)
+    W[rows] += total[rows] / updates[rows].astype(np.float32)[:, None]
+    return int(rows.shape[0])
+
+
+def momentum_step(W: np.ndarray, before: np.ndarray, velocity: np.ndarray, momentum: float) -> None:
+    """Block momentum over rounds (BMUF, Chen & Huo 2016): W holds the merged round (started from
+    `before`); add `momentum` times the last round's whole step (`velocity`), then make `velocity`
+    this round's whole step. In place; momentum 0 leaves W as merged."""
+    W += np.float32(momentum) * velocity
+    np.subtract(W, before, out=velocity)
 
 
 def changed_rows(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -52,12 +52,13 @@ def slice_model(trainer) -> SliceModel:
 
 def train_slice(model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, tokens: np.ndarray,
                 offsets: np.ndarray, s_begin: int, s_end: int, base_words: int, inv_total: float,
-                rng_state: np.ndarray) -> SliceStats:
+                rng_state: np.ndarray, count: bool | None = None) -> SliceStats:
     """Train sentences [s_begin, s_end) of (tokens (N,) int32, offsets (S+1,) int64) in place
     into W_in (V, D) and W_out ((V, D), (V-1, D) for HS) float32.
 
     The learning rate at a sentence is alpha0 - (alpha0 - min_alpha) (base_words + words read
     in this slice) inv_total, as in Trainer. rng_state (1,) uint64 is advanced in place.
+    `count`: tally the per-word counts (None: as the config's track_counts says).
     """
     cfg = model.config
     v, dim = W_in.shape
@@ -65,7 +66,7 @@ def train_slice(model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, tokens: 
     settings = make_settings(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
                              cfg.compute_loss, cfg.alpha, cfg.min_alpha)
     work = make_work(cfg.max_sentence, cfg.window, max_targets, dim, W_out.shape[0], cfg.loss == Loss.SOFTMAX)
-    nc = v if cfg.track_counts else 0
+    nc = v if (cfg.track_counts if count is None else count) else 0
     tally = make_tally(rng_state, nc)
     tally.totals[3] = cfg.alpha
     a, b = int(offsets[s_begin]), int(offsets[s_end])
