@@ -147,6 +147,32 @@ def prepare_corpus(spark, source: str, partitions: int, min_count: int = 5, max_
     return SparkCorpus(vocab, encoded, partition_words, index_bc)
 
 
+def round_slices(encoded, partitions: int, rounds: int):
+    """The encoded partitions cut into their rounds' slices: an RDD of partitions * rounds
+    partitions in which partition p's slice r (executor.slice_bounds) is partition p * rounds + r,
+    one record (p, first word of the slice in partition p, words of partition p, tokens, offsets).
+    A round then runs on only its P slices (SparkContext.runJob with a partition list), so a task
+    reads its slice, not its whole partition. Built lazily (one shuffle of the corpus when first
+    used) and persisted: the caller unpersists it."""
+
+    def cut(p, records):
+        from .executor import slice_bounds
+
+        for tokens, offsets in records:
+            words = int(offsets[-1])
+            for r in range(rounds):
+                s0, s1 = slice_bounds(offsets, r, rounds)
+                a, b = int(offsets[s0]), int(offsets[s1])
+                yield p * rounds + r, (p, a, words, tokens[a:b].copy(), offsets[s0:s1 + 1] - a)
+
+    return (encoded.mapPartitionsWithIndex(cut).partitionBy(partitions * rounds, _identity).values()
+            .persist())
+
+
+def _identity(key: int) -> int:
+    return key
+
+
 def split_sentences(offsets: np.ndarray, partitions: int) -> list[tuple[int, int]]:
     """Sentence ranges [s0, s1) of `partitions` contiguous parts with about equal word shares."""
     words = int(offsets[-1])

@@ -118,6 +118,8 @@ class SparkTrainer:
         trainer = Trainer(empty, self.config)
         self.W_in, self.W_out = trainer.W_in, trainer.W_out
         self._model_bc = self.spark.sparkContext.broadcast(slice_model(trainer))
+        self._slices = None  # the corpus cut into the rounds' slices (data.round_slices), made by train()
+        self._rounds = 0
 
     def stop(self) -> None:
         """Ask training to end after the current round (thread-safe)."""
@@ -132,6 +134,8 @@ class SparkTrainer:
     def close(self) -> None:
         """Free the executors' copies of the corpus and the tables (the session stays)."""
         self._model_bc.unpersist()
+        if self._slices is not None:
+            self._slices.unpersist()
         if self._owns_corpus:
             self.corpus.close()
 
@@ -143,19 +147,20 @@ class SparkTrainer:
         mats = sc.broadcast((self.W_in, self.W_out))
         model_bc = self._model_bc
 
-        def task(p, part):
+        def task(part):
             started = time.time()
-            for tokens, offsets in part:
+            for p, start, words, tokens, offsets in part:
                 t = time.perf_counter()
                 W_in, W_out = mats.value
                 load = time.perf_counter() - t
-                res = train_round(plan, model_bc.value, W_in, W_out, p, tokens, offsets)
+                res = train_round(plan, model_bc.value, W_in, W_out, p, tokens, offsets, start, words)
                 res.load_seconds, res.started, res.ended = load, started, time.time()
                 yield res
 
         t1, submitted = time.perf_counter(), time.time()
         try:
-            results = self.encoded.mapPartitionsWithIndex(task).collect()
+            # subtle: only this round's slices are read (partition p's slice r is p * rounds + r)
+            results = sc.runJob(self._slices, task, [p * self._rounds + plan.index for p in range(self.partitions)])
         finally:
             mats.destroy()
         t2, collected = time.perf_counter(), time.time()
@@ -170,14 +175,15 @@ class SparkTrainer:
         seed = self.config.seed
         from ..train.slices import slice_rng, train_slice
 
-        def task(p, part):
-            for tokens, offsets in part:
+        def task(part):
+            for p, _, _, tokens, offsets in part:
                 m = model_bc.value
                 train_slice(m, np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32), tokens[:0],
                             offsets[:1] * 0, 0, 0, 0, 1.0, slice_rng(seed, 0))
                 yield p
 
-        self.encoded.mapPartitionsWithIndex(task).collect()
+        # also cuts the corpus into the rounds' slices (the shuffle) and caches the first round's
+        self.spark.sparkContext.runJob(self._slices, task, [p * self._rounds for p in range(self.partitions)])
 
     # -- the run ------------------------------------------------------------------------------
     def train(self, callbacks: Sequence[Callback] = ()):
@@ -193,6 +199,10 @@ class SparkTrainer:
         n_words = sum(self.partition_words)
         total_words = n_words * cfg.epochs
         rounds = max(1, math.ceil(max(self.partition_words) / self.sync_words))
+        from .data import round_slices
+
+        self._rounds = rounds
+        self._slices = round_slices(self.encoded, self.partitions, rounds)
         v = len(self.vocab)
         nc = v if cfg.track_counts else 0
         snap_n = min(cfg.snapshot_topn, v)

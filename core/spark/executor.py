@@ -72,23 +72,29 @@ def slice_bounds(offsets: np.ndarray, index: int, rounds: int) -> tuple[int, int
 
 
 def train_round(plan: RoundPlan, model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, partition: int,
-                tokens: np.ndarray, offsets: np.ndarray) -> RoundResult:
-    """Train partition `partition`'s slice of this round from (W_in, W_out), which are not changed."""
+                tokens: np.ndarray, offsets: np.ndarray, start: int | None = None,
+                words: int | None = None) -> RoundResult:
+    """Train partition `partition`'s slice of this round from (W_in, W_out), which are not changed.
+    (tokens, offsets): the whole partition, or with `start` and `words` given only this round's
+    slice (data.round_slices), which begins at word `start` of a partition of `words` words."""
     if partition == plan.fail_partition:
         from pyspark import TaskContext
 
         ctx = TaskContext.get()
         if ctx is not None and ctx.attemptNumber() == 0:
             raise RuntimeError(f"injected failure: round {plan.index} partition {partition}, first attempt")
-    s0, s1 = slice_bounds(offsets, plan.index, plan.rounds)
-    words = int(offsets[-1])
+    if words is None:
+        s0, s1 = slice_bounds(offsets, plan.index, plan.rounds)
+        words, start = int(offsets[-1]), int(offsets[s0])
+    else:
+        s0, s1 = 0, offsets.shape[0] - 1
     t0 = time.perf_counter()
     new_in, new_out = W_in.copy(), W_out.copy()
     rng = np.array([plan.rng_states[partition]], np.uint64)
     t1 = time.perf_counter()
     track = model.config.track_counts
     stats = train_slice(model, new_in, new_out, tokens, offsets, s0, s1,
-                        base_words=plan.epoch * words + int(offsets[s0]),
+                        base_words=plan.epoch * words + start,
                         inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng, count=track or plan.counts)
     t2 = time.perf_counter()
     in_ids, in_deltas = changed_rows(W_in, new_in)
