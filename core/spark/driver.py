@@ -2,8 +2,10 @@
 
 Does: count the vocabulary on Spark and encode the partitions (data.py); build the tables and the
 initial matrices on the driver with the same Trainer code as one process, and broadcast the tables
-once; then per round broadcast the current (W_in, W_out), let every partition train its next slice
-of about `sync_words` words (executor.py), collect the changed rows and merge them (merge.py). One
+once; cut the partitions into their rounds' slices (data.round_slices); then per round broadcast
+the current (W_in, W_out), let every partition train its next slice of about `sync_words` words
+(executor.py; the job reads only that round's slices), collect the changed rows and merge them
+(merge.py), and record where the round's time went (RoundTiming). One
 learning-rate schedule: every partition is at the same fraction of its words after each round.
 Sends the events of core/events.py (one progress tick per round, one EpochEnd per epoch), so the
 CLI's progress bar and the app follow a Spark run; a callback or stop() ends it after the round.

@@ -15,29 +15,35 @@ Rules (each partition started the round from the same matrix):
   "mean"; orthogonal changes (independent updates of a rarer row) all count, as "sum".
 - "capped": the sum, shortened so that a row moves at most CAP = 2 times the largest single
   partition's change: exactly "sum" with 2 partitions, and no N-fold step on hot rows with more.
-- "auto" (MERGE_DEFAULT): "capped" up to 2 partitions, "overlap" beyond: the best measured at 2
-  and at 8 partitions below.
+- "share": each partition's change weighted by its share of the row's updates in the round (the
+  tasks report, per changed row, how many updates they made: executor.row_updates), i.e. a mean
+  weighted by update counts.
+- "auto" (MERGE_DEFAULT): "capped" up to 2 partitions, "overlap" beyond: the best measured at 2,
+  4 and 8 partitions below.
+momentum_step adds block momentum over rounds (BMUF, Chen & Huo 2016) after any rule; off by
+default (SparkTrainer's block_momentum).
 
 Measured (bench/bench_spark_merge.py; first 4.6M words of the shared corpus, one epoch, size
-100, window 5, NS k = 5, sample 1e-3, seed 1, Spark local[2]; questions-words over the top 30k
-words; bench/results/spark_merge.json). One process, 2 threads: 4.3 %. Sync = words per
-partition per round; the default shares ROUND_WORDS = 400k among the partitions (driver.py):
+100, window 5, NS k = 5, sample 1e-3, seed 1, alpha 0.025, Spark local[2]; questions-words over
+the top 30k words). One process, 2 threads: 4.3 %. Sync = words per partition per round; the
+default shares ROUND_WORDS = 400k among the partitions (driver.py), 12 rounds here:
 
-| partitions | sync | sum | capped | overlap | sqrt | mean |
-|---|---|---|---|---|---|---|
-| 2 | 1M (3 rounds) | 1.8 % | (= sum) | 2.1 % | 2.3 % | |
-| 2 | 200k (12 rounds) | **3.9 %** | (= sum) | 2.9 % | | |
-| 8 | 50k (12 rounds) | diverged (loss 2e9) | 0.8 % (loss 3.42) | **1.5 %** (loss 2.64) | 0.3 % (loss 6.47) | |
+| partitions | sync | sum | capped | overlap | mean | sqrt | share |
+|---|---|---|---|---|---|---|---|
+| 2 | 1M (3 rounds) | 1.8 % | (= sum) | 2.1 % | | 2.3 % | |
+| 2 | 200k | **3.9 %** | (= sum) | 2.9 % | 2.6 % | | 2.3 % |
+| 4 | 100k | diverged (loss 4871) | 1.2 % | **1.7 %** | 1.5 % | | |
+| 8 | 50k | diverged (loss 2e9) | 0.8 % | **1.5 %** | 1.2 % | 0.3 % | 1.2 % |
 
-Merging more often matters most (2 partitions, sum: 1.8 % with 3 rounds, 3.9 % with 12); with
-2 partitions adding both changes beats damping them, with 8 only damping to one partition's
-step keeps the hot rows from overshooting. On the small-world corpus (1,715 words, every row hot;
-2 epochs, 50k words per partition per round; one process 91.3 %) sum gave 88.5 / 3.9 / 5.1 % at
-2 / 4 / 8 partitions (diverged from 4), mean 60.5 / 38.0 / 27.7 %, sqrt 75.4 / 56.7 / 24.8 %.
-Related designs: MLlib averages (SPARK-24666); Ji et al. 2016 (arXiv:1604.04661) synchronise
-frequent words' rows more often than rare ones and lower the starting learning rate as nodes
-are added; Ordentlich et al. 2016 partition the vector columns over servers instead of the data
-(a different design, not built here).
+Tried against "auto" at the default rounds and did not replace it: a starting rate halved at 8
+partitions (Ji et al. 2016, arXiv:1604.04661): 0.7 %; doubled (0.05): 4.1 % at 2 and 2.9 % at 8,
+but one process gains more (6.35 %), so the gap grows; block momentum 0.25: 3.9 / 1.6 % at 2 / 8,
+0.5: 2.4 / 2.0 / 1.8 % at 2 / 4 / 8 (hurts the sum at 2). On the small-world corpus (1,715
+words, every row hot; 2 epochs, 50k words per partition per round; one process 91.3 %) sum gave
+88.5 / 3.9 / 5.1 % at 2 / 4 / 8 partitions (diverged from 4), mean 60.5 / 38.0 / 27.7 %, sqrt
+75.4 / 56.7 / 24.8 %. Related designs: MLlib averages (SPARK-24666); Ji et al. synchronise
+frequent words' rows more often than rare ones; Ordentlich et al. 2016 partition the vector
+columns over servers instead of the data (a different design, not built here).
 """
 
 from __future__ import annotations
