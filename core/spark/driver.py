@@ -184,8 +184,12 @@ class SparkTrainer:
                             offsets[:1] * 0, 0, 0, 0, 1.0, slice_rng(seed, 0))
                 yield p
 
-        # also cuts the corpus into the rounds' slices (the shuffle) and caches the first round's
-        self.spark.sparkContext.runJob(self._slices, task, [p * self._rounds for p in range(self.partitions)])
+        # subtle: over every slice, so that the corpus is cut (the shuffle) and every slice cached
+        # now: a round that read its slices from the shuffle files instead would run a second
+        # Python stage per task (measured: 0.15 s more task launch a round)
+        self._slices.mapPartitions(task).count()
+        if self._owns_corpus:  # the slices hold it now (a lost slice is recomputed from the source)
+            self.encoded.unpersist()
 
     # -- the run ------------------------------------------------------------------------------
     def train(self, callbacks: Sequence[Callback] = ()):
