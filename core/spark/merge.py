@@ -37,8 +37,9 @@ default shares ROUND_WORDS = 400k among the partitions (driver.py), 12 rounds he
 
 Tried against "auto" at the default rounds and did not replace it: a starting rate halved at 8
 partitions (Ji et al. 2016, arXiv:1604.04661): 0.7 %; doubled (0.05): 4.1 % at 2 and 2.9 % at 8,
-but one process gains more (6.35 %), so the gap grows; block momentum 0.25: 3.9 / 1.6 % at 2 / 8,
-0.5: 2.4 / 2.0 / 1.8 % at 2 / 4 / 8 (hurts the sum at 2). On the small-world corpus (1,715
+but one process gains more (6.35 %), so the gap grows; block momentum 0.25: 3.93 / 1.83 / 1.64 %
+at 2 / 4 / 8 (auto: 3.92 / 1.74 / 1.46 %: a tie and gains within the noise of one seed), 0.5:
+2.4 / 2.0 / 1.8 % (hurts the sum at 2); "share": 2.3 / 1.2 % at 2 / 8. On the small-world corpus (1,715
 words, every row hot; 2 epochs, 50k words per partition per round; one process 91.3 %) sum gave
 88.5 / 3.9 / 5.1 % at 2 / 4 / 8 partitions (diverged from 4), mean 60.5 / 38.0 / 27.7 %, sqrt
 75.4 / 56.7 / 24.8 %. Related designs: MLlib averages (SPARK-24666); Ji et al. synchronise
