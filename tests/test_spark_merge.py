@@ -214,9 +214,27 @@ def test_capped_rule_is_the_sum_for_two_partitions_and_bounds_hot_rows_beyond():
     np.testing.assert_allclose(W[0], [6.0, 8.0], rtol=1e-6)
 
 
-def test_auto_rule_is_capped_up_to_two_partitions_and_overlap_beyond():
+def test_auto_rule_is_capped_for_w_in_and_for_w_out_capped_up_to_two_partitions_and_overlap_beyond():
     same = [(np.array([0]), np.array([[3.0, 4.0]], np.float32))]
-    for n, expect in ((2, [6.0, 8.0]), (3, [3.0, 4.0])):
+    for n, w_in, w_out in ((2, [6.0, 8.0], [6.0, 8.0]), (3, [6.0, 8.0], [3.0, 4.0]), (8, [6.0, 8.0], [3.0, 4.0])):
         W = np.zeros((1, 2), np.float32)
         merge(W, iter(same * n), "auto")  # a generator, as the driver passes
-        np.testing.assert_allclose(W[0], expect, rtol=1e-6)
+        np.testing.assert_allclose(W[0], w_in, rtol=1e-6)
+        W = np.zeros((1, 2), np.float32)
+        merge(W, iter(same * n), "auto", output=True)
+        np.testing.assert_allclose(W[0], w_out, rtol=1e-6)
+
+
+def test_a_rule_pair_merges_w_in_by_the_first_and_w_out_by_the_second():
+    from core.spark.merge import rule_parts
+
+    same = [(np.array([0]), np.array([[3.0, 4.0]], np.float32))] * 4
+    W_in, W_out = np.zeros((1, 2), np.float32), np.zeros((1, 2), np.float32)
+    merge(W_in, same, "sum/mean")
+    merge(W_out, same, "sum/mean", output=True)
+    np.testing.assert_allclose(W_in[0], [12.0, 16.0], rtol=1e-6)
+    np.testing.assert_allclose(W_out[0], [3.0, 4.0], rtol=1e-6)
+    assert rule_parts("capped/overlap") == ("capped", "overlap") and rule_parts("sum") == ("sum", "sum")
+    for bad in ("sum/max", "sum/mean/sqrt", "sum/"):
+        with pytest.raises(ValueError, match="unknown merge rule"):
+            rule_parts(bad)

@@ -31,7 +31,7 @@ import numpy as np
 from ..config import ConfigError, Loss, TrainConfig
 from ..corpus import Corpus
 from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
-from .merge import MERGE_DEFAULT, MERGE_RULES, NEEDS_COUNTS, merge, momentum_step
+from .merge import MERGE_DEFAULT, NEEDS_COUNTS, merge, momentum_step, rule_parts
 from .session import get_session
 
 
@@ -85,8 +85,10 @@ class SparkTrainer:
             raise ConfigError(f"partitions must be >= 1 (got {partitions})")
         if sync_words is not None and sync_words < 1:
             raise ConfigError(f"sync_words must be >= 1 (got {sync_words})")
-        if merge_rule not in MERGE_RULES:
-            raise ConfigError(f"merge rule must be one of {', '.join(MERGE_RULES)} (got {merge_rule!r})")
+        try:
+            rule_parts(merge_rule)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
         # subtle: one thread per task (Spark's cores are the parallelism) and no buffered rows
         self.config = dataclasses.replace(cfg, threads=1, hot_rows=0)
         self.merge_rule = merge_rule
@@ -242,7 +244,7 @@ class SparkTrainer:
                 if self._stop.is_set() or error:
                     break
                 plan = RoundPlan(epoch, r, rounds, cfg.epochs, self.partitions, tuple(rng_states),
-                                 self.fail_partition, self.merge_rule in NEEDS_COUNTS)
+                                 self.fail_partition, any(r in NEEDS_COUNTS for r in rule_parts(self.merge_rule)))
                 t_round = time.perf_counter()
                 results = sorted(self._round(plan), key=lambda res: res.partition)
                 rng_states = [x.rng_state for x in results]
@@ -250,7 +252,8 @@ class SparkTrainer:
                 if self.block_momentum:
                     before = (self.W_in.copy(), self.W_out.copy())
                 merge(self.W_in, ((x.in_ids, x.in_deltas, x.in_counts) for x in results), self.merge_rule)
-                merge(self.W_out, ((x.out_ids, x.out_deltas, x.out_counts) for x in results), self.merge_rule)
+                merge(self.W_out, ((x.out_ids, x.out_deltas, x.out_counts) for x in results), self.merge_rule,
+                      output=True)
                 if self.block_momentum:
                     if velocity is None:
                         velocity = (np.zeros_like(self.W_in), np.zeros_like(self.W_out))

@@ -18,8 +18,10 @@ Rules (each partition started the round from the same matrix):
 - "share": each partition's change weighted by its share of the row's updates in the round (the
   tasks report, per changed row, how many updates they made: executor.row_updates), i.e. a mean
   weighted by update counts.
-- "auto" (MERGE_DEFAULT): "capped" up to 2 partitions, "overlap" beyond: the best measured at 2,
-  4 and 8 partitions below.
+- "auto" (MERGE_DEFAULT): "capped" for W_in; for W_out "capped" up to 2 partitions and "overlap"
+  beyond: the best measured at 2, 4 and 8 partitions below (until this change, "capped" up to 2
+  and "overlap" beyond for both matrices: `overlap` reproduces it from 3 partitions).
+- "IN/OUT" (e.g. "capped/overlap"): rule IN for W_in and OUT for W_out.
 momentum_step adds block momentum over rounds (BMUF, Chen & Huo 2016) after any rule; off by
 default (SparkTrainer's block_momentum).
 
@@ -28,14 +30,16 @@ Measured (bench/bench_spark_merge.py; first 4.6M words of the shared corpus, one
 the top 30k words). One process, 2 threads: 4.3 %. Sync = words per partition per round; the
 default shares ROUND_WORDS = 400k among the partitions (driver.py), 12 rounds here:
 
-| partitions | sync | sum | capped | overlap | mean | sqrt | share |
-|---|---|---|---|---|---|---|---|
-| 2 | 1M (3 rounds) | 1.8 % | (= sum) | 2.1 % | | 2.3 % | |
-| 2 | 200k | **3.9 %** | (= sum) | 2.9 % | 2.6 % | | 2.3 % |
-| 4 | 100k | diverged (loss 4871) | 1.2 % | **1.7 %** | 1.5 % | | |
-| 8 | 50k | diverged (loss 2e9) | 0.8 % | **1.5 %** | 1.2 % | 0.3 % | 1.2 % |
+| partitions | sync | sum | capped | overlap | mean | sqrt | share | capped/overlap |
+|---|---|---|---|---|---|---|---|---|
+| 2 | 1M (3 rounds) | 1.8 % | (= sum) | 2.1 % | | 2.3 % | | |
+| 2 | 200k | **3.9 %** | (= sum) | 2.9 % | 2.6 % | | 2.3 % | 3.0 % |
+| 4 | 100k | diverged (loss 4871) | 1.2 % | 1.7 % | 1.5 % | | | **2.3 %** |
+| 8 | 50k | diverged (loss 2e9) | 0.8 % | 1.5 % | 1.2 % | 0.3 % | 1.2 % | **2.0 %** |
 
-Tried against "auto" at the default rounds and did not replace it: a starting rate halved at 8
+auto = sum (capped) at 2, capped/overlap beyond. sum/overlap at 8: 0.5 %; overlap/capped: 1.4 %.
+Tried against the previous "auto" (overlap on both from 3 partitions) at the default rounds and
+not adopted: a starting rate halved at 8
 partitions (Ji et al. 2016, arXiv:1604.04661): 0.7 %; doubled (0.05): 4.1 % at 2 and 2.9 % at 8,
 but one process gains more (6.35 %), so the gap grows; block momentum 0.25: 3.93 / 1.83 / 1.64 %
 at 2 / 4 / 8 (auto: 3.92 / 1.74 / 1.46 %: a tie and gains within the noise of one seed), 0.5:
@@ -57,18 +61,26 @@ MERGE_RULES = ("auto", "capped", "overlap", "sum", "mean", "sqrt", "share")
 NEEDS_COUNTS = ("share",)  # rules that need each partition's update count per changed row
 CAP = 2.0  # "capped": a row moves at most this many times the largest single partition's change
 MERGE_DEFAULT = "auto"
-AUTO_CAPPED_UP_TO = 2  # "auto": capped up to this many partitions, overlap beyond
+AUTO_CAPPED_UP_TO = 2  # "auto" for W_out: capped up to this many partitions, overlap beyond (W_in: capped)
 
 
-def merge(W: np.ndarray, changes: Iterable[tuple], rule: str = MERGE_DEFAULT) -> int:
+def rule_parts(rule: str) -> tuple[str, str]:
+    """(W_in's rule, W_out's rule) of a rule name; ValueError for an unknown one."""
+    parts = rule.split("/")
+    if len(parts) > 2 or any(p not in MERGE_RULES for p in parts):
+        raise ValueError(f"unknown merge rule {rule!r}; one of {', '.join(MERGE_RULES)}, or IN/OUT of two")
+    return parts[0], parts[-1]
+
+
+def merge(W: np.ndarray, changes: Iterable[tuple], rule: str = MERGE_DEFAULT, output: bool = False) -> int:
     """Apply the changes [(ids (k,) int64 unique, deltas (k, D) float32[, counts (k,) int]), ...]
     to W (R, D) in place; returns the number of distinct rows changed. Counts (the updates each
-    partition made to each of its rows) are needed by the rules in NEEDS_COUNTS, ignored by the others."""
-    if rule not in MERGE_RULES:
-        raise ValueError(f"unknown merge rule {rule!r}; one of {', '.join(MERGE_RULES)}")
+    partition made to each of its rows) are needed by the rules in NEEDS_COUNTS, ignored by the others.
+    `output`: W is W_out (for "auto" and IN/OUT rules)."""
+    rule = rule_parts(rule)[1 if output else 0]
     if rule == "auto":
         changes = list(changes)
-        rule = "capped" if len(changes) <= AUTO_CAPPED_UP_TO else "overlap"
+        rule = "capped" if not output or len(changes) <= AUTO_CAPPED_UP_TO else "overlap"
     if rule == "share":
         return _merge_share(W, changes)
     if rule == "capped":
