@@ -108,7 +108,8 @@ def add_train(sub) -> None:
                    help="words each partition trains between two merges (default: 400000 shared by the partitions)")
     g.add_argument("--merge", default=None, help="how the partitions' changes of a row are combined: "
                    "auto (default: the measured best, core/spark/merge.py), capped, overlap, sum, mean "
-                   "(MLlib's rule), sqrt or share (weighted by each partition's updates of the row)")
+                   "(MLlib's rule), sqrt, share (weighted by each partition's updates of the row), or "
+                   "IN/OUT: one rule for W_in and one for W_out (e.g. capped/overlap)")
     g.add_argument("--text-column", default=None, help="the corpus is a Parquet dataset; train on this column")
     g.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE",
                    help="a Spark setting for a session this command starts, e.g. spark.driver.memory=4g (repeatable)")
