@@ -185,9 +185,14 @@ def test_stop_after_a_row_keeps_the_rows_done(tiny, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["NEG-15_t0.bin", "NEG-5_t0.bin"]
 
 
-def test_stop_inside_a_row_drops_that_row(tiny):
+def test_stop_inside_a_row_drops_that_row(tiny, monkeypatch):
+    from core.train.trainer import Trainer
+
     _, questions = tiny
-    # subtle: epochs long enough (~400k words) for progress ticks, which come every 0.25 s within an epoch
+    # subtle: a tick comes only while an epoch is still running after progress_interval (0.25 s by
+    # default); on a quiet machine an epoch of these ~400k words at size 10 took less than that and
+    # no tick came at all. Ticks every 5 ms make the first one arrive early in the first epoch.
+    monkeypatch.setattr(Trainer.train, "__defaults__", ((), 0.005))
     corpus = read_corpus_text(small_text() * 20, min_count=2)
     stop = threading.Event()
     ticks = []
