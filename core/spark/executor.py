@@ -72,22 +72,17 @@ def slice_bounds(offsets: np.ndarray, index: int, rounds: int) -> tuple[int, int
 
 
 def train_round(plan: RoundPlan, model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, partition: int,
-                tokens: np.ndarray, offsets: np.ndarray, start: int | None = None,
-                words: int | None = None) -> RoundResult:
+                tokens: np.ndarray, offsets: np.ndarray, start: int, words: int) -> RoundResult:
     """Train partition `partition`'s slice of this round from (W_in, W_out), which are not changed.
-    (tokens, offsets): the whole partition, or with `start` and `words` given only this round's
-    slice (data.round_slices), which begins at word `start` of a partition of `words` words."""
+    (tokens, offsets): this round's slice only (data.round_slices), which begins at word `start`
+    of a partition of `words` words."""
     if partition == plan.fail_partition:
         from pyspark import TaskContext
 
         ctx = TaskContext.get()
         if ctx is not None and ctx.attemptNumber() == 0:
             raise RuntimeError(f"injected failure: round {plan.index} partition {partition}, first attempt")
-    if words is None:
-        s0, s1 = slice_bounds(offsets, plan.index, plan.rounds)
-        words, start = int(offsets[-1]), int(offsets[s0])
-    else:
-        s0, s1 = 0, offsets.shape[0] - 1
+    s0, s1 = 0, offsets.shape[0] - 1
     t0 = time.perf_counter()
     new_in, new_out = W_in.copy(), W_out.copy()
     rng = np.array([plan.rng_states[partition]], np.uint64)
