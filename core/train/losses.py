@@ -291,7 +291,9 @@ def _update_half(h, p0, p1, p2, g0, g1, g2, sink, into_h, dim):
 
 @njit(inline="always", nogil=True, fastmath=True, error_model="numpy")
 def _update_rows3(h, p0, p1, p2, g0, g1, g2, sink, into_h, dim):
-    """_update_rows for three rows, in the same order."""
+    """_update_rows for three rows, in the same order. A copy of its shape on purpose: calling the
+    six-row unroll with three zero-gradient rows is the padding this removes (HS path tails), and
+    a loop over rows would not keep each row's element in a register (see _update_rows)."""
     for d in range(dim):
         x = h[d]
         o = p0[d]
