@@ -59,16 +59,31 @@ print(json.dumps({"words_per_sec": result.epochs[0].words_per_sec, "loss": resul
 """
 
 
-def cut_slice(words: int, path: Path) -> None:
-    """The first `words` words of the shared corpus, whole lines, into `path`."""
-    n = 0
-    with gzip.open(shared_dir() / "corpora" / "gutenberg-100m.txt.gz", "rt", encoding="utf-8") as src, \
-            open(path, "w", encoding="utf-8") as dst:
-        for line in src:
-            dst.write(line)
-            n += len(line.split())
-            if n >= words:
+def cut_words(src: Path, words: int, path: Path, block: int = 1 << 20) -> None:
+    """The first `words` whitespace-separated words of the gzipped text `src` into `path`, one
+    word per space and a newline per `block` characters read (the shared corpus is one line of
+    ~17M words, so it cannot be cut by lines)."""
+    n, carry = 0, ""
+    with gzip.open(src, "rt", encoding="utf-8") as f, open(path, "w", encoding="utf-8") as dst:
+        while n < words:
+            text = f.read(block)
+            if not text:
+                tokens, carry = carry.split(), ""
+            else:
+                text = carry + text
+                cut = len(text) if text[-1].isspace() else max(text.rfind(" "), text.rfind("\n")) + 1
+                tokens, carry = text[:cut].split(), text[cut:]
+            tokens = tokens[:words - n]
+            if tokens:
+                dst.write(" ".join(tokens) + "\n")
+            n += len(tokens)
+            if not text:
                 break
+
+
+def cut_slice(words: int, path: Path) -> None:
+    """The first `words` words of the shared corpus into `path`."""
+    cut_words(shared_dir() / "corpora" / "gutenberg-100m.txt.gz", words, path)
 
 
 def run(checkout: Path, corpus: Path, arch: str, threads: int) -> dict:
