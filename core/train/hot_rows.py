@@ -41,36 +41,40 @@ MERGE_EVERY = 256  # positions (centre words) between merges of the most used ro
 TIER_ROWS = 256  # tier 0: slots [0, 256); tier j >= 1: slots [256 2^(j-1), 256 2^j), merged every 256 2^j positions
 
 # W (R, D) float32: the output matrix shared by all workers.
-# hot (R,) int32: the slot in `local` of each row this worker buffers, -1 for the others; a (0,)
-#     array when it buffers none (then `local`, `base` and `index` are empty too).
-# local (K, D) float32: the worker's current values of its buffered rows.
+# local (K, D) float32: the worker's current values of its buffered rows (K = 0: it buffers none).
 # base (K, D) float32: their values at the last merge.
-# index (K,) int64: the row of W that each slot buffers.
-OutRows = namedtuple("OutRows", "W hot local base index")
+# index (K,) int64: the row of W that each slot buffers: first, first + step, ..., a run of rows.
+# first, step (int64): slot k buffers row first + k step (step 1 or -1), so the slot of a row is
+#     found by arithmetic and one comparison, with no table to read (see slot_of).
+OutRows = namedtuple("OutRows", "W local base index first step")
 
 
 def unbuffered(W: np.ndarray) -> OutRows:
     """W itself: every read and write goes to the shared matrix (one thread, or the teaching pages)."""
     dim = W.shape[1]
-    return OutRows(W, np.zeros(0, np.int32), np.zeros((0, dim), np.float32), np.zeros((0, dim), np.float32),
-                   np.zeros(0, np.int64))
+    return OutRows(W, np.zeros((0, dim), np.float32), np.zeros((0, dim), np.float32), np.zeros(0, np.int64),
+                   np.int64(0), np.int64(1))
 
 
 def buffered(W: np.ndarray, index: np.ndarray) -> OutRows:
-    """One worker's view of W that keeps its own copies of rows `index` (call load_rows first)."""
+    """One worker's view of W that keeps its own copies of rows `index` (call load_rows first):
+    a run of consecutive rows, ascending or descending (what most_used_rows gives)."""
     index = np.ascontiguousarray(index, dtype=np.int64)
     if index.size == 0:
         return unbuffered(W)
-    if np.unique(index).size != index.size or index.min() < 0 or index.max() >= W.shape[0]:
-        raise ValueError("buffered rows must be distinct rows of W")
-    hot = np.full(W.shape[0], -1, np.int32)
-    hot[index] = np.arange(index.size, dtype=np.int32)
+    if index.min() < 0 or index.max() >= W.shape[0]:
+        raise ValueError("buffered rows must be rows of W")
+    step = 1 if index.size == 1 or index[1] > index[0] else -1
+    if not np.array_equal(index, index[0] + step * np.arange(index.size)):
+        raise ValueError("buffered rows must be a run of consecutive rows (ascending or descending)")
     k, dim = index.size, W.shape[1]
-    return OutRows(W, hot, np.zeros((k, dim), np.float32), np.zeros((k, dim), np.float32), index)
+    return OutRows(W, np.zeros((k, dim), np.float32), np.zeros((k, dim), np.float32), index, np.int64(index[0]),
+                   np.int64(step))
 
 
 def most_used_rows(loss: Loss, n_out: int, k: int) -> np.ndarray:
-    """The k output rows the examples touch most, given word ids sorted by count (descending).
+    """The k output rows the examples touch most, given word ids sorted by count (descending),
+    most used first: a run of consecutive rows.
 
     NS/NCE: every example scores its target and k words from Pn, both more likely the more
     frequent the word, so rows 0..k-1. HS: every example walks the target's Huffman path from the
@@ -88,8 +92,12 @@ def most_used_rows(loss: Loss, n_out: int, k: int) -> np.ndarray:
 
 @njit(inline="always", nogil=True)
 def slot_of(out, r):
-    """The slot of row r in out.local, or -1 when row r is read and written in W."""
-    return out.hot[r] if out.hot.shape[0] else -1
+    """The slot of row r in out.local, or -1 when row r is read and written in W.
+
+    subtle: arithmetic, not a (R,) table of slots: the table's read sat on every output row's
+    address and cost ~5-10 % of a buffered worker's time (bench/README.md, thread scaling)."""
+    k = (r - out.first) * out.step
+    return k if 0 <= k < out.index.shape[0] else -1
 
 
 @njit(inline="always", nogil=True, fastmath=True)
