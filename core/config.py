@@ -51,6 +51,7 @@ SOFTMAX_MAX_VOCAB = 50_000  # full softmax costs O(V*D) per example; beyond this
 # output rows buffered per worker with 2+ threads, by architecture (hot_rows.py measures why): CBOW
 # trains one example per position, skip-gram ~6, so merging 4096 rows costs CBOW relatively more
 DEFAULT_HOT_ROWS = {Architecture.SKIPGRAM: 4096, Architecture.CBOW: 256}
+DEFAULT_SHARED_POOL = 1  # shared negatives: noise words per window, in units of k (measured in bench/README.md)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class TrainConfig:
     threads: int | None = None  # worker threads; None: all cores. A seed with threads=1 is bit-exact
     seed: int = 1  # seeds initialisation and every random draw
     shared_negatives: bool = False  # skip-gram: draw the k negatives once per window (pWord2Vec), not per pair
+    shared_pool: int | None = None  # with shared_negatives: noise words drawn per window, each pair taking k
+    # of them in turn (kernels._pool_targets); None: DEFAULT_SHARED_POOL x k; k: every pair the same k
     compute_loss: bool = True  # accumulate the exact float64 loss (costs some speed)
     track_counts: bool = True  # count per word, each epoch, occurrences seen/kept and noise draws (~15% of SG time)
     hot_rows: int | None = None  # output rows each worker buffers, merged in tiers by use (hot_rows.py);
@@ -97,6 +100,8 @@ class TrainConfig:
             alpha=float(alpha),
             min_alpha=float(min_alpha),
             threads=int(threads),
+            shared_pool=int(self.shared_pool if self.shared_pool is not None
+                            else DEFAULT_SHARED_POOL * self.negative),
             hot_rows=int(self.hot_rows if self.hot_rows is not None
                          else DEFAULT_HOT_ROWS[Architecture(self.architecture)]
                          if threads > 1 and not self.shared_negatives else 0),
@@ -127,6 +132,8 @@ class TrainConfig:
             (self.snapshot_topn >= 0, f"snapshot_topn must be >= 0 (got {self.snapshot_topn})"),
             (self.hot_rows is None or 0 <= self.hot_rows <= 100_000,
              f"hot_rows must be in 0..100000 (got {self.hot_rows})"),
+            (self.shared_pool is None or self.negative <= self.shared_pool <= 1000,
+             f"shared_pool must be in negative..1000 (got {self.shared_pool})"),
             (self.max_sentence >= 2, f"max_sentence must be >= 2 (got {self.max_sentence})"),
             (0 <= self.seed < 2**63, f"seed must be in [0, 2^63) (got {self.seed})"),
         ]

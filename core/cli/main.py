@@ -86,6 +86,9 @@ def add_train(sub) -> None:
     p.add_argument("--threads", type=int_arg(), default=None, help="default: all cores")
     p.add_argument("--seed", type=int_arg(), default=1)
     p.add_argument("--shared-negatives", action="store_true", help="skip-gram: one noise draw per window")
+    p.add_argument("--shared-pool", type=int, default=None, metavar="P",
+                   help="with --shared-negatives: noise words drawn per window, each pair taking --negative of "
+                        "them in turn (default: config.DEFAULT_SHARED_POOL x --negative)")
     p.add_argument("--no-loss", action="store_true", help="do not compute the loss (a little faster)")
     p.add_argument("--hot-rows", type=int_arg(0), default=None,
                    help="output rows each thread keeps its own copy of, the 256 most used merged every 256 "
@@ -136,6 +139,7 @@ def cmd_train(args) -> int:
         ns_exponent=args.ns_exponent, sample=args.sample, subsample_formula=FORMULA_NAMES[args.subsample_formula],
         min_count=args.min_count, max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
         min_alpha=args.min_alpha, threads=args.threads, seed=args.seed, shared_negatives=args.shared_negatives,
+        shared_pool=args.shared_pool,
         compute_loss=not args.no_loss, hot_rows=args.hot_rows,
         track_counts=False,  # the per-word histograms are for the app; nothing here reads them
     )

@@ -26,6 +26,7 @@ from .losses import (
     LOSS_NCE,
     LOSS_NS,
     LOSS_SOFTMAX,
+    draw_noise,
     draw_targets,
     flush_loss,
     make_scratch,
@@ -41,24 +42,31 @@ ARCH_SG = int(Architecture.SKIPGRAM)
 ARCH_CBOW = int(Architecture.CBOW)
 
 # Scalars fixed for a whole run (was `Run`, which ui.runs.Run also names).
-Settings = namedtuple("Settings", "arch loss window negative shared want_loss alpha0 min_alpha")
+# pool: with shared negatives, the noise words drawn per window when more than `negative` (0: exactly
+# `negative`, every pair scoring the same ones; see _skipgram_prepare).
+Settings = namedtuple("Settings", "arch loss window negative shared want_loss alpha0 min_alpha pool")
 # Per-worker scratch, allocated once per worker: sen (max_sentence,) int32 the kept words of the sentence;
 # ctx (2 window,) int32 each pair's context word; h (1, D) float32 CBOW's hidden vector; tick (1,) int64
 # positions since the last merge of buffered output rows (hot_rows.py); targets (losses.Targets, one slot
-# per pair of the position being trained); step (losses.StepScratch).
-Work = namedtuple("Work", "sen ctx h tick targets step")
+# per pair of the position being trained); step (losses.StepScratch); pool (P,) int64 a window's shared
+# noise words when Settings.pool > 0.
+Work = namedtuple("Work", "sen ctx h tick targets step pool")
 # Per-worker accumulators, kept across chunks: totals (4,) float64 [loss, examples, words read, last alpha];
 # seen, kept, negatives (V,) int64 per-word counts (or (0,): not counting); rng (1,) uint64 generator state.
 Tally = namedtuple("Tally", "totals seen kept negatives rng")
 
 
 def make_settings(arch: int, loss: int, window: int, negative: int, shared: bool, want_loss: bool,
-                  alpha0: float, min_alpha: float) -> Settings:
+                  alpha0: float, min_alpha: float, pool: int = 0) -> Settings:
+    """`pool` > negative (with `shared`): each window draws that many noise words and its pairs take
+    `negative` of them in turn; otherwise 0."""
+    pool = int(pool) if shared and pool > negative else 0
     return Settings(np.int64(arch), np.int64(loss), np.int64(window), np.int64(negative), bool(shared),
-                    bool(want_loss), np.float32(alpha0), np.float32(min_alpha))
+                    bool(want_loss), np.float32(alpha0), np.float32(min_alpha), np.int64(pool))
 
 
-def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out: int, softmax: bool) -> Work:
+def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out: int, softmax: bool,
+              pool: int = 0) -> Work:
     """Scratch for one worker: the targets have one slot per pair of a position (2 window); the
     step's scores have room for every output row with the full softmax; the step defers its
     loss logs (losses.logistic_step's pending)."""
@@ -69,6 +77,7 @@ def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out:
         np.zeros(1, np.int64),
         make_targets(2 * window, max_targets),
         make_scratch(max_targets, dim, n_out if softmax else 0, defer_log=True),
+        np.zeros(max(0, pool), np.int64),
     )
 
 
@@ -89,6 +98,45 @@ def _tick(out_rows, work):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
+def _draw_pool(settings, tables, word, rng, pool, out_rows, neg_counts):
+    """Draw a window's settings.pool shared noise words from Pn into `pool` (a draw equal to the
+    centre word is skipped, as in draw_targets) and start loading their rows; returns (n, rng)."""
+    n = 0
+    for _ in range(settings.pool):
+        w, rng = draw_noise(tables, rng)
+        if neg_counts.shape[0]:
+            neg_counts[w] += 1
+        if w == word:
+            continue
+        pool[n] = w
+        n += 1
+        k = slot_of(out_rows, w)
+        if k < 0:
+            prefetch_row(out_rows.W, w)
+    return n, rng
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _pool_targets(settings, tables, word, pool, n_pool, targets, m):
+    """Slot m's targets from a window's pool: the centre word, then `negative` pool words taken in
+    turn from where pair m - 1 stopped (pool[(m k + t) mod n]), so a window of P = pool words
+    pushes its contexts away from up to P distinct noise words instead of k (shared negatives'
+    accuracy loss, bench/README.md) while its rows stay few enough to stay in cache."""
+    rows, labels, shifts = targets.rows, targets.labels, targets.shifts
+    nce = settings.loss == LOSS_NCE
+    rows[m, 0] = word
+    labels[m, 0] = np.float32(1.0)
+    shifts[m, 0] = tables.log_kpn[word] if nce else np.float32(0.0)
+    take = min(settings.negative, n_pool)
+    for t in range(take):
+        w = pool[(m * settings.negative + t) % n_pool]
+        rows[m, 1 + t] = w
+        labels[m, 1 + t] = np.float32(0.0)
+        shifts[m, 1 + t] = tables.log_kpn[w] if nce else np.float32(0.0)
+    targets.n[m] = 1 + take
+
+
+@njit(inline="always", nogil=True, fastmath=True)
 def _skipgram_prepare(settings, tables, sen, n_sen, i, out_rows, rng, work, neg_counts):
     """Draw position i's window and the targets of each of its pairs into slots 0, 1, ..., and
     start loading the output rows they will touch; returns (number of pairs, rng).
@@ -105,13 +153,22 @@ def _skipgram_prepare(settings, tables, sen, n_sen, i, out_rows, rng, work, neg_
     hi = min(n_sen, i + eff + 1)
     # NS/NCE draw fresh noise words per pair (the paper's semantics) unless shared_negatives;
     # HS and softmax targets depend only on the centre word, so slot 0 serves every pair.
-    per_pair = (settings.loss == LOSS_NS or settings.loss == LOSS_NCE) and not settings.shared
+    noise = settings.loss == LOSS_NS or settings.loss == LOSS_NCE
+    per_pair = noise and not settings.shared
+    pooled = noise and settings.pool > 0
+    n_pool = 0
+    if pooled and hi - lo > 1:
+        n_pool, rng = _draw_pool(settings, tables, word, rng, work.pool, out_rows, neg_counts)
+        if slot_of(out_rows, word) < 0:
+            prefetch_row(out_rows.W, word)
     m = 0
     for c in range(lo, hi):
         if c == i:
             continue
         ctx[m] = sen[c]
-        if m == 0 or per_pair:
+        if pooled:
+            _pool_targets(settings, tables, word, work.pool, n_pool, targets, m)
+        elif m == 0 or per_pair:
             slot = m
             n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, slot, neg_counts)
             if settings.loss != LOSS_SOFTMAX:
@@ -131,7 +188,7 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
     loss_sum = 0.0
     examples = 0
     targets, ctx = work.targets, work.ctx
-    per_pair = (settings.loss == LOSS_NS or settings.loss == LOSS_NCE) and not settings.shared
+    per_pair = (settings.loss == LOSS_NS or settings.loss == LOSS_NCE) and (not settings.shared or settings.pool > 0)
     for i in range(n_sen):
         ahead = i + settings.window + 2  # the input row that enters the window two positions on
         if ahead < n_sen:  # (measured +5 % one thread, +3 % two threads)
