@@ -206,6 +206,17 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
     return loss_sum, examples, rng
 
 
+@njit(inline="always", nogil=True, fastmath=True)
+def _cbow_draw(settings, tables, word, rng, targets, slot, out_rows, neg_counts):
+    """Draw the targets of a CBOW position into `slot` and start loading their rows; returns rng."""
+    n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, slot, neg_counts)
+    if settings.loss != LOSS_SOFTMAX:
+        for j in range(n):
+            if slot_of(out_rows, targets.rows[slot, j]) < 0:
+                prefetch_row(out_rows.W, targets.rows[slot, j])
+    return rng
+
+
 @njit(nogil=True, fastmath=True, error_model="numpy")
 def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, work, neg_counts):
     # subtle: borrow again: this is a separate compiled function, and without unowned views every
@@ -217,11 +228,20 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
     neu1e, H = work.step.neu1e, work.h
     dim = neu1e.shape[0]
     targets = work.targets
+    # subtle: each position's targets are drawn one position ahead, into the other of slots 0 and 1,
+    # so their output rows load while the previous position trains (CBOW's ~0.3 us per position
+    # is too short for a row from memory otherwise); measured 1.18x one thread, 1.18-1.21x two
+    # (bench/README.md). Skip-gram's positions are ~6x longer: there one position ahead was slower.
+    # Only sentences of 2+ words have examples, and then every position has one: no draw is wasted.
+    if n_sen >= 2:
+        rng = _cbow_draw(settings, tables, sen[0], rng, targets, 0, out_rows, neg_counts)
     for i in range(n_sen):
         ahead = i + settings.window + 2  # the input row that enters the window two positions on
         if ahead < n_sen:
             prefetch_row(W_in, sen[ahead])
-        word = sen[i]
+        slot = i & 1
+        if i + 1 < n_sen:
+            rng = _cbow_draw(settings, tables, sen[i + 1], rng, targets, 1 - slot, out_rows, neg_counts)
         rng, r = rng_next(rng)
         eff = settings.window - rng_below(r, settings.window)
         lo = max(0, i - eff)
@@ -229,13 +249,6 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
         cw = hi - lo - 1
         if cw == 0:
             continue
-        # subtle: the targets are drawn before the context rows are summed, so their rows load
-        # while the sum runs (the generator is used in the same order as before: same results)
-        n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, 0, neg_counts)
-        if settings.loss != LOSS_SOFTMAX:
-            for j in range(n):
-                if slot_of(out_rows, targets.rows[0, j]) < 0:
-                    prefetch_row(out_rows.W, targets.rows[0, j])
         for d in range(dim):
             H[0, d] = 0.0
             neu1e[d] = 0.0
@@ -247,7 +260,7 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
         inv = np.float32(1.0) / np.float32(cw)
         for d in range(dim):
             H[0, d] *= inv
-        loss_sum += output_step(settings.loss, H, 0, out_rows, work.targets, 0, alpha, work.step,
+        loss_sum += output_step(settings.loss, H, 0, out_rows, work.targets, slot, alpha, work.step,
                                 settings.want_loss, False)
         for c in range(lo, hi):
             if c != i:
