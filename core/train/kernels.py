@@ -23,6 +23,7 @@ from .. import _numba_setup  # noqa: F401
 from ..config import Architecture
 from .hot_rows import MERGE_EVERY, load_rows, merge_due, merge_rows, slot_of
 from .losses import (
+    FIXED_DIM,
     LOSS_NCE,
     LOSS_NS,
     LOSS_SOFTMAX,
@@ -207,6 +208,32 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
 
 
 @njit(inline="always", nogil=True, fastmath=True)
+def _cbow_mean(H, neu1e, W_in, sen, lo, hi, i, cw, dim):
+    """H[0] = the mean of the context rows W_in[sen[c]], lo <= c < hi, c != i; neu1e = 0."""
+    for d in range(dim):
+        H[0, d] = 0.0
+        neu1e[d] = 0.0
+    for c in range(lo, hi):
+        if c != i:
+            w = sen[c]
+            for d in range(dim):
+                H[0, d] += W_in[w, d]
+    inv = np.float32(1.0) / np.float32(cw)
+    for d in range(dim):
+        H[0, d] *= inv
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _cbow_spread(neu1e, W_in, sen, lo, hi, i, dim):
+    """W_in[sen[c]] += neu1e for each context position c."""
+    for c in range(lo, hi):
+        if c != i:
+            w = sen[c]
+            for d in range(dim):
+                W_in[w, d] += neu1e[d]
+
+
+@njit(inline="always", nogil=True, fastmath=True)
 def _cbow_draw(settings, tables, word, rng, targets, slot, out_rows, neg_counts):
     """Draw the targets of a CBOW position into `slot` and start loading their rows; returns rng."""
     n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, slot, neg_counts)
@@ -249,24 +276,16 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
         cw = hi - lo - 1
         if cw == 0:
             continue
-        for d in range(dim):
-            H[0, d] = 0.0
-            neu1e[d] = 0.0
-        for c in range(lo, hi):
-            if c != i:
-                w = sen[c]
-                for d in range(dim):
-                    H[0, d] += W_in[w, d]
-        inv = np.float32(1.0) / np.float32(cw)
-        for d in range(dim):
-            H[0, d] *= inv
+        if dim == FIXED_DIM:
+            _cbow_mean(H, neu1e, W_in, sen, lo, hi, i, cw, FIXED_DIM)
+        else:
+            _cbow_mean(H, neu1e, W_in, sen, lo, hi, i, cw, dim)
         loss_sum += output_step(settings.loss, H, 0, out_rows, work.targets, slot, alpha, work.step,
                                 settings.want_loss, False)
-        for c in range(lo, hi):
-            if c != i:
-                w = sen[c]
-                for d in range(dim):
-                    W_in[w, d] += neu1e[d]
+        if dim == FIXED_DIM:
+            _cbow_spread(neu1e, W_in, sen, lo, hi, i, FIXED_DIM)
+        else:
+            _cbow_spread(neu1e, W_in, sen, lo, hi, i, dim)
         examples += 1
         _tick(out_rows, work)
     if settings.want_loss:
