@@ -73,10 +73,10 @@ def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out:
     loss logs (losses.logistic_step's pending)."""
     return Work(
         np.zeros(max_sentence, np.int32),
-        np.zeros(2 * window, np.int32),
+        np.zeros(4 * window, np.int32),
         np.zeros((1, dim), np.float32),
         np.zeros(1, np.int64),
-        make_targets(2 * window, max_targets),
+        make_targets(4 * window, max_targets),
         make_scratch(max_targets, dim, n_out if softmax else 0, defer_log=True),
         np.zeros(max(0, pool), np.int64),
     )
@@ -138,14 +138,15 @@ def _pool_targets(settings, tables, word, pool, n_pool, targets, m):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _skipgram_prepare(settings, tables, sen, n_sen, i, out_rows, rng, work, neg_counts):
-    """Draw position i's window and the targets of each of its pairs into slots 0, 1, ..., and
-    start loading the output rows they will touch; returns (number of pairs, rng).
+def _skipgram_prepare(settings, tables, sen, n_sen, i, out_rows, rng, work, neg_counts, base):
+    """Draw position i's window and the targets of each of its pairs into slots base, base + 1, ...
+    (their context words into ctx[base + m]), and start loading the output rows they will touch;
+    returns (number of pairs, rng).
 
-    subtle: all pairs are drawn before the first is trained, so the rows of later pairs load while
-    earlier ones train. Drawing one whole position ahead was measured 3-5 % slower (full corpus, 2
-    threads, medians of 3 interleaved rounds, two comparisons: 1.93 / 1.96 vs 2.03 / 2.02 M words/s);
-    likely more rows in flight than the core can track."""
+    subtle: the caller draws one position ahead (two banks of 2 window slots), so a position's rows
+    load while the one before it trains. On Zen 4 that was measured 3-5 % slower than drawing at the
+    position itself; on Zen 5 (bench/README.md, round of 2026-12-02 evening) one thread 1.04-1.08x,
+    two threads 1.02-1.24x, shared negatives 1.25x, HS 0.93-1.08x."""
     targets, ctx = work.targets, work.ctx
     word = sen[i]
     rng, r = rng_next(rng)
@@ -166,11 +167,11 @@ def _skipgram_prepare(settings, tables, sen, n_sen, i, out_rows, rng, work, neg_
     for c in range(lo, hi):
         if c == i:
             continue
-        ctx[m] = sen[c]
+        ctx[base + m] = sen[c]
         if pooled:
-            _pool_targets(settings, tables, word, work.pool, n_pool, targets, m)
+            _pool_targets(settings, tables, word, work.pool, n_pool, targets, base + m)
         elif m == 0 or per_pair:
-            slot = m
+            slot = base + m
             n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, slot, neg_counts)
             if settings.loss != LOSS_SOFTMAX:
                 for j in range(n):
@@ -190,14 +191,22 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
     examples = 0
     targets, ctx = work.targets, work.ctx
     per_pair = (settings.loss == LOSS_NS or settings.loss == LOSS_NCE) and (not settings.shared or settings.pool > 0)
+    bank = 2 * settings.window
+    nxt = 0
+    if n_sen > 0:
+        nxt, rng = _skipgram_prepare(settings, tables, sen, n_sen, 0, out_rows, rng, work, neg_counts, 0)
     for i in range(n_sen):
         ahead = i + settings.window + 2  # the input row that enters the window two positions on
         if ahead < n_sen:  # (measured +5 % one thread, +3 % two threads)
             prefetch_row(W_in, sen[ahead])
-        pairs, rng = _skipgram_prepare(settings, tables, sen, n_sen, i, out_rows, rng, work, neg_counts)
+        base = (i & 1) * bank
+        pairs = nxt
+        if i + 1 < n_sen:
+            nxt, rng = _skipgram_prepare(settings, tables, sen, n_sen, i + 1, out_rows, rng, work, neg_counts,
+                                         bank - base)
         for m in range(pairs):
-            slot = m if per_pair else 0
-            c = ctx[m]
+            slot = base + (m if per_pair else 0)
+            c = ctx[base + m]
             loss_sum += output_step(settings.loss, W_in, c, out_rows, targets, slot, alpha, work.step,
                                     settings.want_loss, True)
             examples += 1

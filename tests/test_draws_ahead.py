@@ -1,12 +1,13 @@
-"""CBOW draws each position's targets one position ahead (kernels._cbow_sentence: their output
-rows load while the previous position trains). Every drawn position must still be trained and
-nothing drawn twice or wasted: per epoch, the noise draws counted are exactly k per training
-example, one-word sentences (no context, no example) included, and a seeded single-thread run
-repeats bit for bit."""
+"""Both architectures draw each position's targets one position ahead (kernels._cbow_sentence,
+_skipgram_sentence: their output rows load while the previous position trains). Every drawn
+position must still be trained and nothing drawn twice or wasted: per epoch, the noise draws
+counted are exactly k per training example (CBOW: per position; skip-gram: per pair), one-word
+sentences (no context, no example) included, and a seeded single-thread run repeats bit for bit."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from core.config import Architecture, Loss, TrainConfig
 from core.corpus import Corpus
@@ -29,9 +30,8 @@ def _corpus() -> Corpus:
     return Corpus(rank[tokens].astype(np.int32), offsets, Vocab([f"w{i}" for i in order], counts[order]))
 
 
-def _train(corpus: Corpus, loss: Loss = Loss.NS):
-    cfg = TrainConfig(architecture=Architecture.CBOW, loss=loss, size=12, epochs=2, threads=1, seed=9, sample=0,
-                      negative=4)
+def _train(corpus: Corpus, loss: Loss = Loss.NS, arch: Architecture = Architecture.CBOW):
+    cfg = TrainConfig(architecture=arch, loss=loss, size=12, epochs=2, threads=1, seed=9, sample=0, negative=4)
     return Trainer(corpus, cfg).train()
 
 
@@ -45,9 +45,18 @@ def test_cbow_draws_k_noise_words_per_example_and_no_more():
         assert int(epoch.negatives.sum()) == 4 * epoch.examples
 
 
-def test_cbow_seeded_single_thread_runs_repeat_exactly():
+def test_skipgram_draws_k_noise_words_per_pair_and_no_more():
+    corpus = _corpus()
+    result = _train(corpus, arch=Architecture.SKIPGRAM)
+    for epoch in result.epochs:
+        assert epoch.examples > len(corpus)  # pairs: ~2 x 2.5 per position with a context
+        assert int(epoch.negatives.sum()) == 4 * epoch.examples
+
+
+@pytest.mark.parametrize("arch", [Architecture.CBOW, Architecture.SKIPGRAM])
+def test_seeded_single_thread_runs_repeat_exactly(arch):
     corpus = _corpus()
     for loss in (Loss.NS, Loss.HS):
-        a, b = _train(corpus, loss), _train(corpus, loss)
+        a, b = _train(corpus, loss, arch), _train(corpus, loss, arch)
         assert np.array_equal(a.vectors.vectors, b.vectors.vectors)
         assert [e.loss for e in a.epochs] == [e.loss for e in b.epochs]
