@@ -17,9 +17,10 @@ import pytest
 from numba import njit
 
 from core.train.hot_rows import unbuffered
-from core.train.losses import BLOCK, LOSS_NS, MAX_EXP, make_scratch, make_targets, output_step
+from core.train.losses import BLOCK, FIXED_DIM, LOSS_NS, MAX_EXP, make_scratch, make_targets, output_step
 
 V, D = 50, 37  # an odd D: the compiled loops have vector bodies and scalar tails
+# and D = FIXED_DIM (100), for which the kernels take loops compiled with a constant trip count
 
 
 def reference(W_in, W_out, ctx, rows, labels, shifts, alpha):
@@ -32,7 +33,7 @@ def reference(W_in, W_out, ctx, rows, labels, shifts, alpha):
         z = W_out[rows] @ h - shifts  # every target of this pair against the rows as they are now
         loss += float(np.sum(np.log1p(np.exp(-y * z))))
         g = alpha * (labels - 1.0 / (1.0 + np.exp(-np.clip(z, -MAX_EXP, MAX_EXP))))
-        e = np.zeros(D)
+        e = np.zeros(W_in.shape[1])
         for j, r in enumerate(rows):
             e += g[j] * W_out[r]
             W_out[r] += g[j] * h
@@ -55,20 +56,21 @@ def run(W_in, W_out, ctx, rows, labels, shifts, alpha):
     targets = make_targets(1, n)
     targets.rows[0, :n], targets.labels[0, :n], targets.shifts[0, :n] = rows, labels, shifts
     targets.n[0] = n
-    scratch = make_scratch(n, D)  # a (0,) pending: the step returns the whole loss
+    scratch = make_scratch(n, W_in.shape[1])  # a (0,) pending: the step returns the whole loss
     loss = _window(W_in, np.asarray(ctx, np.int32), unbuffered(W_out), targets, np.float32(alpha), scratch)
     assert not scratch.pad.any()  # the padding rows' gradient is 0: they stay zero
     return loss, W_in, W_out
 
 
+@pytest.mark.parametrize("dim", [D, FIXED_DIM])
 @pytest.mark.parametrize("dup_ctx", [False, True])
 @pytest.mark.parametrize("dup_target", [False, True])
 @pytest.mark.parametrize("m", [1, 4, 10])
 @pytest.mark.parametrize("n", [BLOCK, BLOCK - 1, 2 * BLOCK + 3])
-def test_shared_window_matches_numpy(n, m, dup_target, dup_ctx):
+def test_shared_window_matches_numpy(n, m, dup_target, dup_ctx, dim):
     rng = np.random.default_rng(1000 * n + 100 * m + 10 * dup_target + dup_ctx)
-    W_in = (rng.normal(size=(V, D)) * 0.4).astype(np.float32)
-    W_out = (rng.normal(size=(V, D)) * 0.4).astype(np.float32)
+    W_in = (rng.normal(size=(V, dim)) * 0.4).astype(np.float32)
+    W_out = (rng.normal(size=(V, dim)) * 0.4).astype(np.float32)
     ctx = rng.choice(V, size=m, replace=False)
     if dup_ctx and m > 1:
         ctx[-1] = ctx[0]

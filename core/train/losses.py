@@ -439,8 +439,10 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
     total = _settle(want_loss, pending, prod, total)
     one_pass = apply and n <= BLOCK
     if apply and not one_pass:
-        for d in range(dim):
-            neu1e[d] = 0.0
+        if dim == FIXED_DIM:
+            _zero(neu1e, FIXED_DIM)
+        else:
+            _zero(neu1e, dim)
     sink = h if one_pass else data_pointer(neu1e)
     for j0 in range(0, n, BLOCK):
         if n - j0 <= HALF:
@@ -454,9 +456,24 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
             _g(zs, j0, n), _g(zs, j0 + 1, n), _g(zs, j0 + 2, n), _g(zs, j0 + 3, n), _g(zs, j0 + 4, n),
             _g(zs, j0 + 5, n), sink, one_pass, dim)
     if apply and not one_pass:
-        for d in range(dim):
-            h[d] += neu1e[d]
+        if dim == FIXED_DIM:
+            _add_into(h, neu1e, FIXED_DIM)
+        else:
+            _add_into(h, neu1e, dim)
     return total
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _zero(v, dim):
+    for d in range(dim):
+        v[d] = 0.0
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _add_into(h, v, dim):
+    """h[d] += v[d] (h a row pointer; with a literal dim the loop has a constant trip count)."""
+    for d in range(dim):
+        h[d] += v[d]
 
 
 @njit(inline="always", nogil=True)
