@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="merge rules, each optionally RULE@SYNC_WORDS[@ALPHA[@BLOCK_MOMENTUM]] (e.g. "
                          "sum@200000@0.0125; overlap@@0.0125: the default sync; mean@@@0.875)")
     ap.add_argument("--sync-words", type=int, default=None)
+    ap.add_argument("--deltas", nargs="+", default=[None], help="how tasks ship their changed rows back, "
+                    "each variant run with every format given (core/spark/deltas.py: float32 float16 int8)")
     ap.add_argument("--alpha", type=float, default=None, help="starting learning rate of every run, the "
                     "one-process reference included (default: the config's)")
     ap.add_argument("--no-reference", action="store_true", help="skip the one-process reference run")
@@ -85,14 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     spark.sparkContext.setLogLevel("ERROR")
     for p in args.partitions:
         sc_corpus = spark_corpus(spark, str(corpus), p, min_count=5)
-        for variant in args.rules:
+        for variant, fmt in ((v, f) for v in args.rules for f in args.deltas):
             rule, *rest = variant.split("@")
             sync = int(float(rest[0])) if rest and rest[0] else (args.sync_words or default_sync_words(p))
             run_cfg = dataclasses.replace(cfg, alpha=float(rest[1])) if len(rest) > 1 and rest[1] else cfg
             momentum = float(rest[2]) if len(rest) > 2 else 0.0
             t0 = time.perf_counter()
             tr = SparkTrainer(sc_corpus, run_cfg, spark=spark, merge_rule=rule, sync_words=sync,
-                              block_momentum=momentum)
+                              block_momentum=momentum, **({"deltas": fmt} if fmt else {}))
             res = tr.train()
             tr.close()
             path = out / f"spark-{p}-{rule}.bin"
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                    for k in ("seconds", "compute", "merge", "bytes_out", "bytes_back", "rows_back",
                              "broadcast", "job", "load", "task", "launch", "ship")}
             rows.append({"engine": "spark local[2]", "partitions": p, "rule": rule, "sync_words": sync,
+                         "deltas": tr.deltas,
                          "alpha": run_cfg.alpha, "block_momentum": momentum, "accuracy": ev["accuracy"],
                          "rounds": len(tr.timings),
                          "loss": res.epochs[-1].loss if res.epochs else None,
@@ -110,11 +113,13 @@ def main(argv: list[str] | None = None) -> int:
             print(rows[-1], flush=True)
         sc_corpus.close()
     spark.stop()
-    print("\n| engine | partitions | merge | sync words | alpha | rounds | analogy accuracy | last epoch loss "
-          "| round s (compute) |\n|---|---|---|---|---|---|---|---|---|")
+    print("\n| engine | partitions | merge | deltas | sync words | alpha | rounds | analogy accuracy | last epoch loss "
+          "| round s (compute; ship) |\n|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        timing = f"{r['round_seconds']:.1f} ({r['round_compute']:.1f})" if r.get("rounds") else ""
-        print(f"| {r['engine']} | {r['partitions'] or ''} | {r['rule'] or ''} | {r.get('sync_words', '')} | "
+        timing = (f"{r['round_seconds']:.2f} ({r['round_compute']:.2f}; {r['round_ship']:.2f})"
+                  if r.get("rounds") else "")
+        print(f"| {r['engine']} | {r['partitions'] or ''} | {r['rule'] or ''} | {r.get('deltas', '')} | "
+              f"{r.get('sync_words', '')} | "
               f"{r.get('alpha', '')} | {r.get('rounds', '')} | {100 * r['accuracy']:.1f} % | {r['loss']:.4f} | "
               f"{timing} |")
     args.results.parent.mkdir(parents=True, exist_ok=True)

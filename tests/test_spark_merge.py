@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.spark.deltas import decode, encode
 from core.spark.executor import slice_bounds
 from core.spark.merge import MERGE_DEFAULT, MERGE_RULES, changed_rows, merge
 from core.spark.session import SparkUnavailable, check_master
@@ -102,6 +103,32 @@ def test_changed_rows_are_exactly_the_rows_that_moved():
     ids, d = changed_rows(before, after)
     np.testing.assert_array_equal(ids, [1, 3])
     np.testing.assert_array_equal(before[ids] + d, after[ids])
+
+
+@pytest.mark.parametrize("fmt, rel, fraction", [("float32", 0.0, 1.0), ("float16", 2.0 ** -11, 0.52),
+                                                ("int8", 0.5 / 127, 0.27)])
+def test_deltas_round_trip_within_their_formats_error_at_every_scale(fmt, rel, fraction):
+    # rows whose largest change spans 1e-9 (a late round: alpha near min_alpha) to 1e-1
+    rng = np.random.default_rng(3)
+    d = (rng.standard_normal((500, 100)) * np.logspace(-9, -1, 500)[:, None]).astype(np.float32)
+    d[7] = 0.0  # a row that changed and changed back (still shipped if the diff saw it)
+    ids = np.sort(rng.choice(10**6, 500, replace=False))
+    packed = encode(ids, d, fmt)
+    back_ids, back = decode(packed)
+    np.testing.assert_array_equal(back_ids, ids)
+    assert back_ids.dtype == np.int64 and back.dtype == np.float32 and back.shape == d.shape
+    biggest = np.abs(d).max(axis=1, keepdims=True)
+    err = np.abs(back - d)
+    assert (err <= rel * biggest * 1.0001).all()  # relative to each row's largest component
+    assert (back[7] == 0).all() and np.isfinite(back).all()
+    assert packed.nbytes <= fraction * (ids.size * 8 + d.nbytes)  # ids int32 + values (+ scales)
+    if fmt != "float32":  # plain float16 would flush the smallest rows to zero; scaled ones keep them
+        assert (d.astype(np.float16)[:50] == 0).all() and (back[:50] != 0).any(axis=1)[:50].sum() >= 49
+
+
+def test_a_delta_format_that_does_not_exist_is_refused():
+    with pytest.raises(ValueError, match="unknown delta format"):
+        encode(np.array([0]), np.zeros((1, 2), np.float32), "float8")
 
 
 @pytest.mark.parametrize("rounds", [1, 2, 3, 7, 50])

@@ -31,6 +31,7 @@ import numpy as np
 from ..config import ConfigError, Loss, TrainConfig
 from ..corpus import Corpus
 from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
+from .deltas import DELTA_DEFAULT, DELTA_FORMATS, decode
 from .merge import MERGE_DEFAULT, NEEDS_COUNTS, merge, momentum_step, rule_parts
 from .session import get_session
 
@@ -74,7 +75,7 @@ class SparkTrainer:
     def __init__(self, source, config: TrainConfig | None = None, *, master: str | None = None,
                  partitions: int = 2, sync_words: int | None = None, merge_rule: str = MERGE_DEFAULT,
                  text_column: str | None = None, lowercase: bool = True, spark=None, fail_partition: int = -1,
-                 block_momentum: float = 0.0):
+                 block_momentum: float = 0.0, deltas: str = DELTA_DEFAULT):
         import dataclasses
 
         cfg = (config or TrainConfig()).resolved()
@@ -97,6 +98,9 @@ class SparkTrainer:
         # experimental, off by default: block momentum over the merged rounds (BMUF, Chen & Huo 2016)
         self.block_momentum = block_momentum
         self.fail_partition = fail_partition
+        if deltas not in DELTA_FORMATS:
+            raise ConfigError(f"unknown delta format {deltas!r}; one of {', '.join(DELTA_FORMATS)}")
+        self.deltas = deltas  # how the tasks ship their changed rows back (deltas.py)
         self._stop = threading.Event()
         self._trained = False
         self.timings: list[RoundTiming] = []  # one per round, filled by train()
@@ -244,15 +248,16 @@ class SparkTrainer:
                 if self._stop.is_set() or error:
                     break
                 plan = RoundPlan(epoch, r, rounds, cfg.epochs, self.partitions, tuple(rng_states),
-                                 self.fail_partition, any(r in NEEDS_COUNTS for r in rule_parts(self.merge_rule)))
+                                 self.fail_partition, any(r in NEEDS_COUNTS for r in rule_parts(self.merge_rule)),
+                                 self.deltas)
                 t_round = time.perf_counter()
                 results = sorted(self._round(plan), key=lambda res: res.partition)
                 rng_states = [x.rng_state for x in results]
                 t_merge = time.perf_counter()
                 if self.block_momentum:
                     before = (self.W_in.copy(), self.W_out.copy())
-                merge(self.W_in, ((x.in_ids, x.in_deltas, x.in_counts) for x in results), self.merge_rule)
-                merge(self.W_out, ((x.out_ids, x.out_deltas, x.out_counts) for x in results), self.merge_rule,
+                merge(self.W_in, ((*decode(x.in_rows), x.in_counts) for x in results), self.merge_rule)
+                merge(self.W_out, ((*decode(x.out_rows), x.out_counts) for x in results), self.merge_rule,
                       output=True)
                 if self.block_momentum:
                     if velocity is None:
@@ -263,7 +268,7 @@ class SparkTrainer:
                 self.timings.append(RoundTiming(
                     now - t_round, max(x.seconds for x in results), now - t_merge,
                     self.W_in.nbytes + self.W_out.nbytes, sum(x.nbytes for x in results),
-                    sum(x.in_ids.shape[0] + x.out_ids.shape[0] for x in results), *self._last_split[:2],
+                    sum(len(x.in_rows) + len(x.out_rows) for x in results), *self._last_split[:2],
                     max(x.load_seconds for x in results),
                     max(x.load_seconds + x.copy_seconds + x.seconds + x.diff_seconds for x in results),
                     *self._last_split[2:]))

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..config import Loss
 from ..train.slices import SliceModel, SliceStats, train_slice
+from .deltas import DELTA_DEFAULT, Packed, encode
 from .merge import changed_rows
 
 
@@ -34,6 +35,7 @@ class RoundPlan:
     rng_states: tuple[int, ...]  # each partition's xorshift state at the start of the round
     fail_partition: int = -1  # fault injection for tests: this partition's first attempt raises
     counts: bool = False  # return per changed row how many updates the slice made to it (merge "share")
+    deltas: str = DELTA_DEFAULT  # how the changed rows travel back (deltas.DELTA_FORMATS)
 
 
 @dataclass
@@ -41,17 +43,15 @@ class RoundResult:
     """One partition's answer for one round."""
 
     partition: int
-    in_ids: np.ndarray  # (k,) int64 rows of W_in that changed
-    in_deltas: np.ndarray  # (k, D) float32 their change
-    out_ids: np.ndarray  # (m,) int64 rows of W_out that changed
-    out_deltas: np.ndarray  # (m, D) float32
+    in_rows: Packed  # the rows of W_in that changed and their change (deltas.decode unpacks them)
+    out_rows: Packed  # the rows of W_out that changed
     stats: SliceStats
     rng_state: int  # the partition's state after the round, for its next round
     seconds: float  # spent in the kernel (the rest of the task is copying, diffing, shipping)
     in_counts: np.ndarray | None = None  # (k,) int32 updates per changed W_in row (plan.counts), else None
     out_counts: np.ndarray | None = None  # (m,) int32
     copy_seconds: float = 0.0  # copying the round's model into private matrices
-    diff_seconds: float = 0.0  # finding the changed rows and their deltas
+    diff_seconds: float = 0.0  # finding the changed rows and their deltas, and packing them
     load_seconds: float = 0.0  # reading the broadcast model (filled by the caller, as the two below)
     started: float = 0.0  # time.time() at the task's start and end (profiling; comparable on one machine)
     ended: float = 0.0
@@ -59,7 +59,7 @@ class RoundResult:
     @property
     def nbytes(self) -> int:
         """What the task ships back (ids, deltas and counts)."""
-        n = self.in_ids.nbytes + self.in_deltas.nbytes + self.out_ids.nbytes + self.out_deltas.nbytes
+        n = self.in_rows.nbytes + self.out_rows.nbytes
         return n + sum(c.nbytes for c in (self.in_counts, self.out_counts) if c is not None)
 
 
@@ -94,13 +94,14 @@ def train_round(plan: RoundPlan, model: SliceModel, W_in: np.ndarray, W_out: np.
     t2 = time.perf_counter()
     in_ids, in_deltas = changed_rows(W_in, new_in)
     out_ids, out_deltas = changed_rows(W_out, new_out)
+    in_rows, out_rows = encode(in_ids, in_deltas, plan.deltas), encode(out_ids, out_deltas, plan.deltas)
     in_counts = out_counts = None
     if plan.counts:
         in_counts, out_counts = row_updates(model, stats, in_ids, out_ids)
     if not track:  # counted for the merge only: the driver did not ask for the (V,) arrays
         stats.seen = stats.kept = stats.negatives = None
     t3 = time.perf_counter()
-    return RoundResult(partition, in_ids, in_deltas, out_ids, out_deltas, stats, int(rng[0]), t2 - t1,
+    return RoundResult(partition, in_rows, out_rows, stats, int(rng[0]), t2 - t1,
                        in_counts, out_counts, t1 - t0, t3 - t2)
 
 
