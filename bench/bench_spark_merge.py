@@ -35,7 +35,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "spark_merge.json"
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--head-words", type=int, default=4_600_000)
+    ap.add_argument("--head-words", type=int, default=4_600_000, help="0: the whole corpus (19M words)")
     ap.add_argument("--small-world", action="store_true",
                     help="train on sample_corpora/small_world.txt and score on its own analogies instead")
     ap.add_argument("--epochs", type=int, default=2)
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus, questions = sample / "small_world.txt", sample / "small_world_analogies.txt"
     else:
         shared = shared_dir()
-        corpus = prepare_corpus(shared / "corpora" / "gutenberg-100m.txt.gz", args.head_words,
+        corpus = prepare_corpus(shared / "corpora" / "gutenberg-100m.txt.gz", args.head_words or None,
                                 Path(tempfile.gettempdir()) / "w2v-bench")
         questions = shared / QUESTIONS_NAME
     cfg = TrainConfig(size=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=args.epochs, seed=1,

@@ -20,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
+
+from .. import _numba_setup  # noqa: F401  (the cache folder, before anything compiles)
 
 DELTA_FORMATS = ("float32", "float16", "int8")
 DELTA_DEFAULT = "float16"
@@ -62,9 +65,36 @@ def encode(ids: np.ndarray, deltas: np.ndarray, fmt: str = DELTA_DEFAULT) -> Pac
     return Packed(ids32, values, scale)
 
 
+# every float16 bit pattern's float32 value: a table lookup decodes ~5x faster than NumPy's
+# float16 -> float32 cast (measured: 3 ms against 14 ms for 53k rows of 100; the driver decodes
+# every partition's rows every round)
+_HALF = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
+
+
+@njit(cache=True, nogil=True)
+def _unscale_half(bits, scale, table, out):
+    for i in range(bits.shape[0]):
+        s = scale[i]
+        for j in range(bits.shape[1]):
+            out[i, j] = table[bits[i, j]] * s
+
+
+@njit(cache=True, nogil=True)
+def _unscale_int8(values, scale, out):
+    for i in range(values.shape[0]):
+        s = scale[i]
+        for j in range(values.shape[1]):
+            out[i, j] = np.float32(values[i, j]) * s
+
+
 def decode(p: Packed) -> tuple[np.ndarray, np.ndarray]:
     """(ids int64, deltas float32) of a Packed."""
     ids = p.ids.astype(np.int64)
     if p.scale is None:
         return ids, p.values
-    return ids, p.values.astype(np.float32) * p.scale[:, None]
+    out = np.empty(p.values.shape, np.float32)
+    if p.values.dtype == np.float16:
+        _unscale_half(np.ascontiguousarray(p.values).view(np.uint16), p.scale, _HALF, out)
+    else:
+        _unscale_int8(p.values, p.scale, out)
+    return ids, out
