@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.spark.deltas import decode, encode
+from core.spark.deltas import decode, encode, pack_changes
 from core.spark.executor import slice_bounds
 from core.spark.merge import MERGE_DEFAULT, MERGE_RULES, changed_rows, merge
 from core.spark.session import SparkUnavailable, check_master
@@ -124,6 +124,32 @@ def test_deltas_round_trip_within_their_formats_error_at_every_scale(fmt, rel, f
     assert packed.nbytes <= fraction * (ids.size * 8 + d.nbytes)  # ids int32 + values (+ scales)
     if fmt != "float32":  # plain float16 would flush the smallest rows to zero; scaled ones keep them
         assert (d.astype(np.float16)[:50] == 0).all() and (back[:50] != 0).any(axis=1)[:50].sum() >= 49
+
+
+@pytest.mark.parametrize("fmt", ["float32", "float16", "int8"])
+def test_packing_the_changed_rows_in_one_pass_gives_what_diff_then_encode_give(fmt):
+    rng = np.random.default_rng(5)
+    before = rng.standard_normal((3000, 100)).astype(np.float32)
+    after = before.copy()
+    rows = rng.choice(3000, 2000, replace=False)
+    after[rows] += (rng.standard_normal((2000, 100)) * np.logspace(-8, -1, 2000)[:, None]).astype(np.float32)
+    after[rows[0], 3] = np.nan  # a diverging row stays non-finite
+    after[rows[1]] = before[rows[1]]  # changed and changed back: not a changed row
+    got = pack_changes(before, after, fmt)
+    want = encode(*changed_rows(before, after), fmt)
+    np.testing.assert_array_equal(got.ids, want.ids)
+    assert got.values.dtype == want.values.dtype and got.values.shape == want.values.shape
+    assert len(got) == 1999 and rows[1] not in got.ids
+    if fmt != "float16":  # the same code path
+        np.testing.assert_array_equal(got.values, want.values)
+        return
+    np.testing.assert_array_equal(got.scale, want.scale)  # NaN where NaN
+    assert np.isnan(got.scale[np.searchsorted(got.ids, rows[0])])
+    ok = np.isfinite(got.scale)
+    normal = np.abs(want.values[ok].astype(np.float32)) >= 2.0 ** -14
+    # bit for bit NumPy's float16 rounding (to nearest even) where float16 is normal, zero below
+    np.testing.assert_array_equal(got.values[ok][normal].view(np.uint16), want.values[ok][normal].view(np.uint16))
+    assert (got.values[ok][~normal] == 0).all() and (~normal).sum() > 1000
 
 
 def test_a_delta_format_that_does_not_exist_is_refused():

@@ -44,6 +44,72 @@ class Packed:
         return int(self.ids.shape[0])
 
 
+@njit(cache=True, nogil=True)
+def _half_bits(b):
+    """The bits b (uint32) of a float32 in [-1, 1] (or not finite) -> float16 bits, rounding to
+    nearest even; values under 2^-14 (float16's smallest normal) become zero: an error under
+    2^-14 < 2^-11 of the row's largest component, within the format's bound (NumPy's cast keeps
+    them as subnormals)."""
+    sign = np.uint16((b >> np.uint32(16)) & np.uint32(0x8000))
+    exp = b & np.uint32(0x7F800000)
+    if exp == np.uint32(0x7F800000):  # inf or nan stays not finite
+        return np.uint16(sign | np.uint16(0x7E00))
+    if exp < np.uint32(0x38800000):  # below 2^-14
+        return sign
+    sig = b & np.uint32(0x007FFFFF)
+    if (sig & np.uint32(0x3FFF)) != np.uint32(0x1000):  # not exactly half way with an even last bit
+        sig += np.uint32(0x1000)
+    h = ((exp - np.uint32(0x38000000)) >> np.uint32(13)) + (sig >> np.uint32(13))  # a carry bumps the exponent
+    return np.uint16(sign | np.uint16(h))
+
+
+@njit(cache=True, nogil=True)
+def _pack_half(before, after, ids, bits, scale):
+    """The rows where after != before: their ids, their change scaled by its largest |component|
+    as float16 bits, and that scale; one pass, no (V, D) temporaries. Returns how many rows."""
+    k = 0
+    row = np.empty(before.shape[1], np.float32)
+    row_bits = row.view(np.uint32)
+    for i in range(before.shape[0]):
+        changed = False
+        m = np.float32(0.0)
+        for j in range(before.shape[1]):
+            if after[i, j] != before[i, j]:
+                changed = True
+            d = after[i, j] - before[i, j]
+            row[j] = d
+            a = abs(d)
+            if a > m or a != a:  # a nan stays (as in NumPy's max): a non-finite change stays non-finite
+                m = a
+        if not changed:
+            continue
+        div = m if m > 0 else np.float32(1.0)  # subtle: a division, as encode's, for the same bits
+        for j in range(before.shape[1]):
+            row[j] = row[j] / div
+        for j in range(before.shape[1]):
+            bits[k, j] = _half_bits(row_bits[j])
+        ids[k] = i
+        scale[k] = m
+        k += 1
+    return k
+
+
+def pack_changes(before: np.ndarray, after: np.ndarray, fmt: str = DELTA_DEFAULT) -> Packed:
+    """The rows of `after` that differ from `before` (both (R, D) float32), packed in `fmt`: what
+    merge.changed_rows followed by encode give, with float16 in one compiled pass (measured: the
+    two NumPy steps took 50-60 ms a matrix of 26k x 100 rows on the executors, every round)."""
+    if fmt != "float16":
+        from .merge import changed_rows
+
+        return encode(*changed_rows(before, after), fmt)
+    r, d = before.shape
+    ids = np.empty(r, np.int32)
+    bits = np.empty((r, d), np.uint16)
+    scale = np.empty(r, np.float32)
+    k = _pack_half(before, after, ids, bits, scale)
+    return Packed(ids[:k].copy(), bits[:k].view(np.float16).copy(), scale[:k].copy())
+
+
 def encode(ids: np.ndarray, deltas: np.ndarray, fmt: str = DELTA_DEFAULT) -> Packed:
     """Pack (ids, deltas (k, D) float32) in format `fmt` (one of DELTA_FORMATS)."""
     if fmt not in DELTA_FORMATS:

@@ -53,13 +53,18 @@ class RoundTiming:
     launch: float = 0.0  # submitting the job to the first task's start (wall clocks: one machine only)
     ship: float = 0.0  # the last task's end to the driver holding every result (pickling, JVM, collect)
 
-ROUND_WORDS = 400_000  # default words trained per round over all partitions (merge.py: the measured trade-off)
-MIN_SYNC_WORDS = 10_000  # the default never cuts a partition's share of a round below this
+ROUND_WORDS = 100_000  # default words trained per round over all partitions, down to MIN_SYNC_WORDS each
+# subtle: 50k words per partition a round is the measured trade-off (README, 19M-word corpus, 2
+# partitions, one epoch against one process's 20.45 %: 200k words 17.94 %, 100k 19.12 %, 50k
+# 19.94 %, at about 2.5x the rounds' time of 200k); below it a round's fixed cost (broadcast,
+# launch, shipping, merge: ~0.3-0.4 s here) outweighs its kernel, so 8 partitions keep 50k each
+MIN_SYNC_WORDS = 50_000  # the default never cuts a partition's share of a round below this
 
 
 def default_sync_words(partitions: int) -> int:
-    """Words per partition per round by default: ROUND_WORDS shared by the partitions, so the
-    staleness of a round (words trained from the same model) does not grow with the partition count."""
+    """Words per partition per round by default: ROUND_WORDS shared by the partitions (so the
+    staleness of a round, words trained from the same model, does not grow with the partition
+    count), but at least MIN_SYNC_WORDS: 100k with one partition, 50k from two on."""
     return max(MIN_SYNC_WORDS, ROUND_WORDS // max(1, partitions))
 
 

@@ -19,8 +19,7 @@ import numpy as np
 
 from ..config import Loss
 from ..train.slices import SliceModel, SliceStats, train_slice
-from .deltas import DELTA_DEFAULT, Packed, encode
-from .merge import changed_rows
+from .deltas import DELTA_DEFAULT, Packed, pack_changes
 
 
 @dataclass(frozen=True)
@@ -92,12 +91,10 @@ def train_round(plan: RoundPlan, model: SliceModel, W_in: np.ndarray, W_out: np.
                         base_words=plan.epoch * words + start,
                         inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng, count=track or plan.counts)
     t2 = time.perf_counter()
-    in_ids, in_deltas = changed_rows(W_in, new_in)
-    out_ids, out_deltas = changed_rows(W_out, new_out)
-    in_rows, out_rows = encode(in_ids, in_deltas, plan.deltas), encode(out_ids, out_deltas, plan.deltas)
+    in_rows, out_rows = pack_changes(W_in, new_in, plan.deltas), pack_changes(W_out, new_out, plan.deltas)
     in_counts = out_counts = None
     if plan.counts:
-        in_counts, out_counts = row_updates(model, stats, in_ids, out_ids)
+        in_counts, out_counts = row_updates(model, stats, in_rows.ids, out_rows.ids)
     if not track:  # counted for the merge only: the driver did not ask for the (V,) arrays
         stats.seen = stats.kept = stats.negatives = None
     t3 = time.perf_counter()
