@@ -153,6 +153,7 @@ class SparkTrainer:
             self.corpus.close()
 
     def _round(self, plan) -> list:
+        from .data import slice_partition
         from .executor import train_round
 
         sc = self.spark.sparkContext
@@ -162,7 +163,9 @@ class SparkTrainer:
 
         def task(part):
             started = time.time()
-            for p, start, words, tokens, offsets in part:
+            for p, r, start, words, tokens, offsets in part:
+                if r != plan.index:  # the group's other rounds' slices
+                    continue
                 t = time.perf_counter()
                 W_in, W_out = mats.value
                 load = time.perf_counter() - t
@@ -172,8 +175,9 @@ class SparkTrainer:
 
         t1, submitted = time.perf_counter(), time.time()
         try:
-            # subtle: only this round's slices are read (partition p's slice r is p * rounds + r)
-            results = sc.runJob(self._slices, task, [p * self._rounds + plan.index for p in range(self.partitions)])
+            # subtle: only the partitions holding this round's slices are read (data.slice_partition)
+            results = sc.runJob(self._slices, task, [slice_partition(p, plan.index, self._rounds)
+                                                     for p in range(self.partitions)])
         finally:
             mats.destroy()
         t2, collected = time.perf_counter(), time.time()
@@ -189,7 +193,7 @@ class SparkTrainer:
         from ..train.slices import slice_rng, train_slice
 
         def task(part):
-            for p, _, _, tokens, offsets in part:
+            for p, _, _, _, tokens, offsets in part:
                 m = model_bc.value
                 train_slice(m, np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32), tokens[:0],
                             offsets[:1] * 0, 0, 0, 0, 1.0, slice_rng(seed, 0))
