@@ -28,7 +28,8 @@ default (SparkTrainer's block_momentum).
 Measured (bench/bench_spark_merge.py; first 4.6M words of the shared corpus, one epoch, size
 100, window 5, NS k = 5, sample 1e-3, seed 1, alpha 0.025, Spark local[2]; questions-words over
 the top 30k words). One process, 2 threads: 4.3 %. Sync = words per partition per round; the
-default shares ROUND_WORDS = 400k among the partitions (driver.py), 12 rounds here:
+default then shared 400k words a round among the partitions (now driver.py: at least 50k a
+partition), 12 rounds here:
 
 | partitions | sync | sum | capped | overlap | mean | sqrt | share | capped/overlap |
 |---|---|---|---|---|---|---|---|---|
