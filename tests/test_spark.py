@@ -159,7 +159,7 @@ def test_cli_trains_on_spark_and_parquet_gives_the_same_vocabulary(spark, corpus
     out = tmp_path / "v.txt"
     rc = main(["train", str(corpus_path), "-o", str(out), "--engine", "spark", "--spark-master", "local[2,2]",
                "--partitions", "2", "--sync-words", "8000", "--size", "12", "--epochs", "1", "--min-count", "3",
-               "--save-vocab", str(tmp_path / "vocab.txt")])
+               "--deltas", "int8", "--save-vocab", str(tmp_path / "vocab.txt")])
     assert rc == 0
     err = capsys.readouterr().err
     assert "epoch 1/1: loss" in err and "100.0%" in err

@@ -108,7 +108,11 @@ def add_train(sub) -> None:
                         "or the master spark-submit set)")
     g.add_argument("--partitions", type=int_arg(), default=2, help="data partitions, one task each per round")
     g.add_argument("--sync-words", type=int_arg(), default=None,
-                   help="words each partition trains between two merges (default: 400000 shared by the partitions)")
+                   help="words each partition trains between two merges (default: 100000 shared by the "
+                        "partitions, at least 50000 each: core/spark/driver.py)")
+    g.add_argument("--deltas", choices=("float16", "int8", "float32"), default="float16",
+                   help="how tasks ship their changed rows back: float16 (default) or int8 scaled per row, "
+                        "or float32 (core/spark/deltas.py)")
     g.add_argument("--merge", default=None, help="how the partitions' changes of a row are combined: "
                    "auto (default: the measured best, core/spark/merge.py), capped, overlap, sum, mean "
                    "(MLlib's rule), sqrt, share (weighted by each partition's updates of the row), or "
@@ -231,7 +235,7 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
                          f"the corpus in {args.partitions} partitions\n")
     trainer = SparkTrainer(args.corpus, cfg, spark=spark, partitions=args.partitions,
                            sync_words=args.sync_words, merge_rule=args.merge or MERGE_DEFAULT,
-                           text_column=args.text_column, lowercase=not args.keep_case)
+                           text_column=args.text_column, lowercase=not args.keep_case, deltas=args.deltas)
     if args.save_vocab:
         trainer.vocab.save(args.save_vocab)
     try:

@@ -3,7 +3,7 @@
 Does: `encode` a partition's changed rows (ids (k,) and deltas (k, D) float32) into a compact,
 picklable `Packed` (ids as int32; deltas as float32, or divided by each row's largest |value|
 and stored as float16 or int8 beside that float32 scale), and `decode` it back to (ids int64,
-deltas float32) for merge.py. Pure NumPy: tested without Spark.
+deltas float32) for merge.py. NumPy and Numba only: tested without Spark.
 Does not: choose rows (executor.py) or merge (merge.py); add error feedback (a task keeps no
 state between rounds, so each round's rounding error is simply dropped).
 
