@@ -50,7 +50,10 @@ LOSS_ABBREVIATIONS = {Loss.NS: "NS", Loss.HS: "HS", Loss.SOFTMAX: "softmax", Los
 SOFTMAX_MAX_VOCAB = 50_000  # full softmax costs O(V*D) per example; beyond this it is pointless
 # output rows buffered per worker with 2+ threads, by architecture (hot_rows.py measures why): CBOW
 # trains one example per position, skip-gram ~6, so merging 4096 rows costs CBOW relatively more
-DEFAULT_HOT_ROWS = {Architecture.SKIPGRAM: 4096, Architecture.CBOW: 256}
+# skip-gram 1024: on Zen 5 (L2 1 MB a core), whole corpus, 2 threads, quiet, two sweeps: 1024 rows
+# 2.26 / 2.44 M words/s against 4096's 2.10 / 2.23 (hot_rows.py); the Xeon-era 4096 (2.53 vs 2048's
+# 2.50) was within 1 %. Three copies of 1024 rows (W, local, base: 1.2 MB) about fill such an L2.
+DEFAULT_HOT_ROWS = {Architecture.SKIPGRAM: 1024, Architecture.CBOW: 256}
 DEFAULT_SHARED_POOL = 1  # shared negatives: noise words per window, in units of k (measured in bench/README.md)
 
 
@@ -79,7 +82,7 @@ class TrainConfig:
     compute_loss: bool = True  # accumulate the exact float64 loss (costs some speed)
     track_counts: bool = True  # count per word, each epoch, occurrences seen/kept and noise draws (~15% of SG time)
     hot_rows: int | None = None  # output rows each worker buffers, merged in tiers by use (hot_rows.py);
-    # None: 4096 for skip-gram and 256 for CBOW with two or more threads; 0 with one thread (where it
+    # None: 1024 for skip-gram and 256 for CBOW with two or more threads; 0 with one thread (where it
     # would change nothing but exactness) and with shared_negatives (5x fewer output-row writes; on the
     # full corpus 256 rows gained nothing, 4096 in tiers 11 % speed but a 0.2 % higher loss)
     snapshot_topn: int = 0  # keep a copy of the top-N input vectors after every epoch (0: none)

@@ -144,7 +144,7 @@ def test_two_threads_with_and_without_buffering_learn_alike(corpus):
 
 def test_hot_rows_default_and_validation():
     assert TrainConfig(threads=1).resolved().hot_rows == 0  # one thread: exact, nothing buffered
-    assert TrainConfig(threads=2).resolved().hot_rows == 4096  # skip-gram: ~6 examples per position
+    assert TrainConfig(threads=2).resolved().hot_rows == 1024  # skip-gram: ~6 examples per position
     assert TrainConfig(threads=2, architecture=Architecture.CBOW).resolved().hot_rows == 256  # CBOW: one
     assert TrainConfig(threads=2, hot_rows=0).resolved().hot_rows == 0
     assert TrainConfig(threads=2, shared_negatives=True).resolved().hot_rows == 0

@@ -25,6 +25,9 @@ further down the list is touched about a third as often and can wait twice as lo
 merges. With tiers: 2048 rows 2.50, 4096 rows 2.53 (256 rows 2.36 in the same run); the loss was
 the same to 3 digits (2.383 vs 2.382). CBOW trains one example per position, not ~6, so the merges
 weigh more there: 256 rows 7.6 M words/s, 512 7.3, 1024 7.3, 4096 7.2 (config.py's defaults).
+On Zen 5 (L2 1 MB a core; whole corpus, 2 threads, one process alternating, quiet) 1024 rows beat
+4096: 2.26 vs 2.10 and 2.44 vs 2.23 M words/s (2 and 4 rounds), 2048 2.20; skip-gram's default
+is now 1024.
 """
 
 from __future__ import annotations
