@@ -47,7 +47,8 @@ ARCH_CBOW = int(Architecture.CBOW)
 # `negative`, every pair scoring the same ones; see _skipgram_prepare).
 Settings = namedtuple("Settings", "arch loss window negative shared want_loss alpha0 min_alpha pool")
 # Per-worker scratch, allocated once per worker: sen (max_sentence,) int32 the kept words of the sentence;
-# ctx (2 window,) int32 each pair's context word; h (1, D) float32 CBOW's hidden vector; tick (1,) int64
+# ctx (4 window,) int32 each pair's context word (two banks, as the targets); h (1, D) float32 CBOW's
+# hidden vector; tick (1,) int64
 # positions since the last merge of buffered output rows (hot_rows.py); targets (losses.Targets, one slot
 # per pair of the position being trained); step (losses.StepScratch); pool (P,) int64 a window's shared
 # noise words when Settings.pool > 0.
@@ -68,7 +69,8 @@ def make_settings(arch: int, loss: int, window: int, negative: int, shared: bool
 
 def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out: int, softmax: bool,
               pool: int = 0) -> Work:
-    """Scratch for one worker: the targets have one slot per pair of a position (2 window); the
+    """Scratch for one worker: the targets have one slot per pair of a position and two banks of
+    them (4 window), so the next position's pairs can be drawn while this one trains; the
     step's scores have room for every output row with the full softmax; the step defers its
     loss logs (losses.logistic_step's pending)."""
     return Work(
@@ -96,6 +98,26 @@ def _tick(out_rows, work):
         work.tick[0] += 1
         if work.tick[0] % MERGE_EVERY == 0:
             merge_due(out_rows, work.tick[0] // MERGE_EVERY)
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _draw_and_load(settings, tables, word, rng, targets, slot, out_rows, neg_counts):
+    """Draw the targets of `word` into `slot` and start loading their rows in W (a buffered row is
+    in this core's cache already); returns rng."""
+    n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, slot, neg_counts)
+    if settings.loss != LOSS_SOFTMAX:
+        for j in range(n):
+            if slot_of(out_rows, targets.rows[slot, j]) < 0:
+                prefetch_row(out_rows.W, targets.rows[slot, j])
+    return rng
+
+
+@njit(inline="always", nogil=True)
+def _slot_per_pair(settings):
+    """Whether each pair of a skip-gram position has its own slot of targets (NS/NCE per pair, or
+    from a shared pool) or all score slot 0's (classic shared negatives, HS, softmax)."""
+    noise = settings.loss == LOSS_NS or settings.loss == LOSS_NCE
+    return noise and (not settings.shared or settings.pool > 0)
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -155,9 +177,8 @@ def _skipgram_prepare(settings, tables, sen, n_sen, i, out_rows, rng, work, neg_
     hi = min(n_sen, i + eff + 1)
     # NS/NCE draw fresh noise words per pair (the paper's semantics) unless shared_negatives;
     # HS and softmax targets depend only on the centre word, so slot 0 serves every pair.
-    noise = settings.loss == LOSS_NS or settings.loss == LOSS_NCE
-    per_pair = noise and not settings.shared
-    pooled = noise and settings.pool > 0
+    per_pair = _slot_per_pair(settings)
+    pooled = per_pair and settings.pool > 0
     n_pool = 0
     if pooled and hi - lo > 1:
         n_pool, rng = _draw_pool(settings, tables, word, rng, work.pool, out_rows, neg_counts)
@@ -171,12 +192,7 @@ def _skipgram_prepare(settings, tables, sen, n_sen, i, out_rows, rng, work, neg_
         if pooled:
             _pool_targets(settings, tables, word, work.pool, n_pool, targets, base + m)
         elif m == 0 or per_pair:
-            slot = base + m
-            n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, slot, neg_counts)
-            if settings.loss != LOSS_SOFTMAX:
-                for j in range(n):
-                    if slot_of(out_rows, targets.rows[slot, j]) < 0:  # buffered rows are in this core's cache
-                        prefetch_row(out_rows.W, targets.rows[slot, j])
+            rng = _draw_and_load(settings, tables, word, rng, targets, base + m, out_rows, neg_counts)
         m += 1
     return m, rng
 
@@ -190,7 +206,7 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
     loss_sum = 0.0
     examples = 0
     targets, ctx = work.targets, work.ctx
-    per_pair = (settings.loss == LOSS_NS or settings.loss == LOSS_NCE) and (not settings.shared or settings.pool > 0)
+    per_pair = _slot_per_pair(settings)
     bank = 2 * settings.window
     nxt = 0
     if n_sen > 0:
@@ -242,17 +258,6 @@ def _cbow_spread(neu1e, W_in, sen, lo, hi, i, dim):
                 W_in[w, d] += neu1e[d]
 
 
-@njit(inline="always", nogil=True, fastmath=True)
-def _cbow_draw(settings, tables, word, rng, targets, slot, out_rows, neg_counts):
-    """Draw the targets of a CBOW position into `slot` and start loading their rows; returns rng."""
-    n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, slot, neg_counts)
-    if settings.loss != LOSS_SOFTMAX:
-        for j in range(n):
-            if slot_of(out_rows, targets.rows[slot, j]) < 0:
-                prefetch_row(out_rows.W, targets.rows[slot, j])
-    return rng
-
-
 @njit(nogil=True, fastmath=True, error_model="numpy")
 def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, work, neg_counts):
     # subtle: borrow again: this is a separate compiled function, and without unowned views every
@@ -267,17 +272,17 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
     # subtle: each position's targets are drawn one position ahead, into the other of slots 0 and 1,
     # so their output rows load while the previous position trains (CBOW's ~0.3 us per position
     # is too short for a row from memory otherwise); measured 1.18x one thread, 1.18-1.21x two
-    # (bench/README.md). Skip-gram's positions are ~6x longer: there one position ahead was slower.
+    # (bench/README.md). Skip-gram does the same with two banks of slots (_skipgram_sentence).
     # Only sentences of 2+ words have examples, and then every position has one: no draw is wasted.
     if n_sen >= 2:
-        rng = _cbow_draw(settings, tables, sen[0], rng, targets, 0, out_rows, neg_counts)
+        rng = _draw_and_load(settings, tables, sen[0], rng, targets, 0, out_rows, neg_counts)
     for i in range(n_sen):
         ahead = i + settings.window + 2  # the input row that enters the window two positions on
         if ahead < n_sen:
             prefetch_row(W_in, sen[ahead])
         slot = i & 1
         if i + 1 < n_sen:
-            rng = _cbow_draw(settings, tables, sen[i + 1], rng, targets, 1 - slot, out_rows, neg_counts)
+            rng = _draw_and_load(settings, tables, sen[i + 1], rng, targets, 1 - slot, out_rows, neg_counts)
         rng, r = rng_next(rng)
         eff = settings.window - rng_below(r, settings.window)
         lo = max(0, i - eff)
