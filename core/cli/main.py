@@ -110,6 +110,11 @@ def add_train(sub) -> None:
     g.add_argument("--sync-words", type=int_arg(), default=None,
                    help="words each partition trains between two merges (default: 100000 shared by the "
                         "partitions, at least 50000 each: core/spark/driver.py)")
+    g.add_argument("--exchange", choices=("peer", "driver"), default="peer",
+                   help="how the partitions share their changes each round: peer (default: one Spark barrier "
+                        "stage an epoch, the tasks swap changed rows directly and each merges them; needs a "
+                        "slot for every task, else partitions share tasks) or driver (a Spark job a round, "
+                        "merged on the driver; works where barrier stages cannot run, e.g. dynamic allocation)")
     g.add_argument("--deltas", choices=("float16", "int8", "float32"), default="float16",
                    help="how tasks ship their changed rows back: float16 (default) or int8 scaled per row, "
                         "or float32 (core/spark/deltas.py)")
@@ -235,7 +240,8 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
                          f"the corpus in {args.partitions} partitions\n")
     trainer = SparkTrainer(args.corpus, cfg, spark=spark, partitions=args.partitions,
                            sync_words=args.sync_words, merge_rule=args.merge or MERGE_DEFAULT,
-                           text_column=args.text_column, lowercase=not args.keep_case, deltas=args.deltas)
+                           text_column=args.text_column, lowercase=not args.keep_case, deltas=args.deltas,
+                           exchange=args.exchange)
     if args.save_vocab:
         trainer.vocab.save(args.save_vocab)
     try:

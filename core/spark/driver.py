@@ -20,6 +20,7 @@ order. One partition with one round per epoch trains exactly what Trainer does w
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -52,7 +53,10 @@ class RoundTiming:
     task: float = 0.0  # the slowest task from reading the model to returning its result (not shipping it)
     launch: float = 0.0  # submitting the job to the first task's start (wall clocks: one machine only)
     ship: float = 0.0  # the last task's end to the driver holding every result (pickling, JVM, collect)
+    exchange: float = 0.0  # peer exchange: sending this task's changes and receiving every other's
 
+EXCHANGES = ("peer", "driver")
+EXCHANGE_DEFAULT = "peer"  # gang.py: one barrier stage an epoch, the tasks swap their changes
 ROUND_WORDS = 100_000  # default words trained per round over all partitions, down to MIN_SYNC_WORDS each
 # subtle: 50k words per partition a round is the measured trade-off (README, 19M-word corpus, 2
 # partitions, one epoch against one process's 20.45 %: 200k words 17.94 %, 100k 19.12 %, 50k
@@ -80,7 +84,7 @@ class SparkTrainer:
     def __init__(self, source, config: TrainConfig | None = None, *, master: str | None = None,
                  partitions: int = 2, sync_words: int | None = None, merge_rule: str = MERGE_DEFAULT,
                  text_column: str | None = None, lowercase: bool = True, spark=None, fail_partition: int = -1,
-                 block_momentum: float = 0.0, deltas: str = DELTA_DEFAULT):
+                 block_momentum: float = 0.0, deltas: str = DELTA_DEFAULT, exchange: str = EXCHANGE_DEFAULT):
         import dataclasses
 
         cfg = (config or TrainConfig()).resolved()
@@ -103,6 +107,14 @@ class SparkTrainer:
         # experimental, off by default: block momentum over the merged rounds (BMUF, Chen & Huo 2016)
         self.block_momentum = block_momentum
         self.fail_partition = fail_partition
+        self.injected_failures = 0  # peer exchange, tests: stages that failed on purpose (and were rerun)
+        if exchange not in EXCHANGES:
+            raise ConfigError(f"unknown exchange {exchange!r}; one of {', '.join(EXCHANGES)}")
+        if exchange == "peer" and block_momentum:
+            raise ConfigError("block momentum needs the driver exchange (exchange='driver')")
+        self.exchange = exchange
+        self._velocity = None  # block momentum's last step per matrix
+        self._stage_rdd, self._stage_persisted = None, False  # the peer exchange's stage input (gang.py)
         if deltas not in DELTA_FORMATS:
             raise ConfigError(f"unknown delta format {deltas!r}; one of {', '.join(DELTA_FORMATS)}")
         self.deltas = deltas  # how the tasks ship their changed rows back (deltas.py)
@@ -149,6 +161,8 @@ class SparkTrainer:
         self._model_bc.unpersist()
         if self._slices is not None:
             self._slices.unpersist()
+        if self._stage_persisted:
+            self._stage_rdd.unpersist()
         if self._owns_corpus:
             self.corpus.close()
 
@@ -185,6 +199,20 @@ class SparkTrainer:
                             collected - max(x.ended for x in results))
         return results
 
+    def _warm_up_peer(self) -> None:
+        """Load the kernels on every executor (and fill a grouped stage input's cache)."""
+        model_bc = self._model_bc
+        seed = self.config.seed
+        from ..train.slices import slice_rng, train_slice
+
+        def task(part):
+            for p, tokens, offsets in part:
+                train_slice(model_bc.value, np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32),
+                            tokens[:0], offsets[:1] * 0, 0, 0, 0, 1.0, slice_rng(seed, 0))
+                yield p
+
+        self._stage_rdd.mapPartitions(task).count()
+
     def _warm_up(self) -> None:
         """Compile (or load from the cache) the kernels on every executor with an empty slice."""
 
@@ -211,7 +239,6 @@ class SparkTrainer:
         """Train for config.epochs epochs in rounds; returns a trainer.TrainResult."""
         from ..train.slices import slice_rng
         from ..train.trainer import TrainResult
-        from .executor import RoundPlan
 
         if self._trained:
             raise RuntimeError("a SparkTrainer trains once; build a new one")
@@ -220,10 +247,7 @@ class SparkTrainer:
         n_words = sum(self.partition_words)
         total_words = n_words * cfg.epochs
         rounds = max(1, math.ceil(max(self.partition_words) / self.sync_words))
-        from .data import round_slices
-
         self._rounds = rounds
-        self._slices = round_slices(self.encoded, self.partitions, rounds)
         v = len(self.vocab)
         nc = v if cfg.track_counts else 0
         snap_n = min(cfg.snapshot_topn, v)
@@ -237,82 +261,56 @@ class SparkTrainer:
         notify("on_train_begin", TrainBegin(v, n_words, cfg.epochs, self.partitions, cfg,
                                             self.W_in[:snap_n].copy() if snap_n else None))
         notify("on_progress", Progress(0, 0, total_words, cfg.alpha, float("nan"), 0.0, 0.0))
-        self._warm_up()
+        if self.exchange == "peer":
+            from .gang import stage_records
+
+            tasks = min(self.partitions, max(1, self.spark.sparkContext.defaultParallelism))
+            self._stage_rdd, self._stage_persisted = stage_records(self.encoded, self.partitions, tasks)
+            self._warm_up_peer()
+        else:
+            from .data import round_slices
+
+            self._slices = round_slices(self.encoded, self.partitions, rounds)
+            self._warm_up()
         train_start = time.perf_counter()
         good = (self.W_in.copy(), self.W_out.copy())
         epochs: list[EpochEnd] = []
         error: str | None = None
         done_words = 0
-        alpha = cfg.alpha
         # partition p's random stream starts where Trainer's worker p starts, and continues
         rng_states = [int(slice_rng(cfg.seed, p)[0]) for p in range(self.partitions)]
-        velocity = None  # block momentum's last step per matrix
         for epoch in range(cfg.epochs):
             if self._stop.is_set():
                 break
             ep_start = time.perf_counter()
-            loss_sum, examples, words = 0.0, 0, 0
-            seen, kept, negs = (np.zeros(nc, np.int64) for _ in range(3))
-            for r in range(rounds):
-                if self._stop.is_set() or error:
-                    break
-                plan = RoundPlan(epoch, r, rounds, cfg.epochs, self.partitions, tuple(rng_states),
-                                 self.fail_partition, any(r in NEEDS_COUNTS for r in rule_parts(self.merge_rule)),
-                                 self.deltas)
-                t_round = time.perf_counter()
-                results = sorted(self._round(plan), key=lambda res: res.partition)
-                rng_states = [x.rng_state for x in results]
-                t_merge = time.perf_counter()
-                if self.block_momentum:
-                    before = (self.W_in.copy(), self.W_out.copy())
-                merge(self.W_in, ((*decode(x.in_rows), x.in_counts) for x in results), self.merge_rule)
-                merge(self.W_out, ((*decode(x.out_rows), x.out_counts) for x in results), self.merge_rule,
-                      output=True)
-                if self.block_momentum:
-                    if velocity is None:
-                        velocity = (np.zeros_like(self.W_in), np.zeros_like(self.W_out))
-                    for W, W0, v in zip((self.W_in, self.W_out), before, velocity, strict=True):
-                        momentum_step(W, W0, v, self.block_momentum)
-                now = time.perf_counter()
-                self.timings.append(RoundTiming(
-                    now - t_round, max(x.seconds for x in results), now - t_merge,
-                    self.W_in.nbytes + self.W_out.nbytes, sum(x.nbytes for x in results),
-                    sum(len(x.in_rows) + len(x.out_rows) for x in results), *self._last_split[:2],
-                    max(x.load_seconds for x in results),
-                    max(x.load_seconds + x.copy_seconds + x.seconds + x.diff_seconds for x in results),
-                    *self._last_split[2:]))
-                for x in results:
-                    s = x.stats
-                    loss_sum += s.loss
-                    examples += s.examples
-                    words += s.words
-                    alpha = s.alpha if s.words else alpha
-                    if nc:
-                        seen += s.seen
-                        kept += s.kept
-                        negs += s.negatives
-                if not math.isfinite(loss_sum) or not np.isfinite(self.W_in).all():
-                    error = (f"training diverged in epoch {epoch + 1} (loss became {loss_sum:.3g}): "
-                             f"alpha={cfg.alpha} is too large; kept the vectors of epoch {epoch}")
-                    break
+            sums = _EpochSums(nc, cfg.alpha)
+
+            def progress(sums=sums, epoch=epoch, base=done_words) -> None:
                 elapsed = time.perf_counter() - train_start
-                done = done_words + words
+                done = base + sums.words
                 notify("on_progress", Progress(
-                    epoch, done, total_words, alpha,
-                    loss_sum / examples if (cfg.compute_loss and examples) else float("nan"),
+                    epoch, done, total_words, sums.alpha,
+                    sums.loss / sums.examples if (cfg.compute_loss and sums.examples) else float("nan"),
                     done / elapsed if elapsed > 0 else 0.0, time.perf_counter() - start))
-            if error:
+
+            run = self._peer_epoch if self.exchange == "peer" else self._driver_epoch
+            rng_states = run(epoch, rounds, rng_states, sums, progress)
+            if sums.diverged:
+                error = (f"training diverged in epoch {epoch + 1} (loss became {sums.loss:.3g}): "
+                         f"alpha={cfg.alpha} is too large; kept the vectors of epoch {epoch}")
                 self.W_in[:], self.W_out[:] = good
                 break
-            if words < n_words:  # stopped inside the epoch
+            if sums.words < n_words:  # stopped inside the epoch
                 break
             ep_seconds = time.perf_counter() - ep_start
-            done_words += words
+            done_words += sums.words
             good[0][:], good[1][:] = self.W_in, self.W_out
-            ev = EpochEnd(epoch=epoch, loss=loss_sum / examples if (cfg.compute_loss and examples) else float("nan"),
-                          examples=examples, words=words, words_per_sec=words / ep_seconds if ep_seconds > 0 else 0.0,
-                          seconds=ep_seconds, alpha=alpha, seen=seen if nc else None, kept=kept if nc else None,
-                          negatives=negs if nc else None, snapshot=self.W_in[:snap_n].copy() if snap_n else None)
+            mean_loss = sums.loss / sums.examples if (cfg.compute_loss and sums.examples) else float("nan")
+            ev = EpochEnd(epoch=epoch, loss=mean_loss, examples=sums.examples, words=sums.words,
+                          words_per_sec=sums.words / ep_seconds if ep_seconds > 0 else 0.0,
+                          seconds=ep_seconds, alpha=sums.alpha, seen=sums.seen if nc else None,
+                          kept=sums.kept if nc else None, negatives=sums.negs if nc else None,
+                          snapshot=self.W_in[:snap_n].copy() if snap_n else None)
             epochs.append(ev)
             notify("on_epoch_end", ev)
         seconds = time.perf_counter() - start
@@ -323,6 +321,124 @@ class SparkTrainer:
         notify("on_train_end", TrainEnd(result.epochs_completed, seconds, result.words_per_sec, result.stopped,
                                         error, [e.loss for e in epochs]))
         return result
+
+    def _driver_epoch(self, epoch: int, rounds: int, rng_states: list[int], sums: _EpochSums,
+                      progress) -> list[int]:
+        """One epoch with the "driver" exchange: a Spark job a round, merged on the driver."""
+        from .executor import RoundPlan
+
+        cfg = self.config
+        velocity = self._velocity
+        for r in range(rounds):
+            if self._stop.is_set():
+                break
+            plan = RoundPlan(epoch, r, rounds, cfg.epochs, self.partitions, tuple(rng_states),
+                             self.fail_partition, any(r in NEEDS_COUNTS for r in rule_parts(self.merge_rule)),
+                             self.deltas)
+            t_round = time.perf_counter()
+            results = sorted(self._round(plan), key=lambda res: res.partition)
+            rng_states = [x.rng_state for x in results]
+            t_merge = time.perf_counter()
+            if self.block_momentum:
+                before = (self.W_in.copy(), self.W_out.copy())
+            merge(self.W_in, ((*decode(x.in_rows), x.in_counts) for x in results), self.merge_rule)
+            merge(self.W_out, ((*decode(x.out_rows), x.out_counts) for x in results), self.merge_rule,
+                  output=True)
+            if self.block_momentum:
+                if velocity is None:
+                    velocity = self._velocity = (np.zeros_like(self.W_in), np.zeros_like(self.W_out))
+                for W, W0, v in zip((self.W_in, self.W_out), before, velocity, strict=True):
+                    momentum_step(W, W0, v, self.block_momentum)
+            now = time.perf_counter()
+            self.timings.append(RoundTiming(
+                now - t_round, max(x.seconds for x in results), now - t_merge,
+                self.W_in.nbytes + self.W_out.nbytes, sum(x.nbytes for x in results),
+                sum(len(x.in_rows) + len(x.out_rows) for x in results), *self._last_split[:2],
+                max(x.load_seconds for x in results),
+                max(x.load_seconds + x.copy_seconds + x.seconds + x.diff_seconds for x in results),
+                *self._last_split[2:]))
+            for x in results:
+                sums.add(x.stats.loss, x.stats.examples, x.stats.words, x.stats.alpha,
+                         (x.stats.seen, x.stats.kept, x.stats.negatives))
+            if not math.isfinite(sums.loss) or not np.isfinite(self.W_in).all():
+                sums.diverged = True
+                break
+            progress()
+        return rng_states
+
+    def _peer_epoch(self, epoch: int, rounds: int, rng_states: list[int], sums: _EpochSums,
+                    progress) -> list[int]:
+        """One epoch with the "peer" exchange: one barrier stage whose tasks swap their changes."""
+        import tempfile
+
+        from .gang import StagePlan, StageServer
+
+        cfg = self.config
+        marker = ""
+        if self.fail_partition >= 0:  # tests: the stage fails once and is rerun whole
+            marker = tempfile.mktemp(prefix=f"w2v-fail-e{epoch}-")
+        plan = StagePlan(epoch, rounds, cfg.epochs, self.partitions, tuple(self.partition_words),
+                         tuple(rng_states), self.merge_rule, self.deltas,
+                         any(r in NEEDS_COUNTS for r in rule_parts(self.merge_rule)), bool(cfg.track_counts),
+                         fail_partition=self.fail_partition, fail_marker=marker)
+        seen_rounds = [-1]
+        live = _EpochSums(0, cfg.alpha)  # the reports' running sums, for progress only
+
+        def on_round(report: dict) -> bool:
+            r = int(report["round"])
+            if r <= seen_rounds[0]:  # a rerun stage reports its rounds again
+                return self._stop.is_set()
+            seen_rounds[0] = r
+            self.timings.append(RoundTiming(
+                report["seconds"], report["compute"], report["merge"], 0, report["bytes"], report["rows"],
+                exchange=report["exchange"], task=report["seconds"]))
+            live.add(report["loss"], report["examples"], report["words"], report["alpha"], None)
+            if math.isfinite(report["loss"]):
+                progress(live)
+            return self._stop.is_set()
+
+        try:
+            rows = StageServer(self.spark).run(self._stage_rdd, plan, self._model_bc, self.W_in, self.W_out,
+                                               on_round)
+        finally:
+            if marker:
+                import os
+
+                self.injected_failures += os.path.exists(marker)
+                with contextlib.suppress(OSError):
+                    os.remove(marker)
+        states = list(rng_states)
+        for row in sorted(rows, key=lambda x: x["rank"]):
+            if "model" in row:
+                self.W_in[:], self.W_out[:] = row["model"]
+            sums.diverged |= row["diverged"]
+            for p, t in sorted(row["partitions"].items()):
+                states[p] = t["rng_state"]
+                sums.add(t["loss"], t["examples"], t["words"], t["alpha"], t["tallies"])
+        if not math.isfinite(sums.loss) or not np.isfinite(self.W_in).all():
+            sums.diverged = True
+        return states
+
+
+class _EpochSums:
+    """The totals of one epoch over every partition's rounds."""
+
+    def __init__(self, nc: int, alpha: float):
+        self.loss, self.examples, self.words, self.alpha = 0.0, 0, 0, alpha
+        self.nc = nc
+        self.seen, self.kept, self.negs = (np.zeros(nc, np.int64) for _ in range(3))
+        self.diverged = False
+
+    def add(self, loss: float, examples: int, words: int, alpha: float, tallies) -> None:
+        self.loss += loss
+        self.examples += examples
+        self.words += words
+        if words and math.isfinite(alpha):
+            self.alpha = alpha
+        if self.nc and tallies is not None and tallies[0] is not None:
+            self.seen += tallies[0]
+            self.kept += tallies[1]
+            self.negs += tallies[2]
 
 
 def train_spark(source: str, config: TrainConfig | None = None, callbacks: Sequence[Callback] = (), **kwargs):

@@ -1,0 +1,183 @@
+"""Bytes between the tasks of one Spark barrier stage, and from its first task to the driver.
+
+Does: `Mesh` connects every task of a barrier stage to every other over TCP (ports swapped once
+with BarrierTaskContext.allGather, hosts from getTaskInfos) and then swaps one message per task
+per call (`exchange`: every task gets every task's message, its own included); `pack`/`unpack`
+turn a small JSON header plus NumPy arrays into one message and back, without pickle (only the
+dtypes in DTYPES are read back). `DriverLink` is the first task's line to the driver: round
+reports out, a stop request in.
+Does not: know what the messages mean (gang.py), or retry: a peer that disappears makes the
+exchange raise, the task fails, and Spark runs the whole barrier stage again.
+
+Every connection starts with a random token the driver put in the stage's closure, so a stranger
+that connects to an open port is dropped. Messages are framed as an 8-byte little-endian length
+and the payload. Receiving runs in one thread per peer while this thread sends, so two tasks that
+send to each other at once never wait on each other's full socket buffers.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+
+import numpy as np
+
+TOKEN_BYTES = 16
+DTYPES = {"int32": np.int32, "int64": np.int64, "float32": np.float32, "float16": np.float16,
+          "int8": np.int8, "uint16": np.uint16, "float64": np.float64}
+_LEN = struct.Struct("<Q")
+_HEAD = struct.Struct("<I")
+GO, STOP = b"G", b"S"  # the driver's answers to a round report
+
+
+class MeshError(RuntimeError):
+    """A peer misbehaved: closed early, or sent something that is not ours."""
+
+
+def recv_exact(sock: socket.socket, n: int) -> bytearray:
+    """Exactly n bytes from `sock`, or MeshError if it closes first."""
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sock.recv_into(view[got:], n - got)
+        if k == 0:
+            raise MeshError(f"connection closed after {got} of {n} bytes")
+        got += k
+    return buf
+
+
+def send_frame(sock: socket.socket, payload: bytes | bytearray | memoryview) -> None:
+    sock.sendall(_LEN.pack(len(payload)))
+    sock.sendall(payload)
+
+
+def recv_frame(sock: socket.socket) -> bytearray:
+    (n,) = _LEN.unpack(recv_exact(sock, _LEN.size))
+    return recv_exact(sock, n)
+
+
+def pack(header: dict, arrays: list[np.ndarray]) -> bytes:
+    """One message: a JSON header (with each array's dtype and shape added) and the arrays' bytes."""
+    header = dict(header, _arrays=[[str(a.dtype), list(a.shape)] for a in arrays])
+    head = json.dumps(header).encode()
+    return b"".join([_HEAD.pack(len(head)), head] + [np.ascontiguousarray(a).tobytes() for a in arrays])
+
+
+def unpack(message: bytes | bytearray) -> tuple[dict, list[np.ndarray]]:
+    """(header, arrays) of a `pack`ed message; the arrays are read-only views into `message`."""
+    (n,) = _HEAD.unpack_from(message, 0)
+    header = json.loads(bytes(message[_HEAD.size:_HEAD.size + n]))
+    pos = _HEAD.size + n
+    arrays = []
+    for dtype, shape in header.pop("_arrays"):
+        if dtype not in DTYPES:
+            raise MeshError(f"unexpected dtype {dtype!r} in a message")
+        dt = np.dtype(DTYPES[dtype])
+        count = int(np.prod(shape)) if shape else 1
+        a = np.frombuffer(message, dt, count, pos).reshape(shape)
+        arrays.append(a)
+        pos += count * dt.itemsize
+    if pos != len(message):
+        raise MeshError(f"message of {len(message)} bytes, header describes {pos}")
+    return header, arrays
+
+
+class Mesh:
+    """Every task of a barrier stage connected to every other; `exchange` swaps one message each."""
+
+    def __init__(self, ctx, token: bytes):
+        infos = ctx.getTaskInfos()
+        self.size = len(infos)
+        self.rank = ctx.partitionId()
+        hosts = [info.address.rsplit(":", 1)[0] for info in infos]
+        self._out: dict[int, socket.socket] = {}
+        self._in: dict[int, socket.socket] = {}
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            server.bind((hosts[self.rank], 0))
+            server.listen(max(1, self.size))
+            ports = ctx.allGather(str(server.getsockname()[1]))
+            for j in range(self.size):  # subtle: connects finish in the listen backlog, before any accept
+                if j != self.rank:
+                    s = socket.create_connection((hosts[j], int(ports[j])))
+                    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    s.sendall(token + struct.pack("<i", self.rank))
+                    self._out[j] = s
+            server.settimeout(120.0)
+            while len(self._in) < self.size - 1:
+                conn, _ = server.accept()
+                conn.settimeout(None)
+                hello = recv_exact(conn, TOKEN_BYTES + 4)
+                peer = struct.unpack("<i", hello[TOKEN_BYTES:])[0]
+                if bytes(hello[:TOKEN_BYTES]) != token or not 0 <= peer < self.size or peer in self._in:
+                    conn.close()  # not one of this stage's tasks
+                    continue
+                self._in[peer] = conn
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            server.close()
+
+    def exchange(self, message: bytes) -> list[bytes | bytearray]:
+        """Send `message` to every other task and return every task's message, by rank."""
+        got: list = [None] * self.size
+        got[self.rank] = message
+        errors: list[BaseException] = []
+
+        def receive(j: int) -> None:
+            try:
+                got[j] = recv_frame(self._in[j])
+            except BaseException as e:  # noqa: BLE001 (re-raised below, in the task's thread)
+                errors.append(e)
+
+        threads = [threading.Thread(target=receive, args=(j,), daemon=True) for j in self._in]
+        for t in threads:
+            t.start()
+        for j in sorted(self._out):
+            send_frame(self._out[j], message)
+        for t in threads:
+            t.join()
+        if errors:
+            raise MeshError(f"task {self.rank}: a peer failed during the exchange: {errors[0]}")
+        return got
+
+    def close(self) -> None:
+        for s in list(self._out.values()) + list(self._in.values()):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+class DriverLink:
+    """The first task's connection to the driver: `report` sends a round's JSON summary, and the
+    driver answers each with one byte, go or stop; `stop_requested` reads the answer to the last
+    report (waiting for it if it has not come yet: the task has trained a round meanwhile, so the
+    wait is normally none, and every attempt stops after the same round)."""
+
+    def __init__(self, address: tuple[str, int], token: bytes):
+        self.sock = socket.create_connection(address)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.sendall(token)
+        self._pending = 0
+        self._stop = False
+
+    def report(self, summary: dict) -> None:
+        send_frame(self.sock, json.dumps(summary).encode())
+        self._pending += 1
+
+    def stop_requested(self) -> bool:
+        while self._pending:
+            answer = self.sock.recv(1)
+            if answer == b"":
+                raise MeshError("the driver closed the connection")
+            self._pending -= 1
+            self._stop |= answer == STOP
+        return self._stop
+
+    def close(self) -> None:
+        self.sock.close()
