@@ -291,3 +291,32 @@ def test_a_rule_pair_merges_w_in_by_the_first_and_w_out_by_the_second():
     for bad in ("sum/max", "sum/mean/sqrt", "sum/"):
         with pytest.raises(ValueError, match="unknown merge rule"):
             rule_parts(bad)
+
+
+@pytest.mark.parametrize("fmt", ["float16", "int8", "float32"])
+def test_adding_packed_rows_in_place_is_bit_for_bit_the_decoded_sum(fmt):
+    """The peer exchange's merge for two partitions adds each packed change straight into the
+    model; it must equal merge()'s sum of decoded changes exactly, or the replicas and the driver
+    exchange would drift apart."""
+    from core.spark.deltas import add_packed, copy_rows
+    from core.spark.merge import effective_rule
+
+    rng = np.random.default_rng(3)
+    W = rng.normal(size=(50, 8)).astype(np.float32)
+    packs = []
+    for _ in range(2):
+        ids = np.sort(rng.choice(50, 20, replace=False))
+        packs.append(encode(ids, (rng.normal(size=(20, 8)) * 1e-3).astype(np.float32), fmt))
+    want = W.copy()
+    merge(want, [decode(p) for p in packs], "auto")
+    got = W.copy()
+    assert effective_rule("auto", False, 2) == effective_rule("auto", True, 2) == "sum"
+    assert effective_rule("auto", True, 3) == "overlap" and effective_rule("capped", False, 3) == "capped"
+    for p in packs:
+        add_packed(got, p)
+    np.testing.assert_array_equal(got, want)
+    dst = np.zeros_like(W)
+    copy_rows(dst, got, np.concatenate([packs[0].ids, packs[1].ids]))
+    touched = np.union1d(packs[0].ids, packs[1].ids)
+    np.testing.assert_array_equal(dst[touched], got[touched])
+    assert not dst[np.setdiff1d(np.arange(50), touched)].any()

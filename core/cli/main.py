@@ -257,7 +257,8 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
             "words": words, "vocab_size": len(trainer.vocab), "seconds": round(time.perf_counter() - t0, 3),
             "train_seconds": round(result.seconds, 3), "words_per_sec": round(result.words_per_sec, 1),
             "partitions": args.partitions, "master": spark.sparkContext.master,
-            "rounds": [dataclasses.asdict(t) for t in trainer.timings],
+            "rounds": [dataclasses.asdict(t) for t in trainer.timings], "exchange": trainer.exchange,
+            "stages": [{"startup": round(a, 3), "wind_down": round(b, 3)} for a, b in trainer.stage_seconds],
             "epochs": [{"loss": e.loss if e.loss == e.loss else None, "seconds": round(e.seconds, 3),
                         "words_per_sec": round(e.words_per_sec, 1)} for e in result.epochs],
         }))

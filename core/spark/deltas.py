@@ -164,3 +164,50 @@ def decode(p: Packed) -> tuple[np.ndarray, np.ndarray]:
     else:
         _unscale_int8(p.values, p.scale, out)
     return ids, out
+
+
+@njit(cache=True, nogil=True)
+def _add_half(W, ids, bits, scale, table):
+    for i in range(ids.shape[0]):
+        r = ids[i]
+        s = scale[i]
+        for j in range(bits.shape[1]):
+            W[r, j] += table[bits[i, j]] * s
+
+
+@njit(cache=True, nogil=True)
+def _add_int8(W, ids, values, scale):
+    for i in range(ids.shape[0]):
+        r = ids[i]
+        s = scale[i]
+        for j in range(values.shape[1]):
+            W[r, j] += np.float32(values[i, j]) * s
+
+
+@njit(cache=True, nogil=True)
+def _add_plain(W, ids, values):
+    for i in range(ids.shape[0]):
+        r = ids[i]
+        for j in range(values.shape[1]):
+            W[r, j] += values[i, j]
+
+
+def add_packed(W: np.ndarray, p: Packed) -> None:
+    """W[ids] += the decoded deltas, in one pass without decoding into a temporary: the same
+    float32 operations as `W[ids] += decode(p)[1]` (so bit for bit the same; ids unique)."""
+    ids = np.ascontiguousarray(p.ids)
+    if p.scale is None:
+        _add_plain(W, ids, np.ascontiguousarray(p.values))
+    elif p.values.dtype == np.float16:
+        _add_half(W, ids, np.ascontiguousarray(p.values).view(np.uint16), np.ascontiguousarray(p.scale), _HALF)
+    else:
+        _add_int8(W, ids, np.ascontiguousarray(p.values), np.ascontiguousarray(p.scale))
+
+
+@njit(cache=True, nogil=True)
+def copy_rows(dst: np.ndarray, src: np.ndarray, ids: np.ndarray) -> None:
+    """dst[ids] = src[ids] (ids may repeat)."""
+    for i in range(ids.shape[0]):
+        r = ids[i]
+        for j in range(src.shape[1]):
+            dst[r, j] = src[r, j]

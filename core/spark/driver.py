@@ -121,6 +121,7 @@ class SparkTrainer:
         self._stop = threading.Event()
         self._trained = False
         self.timings: list[RoundTiming] = []  # one per round, filled by train()
+        self.stage_seconds: list[tuple[float, float]] = []  # peer exchange: (start-up, wind-down) per epoch
         self._last_split = (0.0, 0.0, 0.0, 0.0)  # (broadcast, job, launch, ship) seconds of the last round
         self.spark = spark if spark is not None else get_session(master)
         from ..train.slices import slice_model
@@ -397,9 +398,10 @@ class SparkTrainer:
                 progress(live)
             return self._stop.is_set()
 
+        server = StageServer(self.spark)
         try:
-            rows = StageServer(self.spark).run(self._stage_rdd, plan, self._model_bc, self.W_in, self.W_out,
-                                               on_round)
+            rows = server.run(self._stage_rdd, plan, self._model_bc, self.W_in, self.W_out, on_round)
+            self.stage_seconds.append((server.startup, server.wind_down))
         finally:
             if marker:
                 import os

@@ -36,9 +36,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..train.slices import SliceModel, train_slice
-from .deltas import Packed, decode, pack_changes
+from .deltas import Packed, add_packed, copy_rows, decode, pack_changes
 from .executor import row_updates, slice_bounds
-from .merge import merge
+from .merge import effective_rule, merge
 from .mesh import GO, STOP, TOKEN_BYTES, DriverLink, Mesh, MeshError, pack, recv_exact, recv_frame, unpack
 
 
@@ -171,14 +171,17 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
                 if plan.counts:
                     cin, cout = arrs[at], arrs[at + 1]
                     at += 2
-                changes.append((e["p"], (*decode(got[0]), cin), (*decode(got[1]), cout)))
+                changes.append((e["p"], (got[0], cin), (got[1], cout)))
                 everyone.append(e)
         changes.sort(key=lambda c: c[0])  # partition order, as the driver exchange merges
-        merge(B_in, (c[1] for c in changes), plan.merge_rule)
-        merge(B_out, (c[2] for c in changes), plan.merge_rule, output=True)
         for W, B, k in ((W_in, B_in, 1), (W_out, B_out, 2)):
-            ids = np.unique(np.concatenate([c[k][0] for c in changes]))
-            W[ids] = B[ids]
+            if effective_rule(plan.merge_rule, k == 2, len(changes)) == "sum":
+                for c in changes:  # subtle: the same float32 additions as merge()'s, without decoding
+                    add_packed(B, c[k][0])
+            else:
+                merge(B, ((*decode(c[k][0]), c[k][1]) for c in changes), plan.merge_rule, output=k == 2)
+            for c in changes:
+                copy_rows(W, B, c[k][0].ids)
         t3 = time.perf_counter()
         loss = sum(e["loss"] for e in everyone)
         diverged = not np.isfinite(loss)
@@ -207,6 +210,8 @@ class StageServer:
 
     def __init__(self, spark):
         self.spark = spark
+        self.startup = float("nan")  # the last run: submitting the stage to the first report, less that round
+        self.wind_down = float("nan")  # the last report to the driver holding the results
         conf = spark.sparkContext.getConf()
         self.host = conf.get("spark.driver.host") or socket.gethostname()
 
@@ -240,6 +245,8 @@ class StageServer:
                 done.set()
 
         worker = threading.Thread(target=job, name="w2v-spark-stage", daemon=True)
+        submitted = time.perf_counter()
+        first = last = None
         worker.start()
         conns: list[socket.socket] = []
         stop = False
@@ -262,12 +269,17 @@ class StageServer:
                         continue
                     try:
                         report = json.loads(bytes(recv_frame(s)))
+                        last = time.perf_counter()
+                        if first is None:
+                            first = last - report["seconds"]
                         stop = bool(on_round(report)) or stop
                         s.sendall(STOP if stop else GO)
                     except (OSError, MeshError, ValueError):
                         conns.remove(s)  # that attempt ended (or failed); a rerun connects again
                         s.close()
             worker.join()
+            if first is not None:
+                self.startup, self.wind_down = first - submitted, time.perf_counter() - last
         finally:
             for c in conns:
                 c.close()

@@ -73,21 +73,27 @@ def rule_parts(rule: str) -> tuple[str, str]:
     return parts[0], parts[-1]
 
 
+def effective_rule(rule: str, output: bool, partitions: int) -> str:
+    """The rule merge() applies to one matrix (W_out if `output`) for changes of `partitions`
+    partitions: "auto" resolved, and "capped" as "sum" up to 2 partitions (|a + b| <= |a| + |b|
+    <= 2 max(|a|, |b|): never shortened, so the sum's cheaper path, adding the changes one by one)."""
+    rule = rule_parts(rule)[1 if output else 0]
+    if rule == "auto":
+        rule = "capped" if not output or partitions <= AUTO_CAPPED_UP_TO else "overlap"
+    if rule == "capped" and partitions <= 2:
+        rule = "sum"
+    return rule
+
+
 def merge(W: np.ndarray, changes: Iterable[tuple], rule: str = MERGE_DEFAULT, output: bool = False) -> int:
     """Apply the changes [(ids (k,) int64 unique, deltas (k, D) float32[, counts (k,) int]), ...]
     to W (R, D) in place; returns the number of distinct rows changed. Counts (the updates each
     partition made to each of its rows) are needed by the rules in NEEDS_COUNTS, ignored by the others.
     `output`: W is W_out (for "auto" and IN/OUT rules)."""
-    rule = rule_parts(rule)[1 if output else 0]
-    if rule == "auto":
-        changes = list(changes)
-        rule = "capped" if not output or len(changes) <= AUTO_CAPPED_UP_TO else "overlap"
+    changes = list(changes)
+    rule = effective_rule(rule, output, len(changes))
     if rule == "share":
         return _merge_share(W, changes)
-    if rule == "capped":
-        changes = list(changes)
-        if len(changes) <= 2:  # |a + b| <= |a| + |b| <= 2 max(|a|, |b|): never shortened, so the sum's
-            rule = "sum"  # cheaper path (no (R, D) scratch; adds the changes one by one)
     changes = (c[:2] for c in changes)
     if rule == "sum":
         touched = np.zeros(W.shape[0], bool)
