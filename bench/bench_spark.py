@@ -56,6 +56,8 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
             "--json", "--quiet"]
     ours = [*base, "--negative", "5", "--sample", "1e-3"]
     ours_hs = [*base, "--loss", "hs", "--sample", "0"]  # MLlib's objective: skip-gram HS, no subsampling
+    ours_s4 = [*base, "--negative", "5", "--sample", "1e-4"]  # bench_train's subsampling (MLlib has none)
+    ours_hs_s3 = [*base, "--loss", "hs", "--sample", "1e-3"]  # MLlib's objective with our subsampling
     spark = ["--engine", "spark", "--spark-master", "local[2]", *sum((["--spark-conf", c] for c in SPARK_CONF), [])]
     mllib = [py, str(REPO / "bench" / "_mllib_train.py"), str(corpus), "OUT", "--master", "local[2]",
              "--iterations", str(epochs), *common]
@@ -63,7 +65,11 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
         "ours-spark-2": [*ours, *spark, "--partitions", "2"],
         "ours-spark-8": [*ours, *spark, "--partitions", "8"],
         "ours-1-process": [*ours, "--threads", "2"],
+        "ours-spark-2-s4": [*ours_s4, *spark, "--partitions", "2"],
+        "ours-1-process-s4": [*ours_s4, "--threads", "2"],
         "ours-spark-2-hs": [*ours_hs, *spark, "--partitions", "2"],
+        "ours-spark-2-hs-s3": [*ours_hs_s3, *spark, "--partitions", "2"],
+        "ours-1-process-hs-s3": [*ours_hs_s3, "--threads", "2"],
         "ours-1-process-hs": [*ours_hs, "--threads", "2"],
         "mllib-2": [*mllib, "--partitions", "2"],
         "mllib-8": [*mllib, "--partitions", "8"],

@@ -2,20 +2,24 @@
 
 Does: count the vocabulary on Spark and encode the partitions (data.py); build the tables and the
 initial matrices on the driver with the same Trainer code as one process, and broadcast the tables
-once; cut the partitions into their rounds' slices (data.round_slices); then per round broadcast
-the current (W_in, W_out), let every partition train its next slice of about `sync_words` words
-(executor.py; the job reads only that round's slices), collect the changed rows and merge them
-(merge.py), and record where the round's time went (RoundTiming). One
-learning-rate schedule: every partition is at the same fraction of its words after each round.
-Sends the events of core/events.py (one progress tick per round, one EpochEnd per epoch), so the
-CLI's progress bar and the app follow a Spark run; a callback or stop() ends it after the round.
-Does not: tokenise or train on the driver, or keep executor state between rounds (a task is a pure
-function of its inputs, so retried tasks are harmless).
+once; then train in rounds, every partition its next slice of about `sync_words` words from the
+same model, the changed rows merged (merge.py) before the next round. Two ways to exchange them
+(`exchange`): "peer" (the default, gang.py) runs an epoch as one barrier stage whose tasks keep the
+model and swap their changed rows directly, reporting each round here; "driver" runs a Spark job
+a round: broadcast the current (W_in, W_out), train (executor.py; the job reads only that round's
+slices, data.round_slices), collect the changed rows and merge them here. Records where each
+round's time went (RoundTiming). One learning-rate schedule: every partition is at the same
+fraction of its words after each round. Sends the events of core/events.py (one progress tick
+per round, one EpochEnd per epoch), so the CLI's progress bar and the app follow a Spark run; a
+callback or stop() ends it after the round (peer: after the round under way).
+Does not: tokenise or train on the driver, or keep executor state between stages (a task is a
+pure function of its inputs, so retried tasks and rerun stages are harmless).
 
-Determinism: for a given seed, input and partition count a run is bit-identical: documents are
-cut into contiguous ranges, the vocabulary's ties are broken alphabetically, every slice's random
-stream continues from round to round through the driver, and results are merged in partition
-order. One partition with one round per epoch trains exactly what Trainer does with one thread.
+Determinism: for a given seed, input and partition count a run is bit-identical, and the same for
+both exchanges: documents are cut into contiguous ranges, the vocabulary's ties are broken
+alphabetically, every slice's random stream continues from round to round, and changes are merged
+in partition order. One partition with one round per epoch trains exactly what Trainer does with
+one thread.
 """
 
 from __future__ import annotations
