@@ -204,40 +204,26 @@ class SparkTrainer:
                             collected - max(x.ended for x in results))
         return results
 
-    def _warm_up_peer(self) -> None:
-        """Load the kernels on every executor (and fill a grouped stage input's cache)."""
+    def _warm_up(self, rdd) -> None:
+        """Compile (or load from the cache) the kernels on every executor with an empty slice,
+        over every record of `rdd` (the driver exchange's slices or the peer exchange's stage
+        input: both records end with (tokens, offsets)), which also fills its cache.
+
+        subtle: over every slice, so that the corpus is cut (the shuffle) and every slice cached
+        now: a round that read its slices from the shuffle files instead would run a second
+        Python stage per task (measured: 0.15 s more task launch a round)"""
         model_bc = self._model_bc
         seed = self.config.seed
         from ..train.slices import slice_rng, train_slice
 
         def task(part):
-            for p, tokens, offsets in part:
+            for record in part:
+                tokens, offsets = record[-2], record[-1]
                 train_slice(model_bc.value, np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32),
                             tokens[:0], offsets[:1] * 0, 0, 0, 0, 1.0, slice_rng(seed, 0))
-                yield p
+                yield record[0]
 
-        self._stage_rdd.mapPartitions(task).count()
-
-    def _warm_up(self) -> None:
-        """Compile (or load from the cache) the kernels on every executor with an empty slice."""
-
-        model_bc = self._model_bc
-        seed = self.config.seed
-        from ..train.slices import slice_rng, train_slice
-
-        def task(part):
-            for p, _, _, _, tokens, offsets in part:
-                m = model_bc.value
-                train_slice(m, np.zeros((2, 1), np.float32), np.zeros((2, 1), np.float32), tokens[:0],
-                            offsets[:1] * 0, 0, 0, 0, 1.0, slice_rng(seed, 0))
-                yield p
-
-        # subtle: over every slice, so that the corpus is cut (the shuffle) and every slice cached
-        # now: a round that read its slices from the shuffle files instead would run a second
-        # Python stage per task (measured: 0.15 s more task launch a round)
-        self._slices.mapPartitions(task).count()
-        if self._owns_corpus:  # the slices hold it now (a lost slice is recomputed from the source)
-            self.encoded.unpersist()
+        rdd.mapPartitions(task).count()
 
     # -- the run ------------------------------------------------------------------------------
     def train(self, callbacks: Sequence[Callback] = ()):
@@ -271,12 +257,14 @@ class SparkTrainer:
 
             tasks = min(self.partitions, max(1, self.spark.sparkContext.defaultParallelism))
             self._stage_rdd, self._stage_persisted = stage_records(self.encoded, self.partitions, tasks)
-            self._warm_up_peer()
+            self._warm_up(self._stage_rdd)
         else:
             from .data import round_slices
 
             self._slices = round_slices(self.encoded, self.partitions, rounds)
-            self._warm_up()
+            self._warm_up(self._slices)
+            if self._owns_corpus:  # the slices hold it now (a lost slice is recomputed from the source)
+                self.encoded.unpersist()
         train_start = time.perf_counter()
         good = (self.W_in.copy(), self.W_out.copy())
         epochs: list[EpochEnd] = []
