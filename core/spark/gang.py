@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..train.slices import SliceModel, train_slice
+from .data import _identity
 from .deltas import Packed, add_packed, copy_rows, decode, pack_changes
 from .executor import row_updates, slice_bounds
 from .merge import effective_rule, merge
@@ -75,10 +76,6 @@ def stage_records(encoded, partitions: int, tasks: int):
         return tagged, False
     grouped = tagged.keyBy(lambda rec: rec[0] % tasks).partitionBy(tasks, _identity).values().persist()
     return grouped, True
-
-
-def _identity(key: int) -> int:
-    return key
 
 
 def _fail_once(marker: str) -> bool:
