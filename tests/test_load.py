@@ -13,6 +13,7 @@ either is missing.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import re
 import shutil
@@ -39,6 +40,31 @@ def load_test():
     sys.modules["load_test"] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
+
+
+def numba_cache_for_copy(app: Path, cache: Path) -> dict[str, str]:
+    """The environment for a server run from `app`, a copy of the checkout, whose Numba cache (in
+    `cache`) already holds the checkout's compiled kernels, so its first training loads them
+    instead of compiling for ~40 s.
+
+    subtle: Numba files a kernel's cache under a folder named by a hash of its source folder's
+    absolute path (numba.core.caching's get_suitable_cache_subpath), so a copy misses the
+    checkout's cache even with identical sources and times (copytree keeps the times Numba
+    compares). Copying those folders under the copy's names is all it takes; if a Numba version
+    names them differently this finds nothing and the test only gets slower."""
+    from core import _numba_setup
+
+    source = Path(_numba_setup._dir)
+    if not source.name.startswith("numba-") or not source.is_dir():
+        return {}
+    target = cache / source.name  # the digest's name, so the server's core._numba_setup keeps it
+    target.mkdir(parents=True)
+    for folder in [ROOT / "core", *(d for d in (ROOT / "core").rglob("*") if d.is_dir())]:
+        name = f"{folder.name}_{hashlib.sha1(str(folder).encode()).hexdigest()}"
+        if (source / name).is_dir():
+            copy = app / folder.relative_to(ROOT)
+            shutil.copytree(source / name, target / f"{copy.name}_{hashlib.sha1(str(copy).encode()).hexdigest()}")
+    return {"NUMBA_CACHE_DIR": str(target)}
 
 
 @contextmanager
@@ -73,6 +99,7 @@ def test_editing_a_source_file_while_serving_keeps_run_ids_unique(load_test, tmp
 
     app = tmp_path / "app"  # a copy, so the edit never touches the checkout
     shutil.copytree(ROOT, app, ignore=shutil.ignore_patterns(".git", "*.pyc", "docs", "tests", "bench", ".*cache"))
+    env = numba_cache_for_copy(app, tmp_path / "numba")
     progress = '[data-testid="stMain"] [data-testid="stProgress"]'
 
     def shown_ids(page) -> set[int]:
@@ -92,7 +119,7 @@ def test_editing_a_source_file_while_serving_keeps_run_ids_unique(load_test, tmp
             time.sleep(0.2)
         return None
 
-    with hosted_server(load_test, tmp_path, watch_files=True, cwd=app) as base, sync_playwright() as p:
+    with hosted_server(load_test, tmp_path, watch_files=True, cwd=app, extra_env=env) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=load_test.CHROMIUM_ARGS)
         try:
             for _attempt in range(3):  # a tab that goes blank before the edit (the bug below) is retried
