@@ -34,15 +34,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--window", type=int, default=5)
     ap.add_argument("--min-count", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--executor-memory", default="2g", help="with a local-cluster master")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     from pyspark.ml.feature import RegexTokenizer, Word2Vec
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
-    spark = (SparkSession.builder.master(args.master).appName("mllib-word2vec")
-             .config("spark.driver.host", "127.0.0.1").config("spark.driver.memory", "4g")
-             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
+    builder = (SparkSession.builder.master(args.master).appName("mllib-word2vec")
+               .config("spark.driver.host", "127.0.0.1").config("spark.driver.memory", "4g")
+               .config("spark.ui.showConsoleProgress", "false"))
+    if args.master.startswith("local-cluster"):  # separate executor JVMs, each with its own model copy
+        import os
+        from pathlib import Path
+
+        import pyspark
+
+        os.environ.setdefault("SPARK_HOME", str(Path(pyspark.__file__).parent))  # local-cluster launches from it
+        builder = builder.config("spark.executor.memory", args.executor_memory)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     lines = spark.read.text(args.corpus).repartition(args.partitions)
     tok = RegexTokenizer(inputCol="value", outputCol="words", pattern=r"\w+(?:'\w+)*", gaps=False,

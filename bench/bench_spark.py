@@ -47,6 +47,7 @@ from bench_train import (  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "spark.json"
 SPARK_CONF = ["spark.driver.memory=4g", "spark.driver.maxResultSize=2g"]
+CLUSTER_MB = 6144  # each local-cluster worker's memory: MLlib's executors need 5 GB for the one-line corpus
 
 
 def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
@@ -61,6 +62,11 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
     spark = ["--engine", "spark", "--spark-master", "local[2]", *sum((["--spark-conf", c] for c in SPARK_CONF), [])]
     mllib = [py, str(REPO / "bench" / "_mllib_train.py"), str(corpus), "OUT", "--master", "local[2]",
              "--iterations", str(epochs), *common]
+    cluster = f"local-cluster[2,1,{CLUSTER_MB}]"
+    mllib_cluster = [*mllib[:mllib.index("--master")], "--master", cluster, *mllib[mllib.index("--master") + 2:],
+                     "--executor-memory", "5g"]
+    spark_cluster = [*spark[:spark.index("--spark-master")], "--spark-master", cluster,
+                     *spark[spark.index("--spark-master") + 2:], "--spark-conf", "spark.executor.memory=2g"]
     return {
         "ours-spark-2": [*ours, *spark, "--partitions", "2"],
         "ours-spark-8": [*ours, *spark, "--partitions", "8"],
@@ -73,6 +79,14 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
         "ours-1-process-hs": [*ours_hs, "--threads", "2"],
         "mllib-2": [*mllib, "--partitions", "2"],
         "mllib-8": [*mllib, "--partitions", "8"],
+        # subtle: MLlib trains every task of an executor on that executor's one copy of the broadcast
+        # model (its fit folds over bcSyn0Global.value in place), so in local[N] all tasks share one
+        # model, Hogwild; in local-cluster[2,1,..] each executor JVM has its own copy, as on a cluster
+        "mllib-2-cluster": [*mllib_cluster, "--partitions", "2"],
+        "mllib-8-cluster": [*mllib_cluster, "--partitions", "8"],
+        "ours-spark-2-hs-cluster": [*ours_hs, *spark_cluster, "--partitions", "2"],
+        "ours-spark-2-cluster": [*ours, *spark_cluster, "--partitions", "2"],
+        "ours-spark-8-cluster": [*ours, *spark_cluster, "--partitions", "8"],
         "gensim": [py, str(REPO / "bench" / "_gensim_train.py"), str(corpus), "OUT", *common, "--negative", "5",
                    "--sample", "1e-3", "--epochs", str(epochs), "--workers", "2", "--binary"],
     }
