@@ -8,6 +8,10 @@ sampled, of its whole tree: the Spark driver's JVM and the executors' Python wor
   (bench/_mllib_train.py: skip-gram + hierarchical softmax, its only objective; no subsampling),
   gensim with 2 workers (bench/_gensim_train.py), and ours at MLlib's settings (skip-gram HS, no
   subsampling) on Spark with 2 partitions and in one process ("-hs" rows: equal objectives).
+  "-cluster" rows run in
+  local-cluster[2,1,6144]: separate executor JVMs, where MLlib's partitions stop sharing one model
+  (its tasks train the broadcast model in place, so in local[N] they are Hogwild threads of one
+  model; README "MLlib on one machine is not MLlib on a cluster").
 Same size 100, window 5, min count 5, epochs (MLlib: iterations); ours and gensim NS with k = 5
 and sample 1e-3 unless "-hs". Scores every vector file the same way: questions-words accuracy (gensim's
 evaluation over the top 30k words, bench_train.evaluate) and the Spearman correlation on
@@ -15,7 +19,7 @@ WordSim-353. Prints a markdown table with ratios to MLlib at the same partition 
 bench/results/spark.json (with the Spark runs' per-round timings for the README's scaling statement).
 Does not: compare with figures from another run (the machine is shared; only one run's ratios count).
 
-    python bench/bench_spark.py                       # full corpus, 1 epoch (~20 min here)
+    python bench/bench_spark.py                       # full corpus, 1 epoch, every row (~30 min here)
     python bench/bench_spark.py --head-words 2000000 --only ours-spark-2 mllib-2 --results /tmp/s.json
 """
 
