@@ -1,0 +1,40 @@
+"""bench/bench_spark.py's rows: the "-cluster" rows run every program with separate executor JVMs
+(local-cluster), where MLlib's partitions stop sharing one model, and otherwise the settings of
+their local[2] counterparts, so the two modes compare only the mode."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_spark import CLUSTER_MB, commands  # noqa: E402
+
+
+def _without(cmd: list[str], *flags: str) -> list[str]:
+    """cmd without each flag and its value, and without Spark settings of the executors."""
+    out, skip = [], False
+    for i, a in enumerate(cmd):
+        if skip:
+            skip = False
+            continue
+        if a in flags or (a == "--spark-conf" and cmd[i + 1].startswith("spark.executor.")):
+            skip = True
+            continue
+        out.append(a)
+    return out
+
+
+def test_cluster_rows_differ_from_local_rows_only_in_the_master():
+    rows = commands(Path("corpus.txt"), Path("out"), 1)
+    cluster = f"local-cluster[2,1,{CLUSTER_MB}]"
+    pairs = {"mllib-2-cluster": "mllib-2", "mllib-8-cluster": "mllib-8", "ours-spark-2-cluster": "ours-spark-2",
+             "ours-spark-8-cluster": "ours-spark-8", "ours-spark-2-hs-cluster": "ours-spark-2-hs"}
+    for name, local in pairs.items():
+        cmd, ref = rows[name], rows[local]
+        master = "--master" if "mllib" in name else "--spark-master"
+        assert cmd[cmd.index(master) + 1] == cluster, name
+        assert ref[ref.index(master) + 1] == "local[2]", local
+        assert _without(cmd, master, "--executor-memory") == _without(ref, master), name
