@@ -126,7 +126,8 @@ def encode(ids: np.ndarray, deltas: np.ndarray, fmt: str = DELTA_DEFAULT) -> Pac
     if fmt == "float16":
         values = unit.astype(np.float16)
     else:
-        values = np.rint(unit * 127.0).astype(np.int8)
+        with np.errstate(invalid="ignore"):  # a non-finite row's values are moot: its scale is NaN
+            values = np.rint(unit * 127.0).astype(np.int8)
         scale = scale / np.float32(127.0)
     return Packed(ids32, values, scale)
 
