@@ -54,6 +54,12 @@ SPARK_CONF = ["spark.driver.memory=4g", "spark.driver.maxResultSize=2g"]
 CLUSTER_MB = 6144  # each local-cluster worker's memory: MLlib's executors need 5 GB for the one-line corpus
 
 
+def _with(cmd: list[str], flag: str, value: str) -> list[str]:
+    """cmd with the value after `flag` replaced."""
+    i = cmd.index(flag)
+    return [*cmd[:i + 1], value, *cmd[i + 2:]]
+
+
 def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
     py = sys.executable
     common = ["--size", "100", "--window", "5", "--min-count", "5"]
@@ -67,10 +73,8 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
     mllib = [py, str(REPO / "bench" / "_mllib_train.py"), str(corpus), "OUT", "--master", "local[2]",
              "--iterations", str(epochs), *common]
     cluster = f"local-cluster[2,1,{CLUSTER_MB}]"
-    mllib_cluster = [*mllib[:mllib.index("--master")], "--master", cluster, *mllib[mllib.index("--master") + 2:],
-                     "--executor-memory", "5g"]
-    spark_cluster = [*spark[:spark.index("--spark-master")], "--spark-master", cluster,
-                     *spark[spark.index("--spark-master") + 2:], "--spark-conf", "spark.executor.memory=2g"]
+    mllib_cluster = [*_with(mllib, "--master", cluster), "--executor-memory", "5g"]
+    spark_cluster = [*_with(spark, "--spark-master", cluster), "--spark-conf", "spark.executor.memory=2g"]
     return {
         "ours-spark-2": [*ours, *spark, "--partitions", "2"],
         "ours-spark-8": [*ours, *spark, "--partitions", "8"],
