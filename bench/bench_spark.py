@@ -95,6 +95,8 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
         "ours-spark-2-hs-cluster": [*ours_hs, *spark_cluster, "--partitions", "2"],
         "ours-spark-2-cluster": [*ours, *spark_cluster, "--partitions", "2"],
         "ours-spark-8-cluster": [*ours, *spark_cluster, "--partitions", "8"],
+        # 8 partitions, 8 model copies (one per partition): what 8 executors of one core each train
+        "ours-spark-8-cluster-8-replicas": [*ours, *spark_cluster, "--partitions", "8", "--replicas", "partitions"],
         "gensim": [py, str(REPO / "bench" / "_gensim_train.py"), str(corpus), "OUT", *common, "--negative", "5",
                    "--sample", "1e-3", "--epochs", str(epochs), "--workers", "2", "--binary"],
     }

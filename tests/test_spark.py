@@ -154,9 +154,10 @@ def test_seeded_runs_repeat_and_a_retried_task_is_applied_once(spark, corpus_pat
 
 @pytest.mark.parametrize("partitions", [2, 3])
 def test_the_peer_exchange_trains_bit_for_bit_what_the_driver_exchange_trains(spark, corpus_path, partitions):
-    """Three partitions on two slots: two share one task of the barrier stage and still train
-    each from the round's model, as three tasks of the driver exchange do."""
-    peer, rp, rec_p, _ = _train(spark, corpus_path, BASE, partitions=partitions, exchange="peer")
+    """Three partitions on two slots with replicas="partitions": two share one task of the barrier
+    stage and still train each from the round's model, as three tasks of the driver exchange do."""
+    peer, rp, rec_p, _ = _train(spark, corpus_path, BASE, partitions=partitions, exchange="peer",
+                                replicas="partitions")
     drv, rd, rec_d, _ = _train(spark, corpus_path, BASE, partitions=partitions, exchange="driver")
     np.testing.assert_array_equal(peer.W_in, drv.W_in)
     np.testing.assert_array_equal(peer.W_out, drv.W_out)
@@ -165,6 +166,47 @@ def test_the_peer_exchange_trains_bit_for_bit_what_the_driver_exchange_trains(sp
     assert [t.words_done for t in rec_p.ticks] == [t.words_done for t in rec_d.ticks]
     assert len(peer.timings) == len(drv.timings) > 2
     assert all(t.bytes_back > 0 and t.exchange >= 0 for t in peer.timings)
+
+
+def test_more_partitions_than_slots_train_one_replica_per_task(spark, corpus_path):
+    """replicas="tasks" (the default), 3 partitions on 2 slots: task 0 trains partitions 0 and 2 one
+    after the other as one model copy, task 1 partition 1, and the two changes are summed (the
+    auto rule for two changes). Checked against the same steps done here with the kernels."""
+    from core.spark import SparkTrainer
+    from core.spark.executor import slice_bounds
+    from core.train.slices import slice_rng, train_slice
+
+    cfg = dataclasses.replace(BASE, epochs=1)
+    trainer = SparkTrainer(str(corpus_path), cfg, spark=spark, partitions=3, sync_words=SYNC, deltas="float32")
+    try:
+        assert (trainer.tasks, trainer.chain, trainer.replicas) == (2, True, 2)
+        parts = trainer.encoded.collect()  # one (tokens, offsets) record per partition, in order
+        model = trainer._model_bc.value
+        B_in, B_out = trainer.W_in.copy(), trainer.W_out.copy()
+        trainer.train()
+    finally:
+        trainer.close()
+    words = [int(t.shape[0]) for t, _ in parts]
+    rounds = -(-max(words) // SYNC)
+    assert rounds > 1
+    rng = [slice_rng(cfg.seed, p) for p in range(3)]
+    for r in range(rounds):
+        changes = []
+        for group in ((0, 2), (1,)):
+            W_in, W_out = B_in.copy(), B_out.copy()
+            for p in group:
+                tokens, offsets = parts[p]
+                s0, s1 = slice_bounds(offsets, r, rounds)
+                train_slice(model, W_in, W_out, tokens, offsets, s0, s1, base_words=int(offsets[s0]),
+                            inv_total=1.0 / words[p], rng_state=rng[p])
+            changes.append((W_in - B_in, W_out - B_out))
+        for d_in, d_out in changes:
+            B_in += d_in
+            B_out += d_out
+    np.testing.assert_array_equal(trainer.W_in, B_in)
+    np.testing.assert_array_equal(trainer.W_out, B_out)
+    one_each, _, _, _ = _train(spark, corpus_path, cfg, partitions=3, replicas="partitions")
+    assert not np.array_equal(one_each.W_in, trainer.W_in)
 
 
 @pytest.mark.parametrize("exchange", ["peer", "driver"])

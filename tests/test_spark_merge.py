@@ -320,3 +320,13 @@ def test_adding_packed_rows_in_place_is_bit_for_bit_the_decoded_sum(fmt):
     touched = np.union1d(packs[0].ids, packs[1].ids)
     np.testing.assert_array_equal(dst[touched], got[touched])
     assert not dst[np.setdiff1d(np.arange(50), touched)].any()
+
+
+def test_default_round_words_are_shared_by_the_replicas_not_the_partitions():
+    from core.spark.driver import default_sync_words
+
+    assert default_sync_words(1) == 100_000
+    assert default_sync_words(2) == default_sync_words(8) == 50_000  # one replica per partition
+    # 8 partitions trained as 2 replicas: each replica's 50k words a round come from its 4 partitions
+    assert default_sync_words(8, 2) == 12_500
+    assert default_sync_words(3, 2) == 33_333

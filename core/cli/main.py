@@ -106,7 +106,9 @@ def add_train(sub) -> None:
     g.add_argument("--spark-master", default=None,
                    help="local[2], local-cluster[2,1,1024], spark://host:7077, yarn (default: local[*], "
                         "or the master spark-submit set)")
-    g.add_argument("--partitions", type=int_arg(), default=2, help="data partitions, one task each per round")
+    g.add_argument("--partitions", type=int_arg(), default=2,
+                   help="data partitions (with the peer exchange, task slot t trains partitions t, t + slots, ...: "
+                        "--replicas)")
     g.add_argument("--sync-words", type=int_arg(), default=None,
                    help="words each partition trains between two merges (default: 100000 shared by the "
                         "partitions, at least 50000 each: core/spark/driver.py)")
@@ -115,6 +117,11 @@ def add_train(sub) -> None:
                         "stage an epoch, the tasks swap changed rows directly and each merges them; needs a "
                         "slot for every task, else partitions share tasks) or driver (a Spark job a round, "
                         "merged on the driver; works where barrier stages cannot run, e.g. dynamic allocation)")
+    g.add_argument("--replicas", choices=("tasks", "partitions"), default="tasks",
+                   help="model copies trained at once: tasks (default: with the peer exchange and more "
+                        "partitions than task slots, a task trains its partitions one after another as one "
+                        "copy; accuracy follows the number of copies) or partitions (one copy each: the "
+                        "result depends on the partition count only, not on the cluster's slots)")
     g.add_argument("--deltas", choices=("float16", "int8", "float32"), default="float16",
                    help="how tasks ship their changed rows back: float16 (default) or int8 scaled per row, "
                         "or float32 (core/spark/deltas.py)")
@@ -241,7 +248,11 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
     trainer = SparkTrainer(args.corpus, cfg, spark=spark, partitions=args.partitions,
                            sync_words=args.sync_words, merge_rule=args.merge or MERGE_DEFAULT,
                            text_column=args.text_column, lowercase=not args.keep_case, deltas=args.deltas,
-                           exchange=args.exchange)
+                           exchange=args.exchange, replicas=args.replicas)
+    if show and trainer.chain:
+        sys.stderr.write(f"{args.partitions} partitions on {trainer.tasks} task slots: {trainer.replicas} model "
+                         f"replicas, {trainer.sync_words} words a partition a round (--replicas partitions "
+                         "for one each)\n")
     if args.save_vocab:
         trainer.vocab.save(args.save_vocab)
     try:
@@ -257,6 +268,7 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
             "words": words, "vocab_size": len(trainer.vocab), "seconds": round(time.perf_counter() - t0, 3),
             "train_seconds": round(result.seconds, 3), "words_per_sec": round(result.words_per_sec, 1),
             "partitions": args.partitions, "master": spark.sparkContext.master,
+            "replicas": trainer.replicas, "sync_words": trainer.sync_words,
             "rounds": [dataclasses.asdict(t) for t in trainer.timings], "exchange": trainer.exchange,
             "stages": [{"startup": round(a, 3), "wind_down": round(b, 3)} for a, b in trainer.stage_seconds],
             "epochs": [{"loss": e.loss if e.loss == e.loss else None, "seconds": round(e.seconds, 3),

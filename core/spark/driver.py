@@ -8,18 +8,22 @@ same model, the changed rows merged (merge.py) before the next round. Two ways t
 model and swap their changed rows directly, reporting each round here; "driver" runs a Spark job
 a round: broadcast the current (W_in, W_out), train (executor.py; the job reads only that round's
 slices, data.round_slices), collect the changed rows and merge them here. Records where each
-round's time went (RoundTiming). One learning-rate schedule: every partition is at the same
-fraction of its words after each round. Sends the events of core/events.py (one progress tick
-per round, one EpochEnd per epoch), so the CLI's progress bar and the app follow a Spark run; a
-callback or stop() ends it after the round (peer: after the round under way).
+round's time went (RoundTiming). With the peer exchange and more partitions than task slots,
+a task's partitions train one after another as one model replica (`replicas="tasks"`, the
+default) or each from the round's model (`replicas="partitions"`). One learning-rate schedule:
+every partition is at the same fraction of its words after each round. Sends the events of
+core/events.py (one progress tick per round, one EpochEnd per epoch), so the CLI's progress bar
+and the app follow a Spark run; a callback or stop() ends it after the round (peer: after the
+round under way).
 Does not: tokenise or train on the driver, or keep executor state between stages (a task is a
 pure function of its inputs, so retried tasks and rerun stages are harmless).
 
-Determinism: for a given seed, input and partition count a run is bit-identical, and the same for
-both exchanges: documents are cut into contiguous ranges, the vocabulary's ties are broken
-alphabetically, every slice's random stream continues from round to round, and changes are merged
-in partition order. One partition with one round per epoch trains exactly what Trainer does with
-one thread.
+Determinism: for a given seed, input and partition count (and, with replicas="tasks" and more
+partitions than slots, task slot count) a run is bit-identical, and with one replica per
+partition the same for both exchanges: documents are cut into contiguous ranges, the
+vocabulary's ties are broken alphabetically, every slice's random stream continues from round to
+round, and changes are merged in partition (chained: task) order. One partition with one round
+per epoch trains exactly what Trainer does with one thread.
 """
 
 from __future__ import annotations
@@ -69,11 +73,23 @@ ROUND_WORDS = 100_000  # default words trained per round over all partitions, do
 MIN_SYNC_WORDS = 50_000  # the default never cuts a partition's share of a round below this
 
 
-def default_sync_words(partitions: int) -> int:
-    """Words per partition per round by default: ROUND_WORDS shared by the partitions (so the
-    staleness of a round, words trained from the same model, does not grow with the partition
-    count), but at least MIN_SYNC_WORDS: 100k with one partition, 50k from two on."""
-    return max(MIN_SYNC_WORDS, ROUND_WORDS // max(1, partitions))
+REPLICAS = ("tasks", "partitions")
+# "tasks" (default): with the peer exchange, a task holding several partitions (more partitions
+# than task slots) trains them one after another as one model replica, so a run has as many
+# replicas as tasks run at once, and its result depends on that number too. "partitions": every
+# partition is its own replica whatever the slots (the result depends on the partition count only).
+# subtle: accuracy follows the number of replicas, not of partitions (README: 8 partitions on
+# 2 executors, 8 replicas 10.8 %, 2 replicas ...; MLlib's tasks in one JVM share one model too)
+REPLICAS_DEFAULT = "tasks"
+
+
+def default_sync_words(partitions: int, replicas: int | None = None) -> int:
+    """Words per partition per round by default: ROUND_WORDS shared by the replicas (so the
+    staleness of a round, words trained from the same model, does not grow with their count), but
+    at least MIN_SYNC_WORDS a replica: 100k with one, 50k from two on. A replica of several
+    partitions (`replicas` < `partitions`) trains that share over its partitions together."""
+    r = max(1, replicas or partitions)
+    return max(1, max(MIN_SYNC_WORDS, ROUND_WORDS // r) * r // max(1, partitions))
 
 
 class SparkTrainer:
@@ -88,7 +104,8 @@ class SparkTrainer:
     def __init__(self, source, config: TrainConfig | None = None, *, master: str | None = None,
                  partitions: int = 2, sync_words: int | None = None, merge_rule: str = MERGE_DEFAULT,
                  text_column: str | None = None, lowercase: bool = True, spark=None, fail_partition: int = -1,
-                 block_momentum: float = 0.0, deltas: str = DELTA_DEFAULT, exchange: str = EXCHANGE_DEFAULT):
+                 block_momentum: float = 0.0, deltas: str = DELTA_DEFAULT, exchange: str = EXCHANGE_DEFAULT,
+                 replicas: str = REPLICAS_DEFAULT):
         import dataclasses
 
         cfg = (config or TrainConfig()).resolved()
@@ -117,6 +134,8 @@ class SparkTrainer:
         if exchange == "peer" and block_momentum:
             raise ConfigError("block momentum needs the driver exchange (exchange='driver')")
         self.exchange = exchange
+        if replicas not in REPLICAS:
+            raise ConfigError(f"unknown replicas {replicas!r}; one of {', '.join(REPLICAS)}")
         self._velocity = None  # block momentum's last step per matrix
         self._stage_rdd, self._stage_persisted = None, False  # the peer exchange's stage input (gang.py)
         if deltas not in DELTA_FORMATS:
@@ -139,7 +158,12 @@ class SparkTrainer:
             self.corpus = prepare_corpus(self.spark, source, partitions, cfg.min_count, cfg.max_vocab,
                                          cfg.max_sentence, text_column, lowercase)
         self.partitions = self.corpus.partitions
-        self.sync_words = sync_words or default_sync_words(self.partitions)
+        # the peer exchange's barrier stage runs one task per slot, holding partitions p mod tasks
+        self.tasks = (min(self.partitions, max(1, self.spark.sparkContext.defaultParallelism))
+                      if exchange == "peer" else self.partitions)
+        self.chain = replicas == "tasks" and self.tasks < self.partitions
+        self.replicas = self.tasks if self.chain else self.partitions  # model copies trained at once
+        self.sync_words = sync_words or default_sync_words(self.partitions, self.replicas)
         self.vocab = self.corpus.vocab
         self.encoded = self.corpus.encoded
         self.partition_words = self.corpus.partition_words
@@ -255,8 +279,7 @@ class SparkTrainer:
         if self.exchange == "peer":
             from .gang import stage_records
 
-            tasks = min(self.partitions, max(1, self.spark.sparkContext.defaultParallelism))
-            self._stage_rdd, self._stage_persisted = stage_records(self.encoded, self.partitions, tasks)
+            self._stage_rdd, self._stage_persisted = stage_records(self.encoded, self.partitions, self.tasks)
             self._warm_up(self._stage_rdd)
         else:
             from .data import round_slices
@@ -373,7 +396,7 @@ class SparkTrainer:
         plan = StagePlan(epoch, rounds, cfg.epochs, self.partitions, tuple(self.partition_words),
                          tuple(rng_states), self.merge_rule, self.deltas,
                          any(r in NEEDS_COUNTS for r in rule_parts(self.merge_rule)), bool(cfg.track_counts),
-                         fail_partition=self.fail_partition, fail_marker=marker)
+                         fail_partition=self.fail_partition, fail_marker=marker, chain=self.chain)
         seen_rounds = [-1]
         live = _EpochSums(0, cfg.alpha)  # the reports' running sums, for progress only
 

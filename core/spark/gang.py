@@ -10,8 +10,11 @@ small report a round from the first task (progress, timings, the loss) and can a
 at the end the first task returns the model.
 
 Does: `stage_records` arranges the encoded partitions for the stage (T tasks holding P >= T
-partitions, partition p on task p mod T: a task trains its partitions one after another from
-the same model, so the result is that of P partitions whatever T is); `run_stage` is one task's
+partitions, partition p on task p mod T). A task holding several partitions trains them one
+after another, either each from the round's model (plan.chain off: P replicas, the result that
+of P partitions whatever T is) or each going on from the last as one replica (plan.chain, the
+default through driver.REPLICAS: T replicas, fewer and larger changes, as MLlib's tasks in one
+executor share one model); `run_stage` is one task's
 epoch; `StageServer` is the driver's end (runs the job in a thread, reads the reports).
 Does not: decide the schedule or the events (driver.py), or survive a lost task by itself: Spark
 reruns the whole stage, which, as a pure function of (plan, broadcast model, partitions),
@@ -35,7 +38,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..train.slices import SliceModel, train_slice
+from ..train.slices import SliceModel, SliceStats, train_slice
 from .data import _identity
 from .deltas import Packed, add_packed, copy_rows, decode, pack_changes
 from .executor import row_updates, slice_bounds
@@ -50,7 +53,7 @@ class StagePlan:
     epoch: int  # 0-based
     rounds: int  # rounds per epoch
     epochs: int
-    partitions: int  # P, the data-parallel partitions (each its own model replica in a round)
+    partitions: int  # P, the data-parallel partitions (each its own model replica in a round unless chain)
     words: tuple[int, ...]  # words of each partition
     rng_states: tuple[int, ...]  # each partition's xorshift state at the start of the epoch
     merge_rule: str
@@ -61,6 +64,7 @@ class StagePlan:
     driver: tuple[str, int] = ("", 0)  # where the first task reports
     fail_partition: int = -1  # tests: the task holding this partition fails in round 1, once
     fail_marker: str = ""  # tests: a path that does not exist yet; the failing task creates it
+    chain: bool = False  # a task holding several partitions trains them as one replica (driver.REPLICAS)
 
 
 def stage_records(encoded, partitions: int, tasks: int):
@@ -115,9 +119,11 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
     track = plan.track or plan.counts
     stopped = diverged = False
     rounds_done = 0
+    chain = plan.chain and len(parts) > 1  # one replica for all of this task's partitions
     for r in range(plan.rounds):
         t0 = time.perf_counter()
-        entries, arrays = [], []
+        entries, keys, arrays = [], [], []
+        kept = negatives = None  # chain with counts: the task's tallies over its slices this round
         for i, (p, tokens, offsets) in enumerate(parts):
             if p == plan.fail_partition and r == 1 and plan.fail_marker and _fail_once(plan.fail_marker):
                 raise RuntimeError(f"injected failure: epoch {plan.epoch} round {r} partition {p}, first attempt")
@@ -128,9 +134,6 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
                                 base_words=plan.epoch * words + int(offsets[s0]),
                                 inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng[p], count=track)
             kernel = time.perf_counter() - t
-            pin, pout = pack_changes(B_in, W_in, plan.deltas), pack_changes(B_out, W_out, plan.deltas)
-            if i < len(parts) - 1:  # the next partition starts from the round's model too
-                W_in[pin.ids], W_out[pout.ids] = B_in[pin.ids], B_out[pout.ids]
             tot = totals[p]
             tot["loss"] += stats.loss
             tot["examples"] += stats.examples
@@ -142,22 +145,37 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
                     acc += x
             entries.append({"p": p, "loss": stats.loss, "examples": stats.examples, "words": stats.words,
                             "alpha": stats.alpha, "kernel": kernel})
+            last = i == len(parts) - 1
+            if chain:
+                if plan.counts:
+                    kept = stats.kept.copy() if kept is None else kept + stats.kept
+                    negatives = stats.negatives.copy() if negatives is None else negatives + stats.negatives
+                if not last:  # the next partition goes on from here: its change is the task's, sent once
+                    continue
+                stats = SliceStats(0.0, 0, 0, float("nan"), None, kept, negatives)
+            pin, pout = pack_changes(B_in, W_in, plan.deltas), pack_changes(B_out, W_out, plan.deltas)
+            if not last:  # the next partition starts from the round's model too
+                W_in[pin.ids], W_out[pout.ids] = B_in[pin.ids], B_out[pout.ids]
+            keys.append(parts[0][0] if chain else p)
             for packed in (pin, pout):
                 arrays += [packed.ids, packed.values] + ([] if packed.scale is None else [packed.scale])
             if plan.counts:
                 arrays += list(row_updates(model, stats, pin.ids, pout.ids))
-        message = pack({"entries": entries, "stop": bool(link is not None and link.stop_requested())}, arrays)
+        message = pack({"entries": entries, "changes": keys, "kernel": sum(e["kernel"] for e in entries),
+                        "stop": bool(link is not None and link.stop_requested())}, arrays)
         t1 = time.perf_counter()
         messages = mesh.exchange(message)
         t2 = time.perf_counter()
         changes: list[tuple[int, tuple, tuple]] = []
-        everyone = []
+        everyone, kernels = [], []
         for rank, m in enumerate(messages):
             header, arrs = unpack(m)
             if rank == 0:
                 stopped = bool(header["stop"])
+            everyone += header["entries"]
+            kernels.append(header["kernel"])
             at = 0
-            for e in header["entries"]:
+            for key in header["changes"]:
                 got = []
                 for _ in range(2):
                     ids, values = arrs[at], arrs[at + 1]
@@ -168,9 +186,8 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
                 if plan.counts:
                     cin, cout = arrs[at], arrs[at + 1]
                     at += 2
-                changes.append((e["p"], (got[0], cin), (got[1], cout)))
-                everyone.append(e)
-        changes.sort(key=lambda c: c[0])  # partition order, as the driver exchange merges
+                changes.append((key, (got[0], cin), (got[1], cout)))
+        changes.sort(key=lambda c: c[0])  # partition (chain: task) order, as the driver exchange merges
         for W, B, k in ((W_in, B_in, 1), (W_out, B_out, 2)):
             if effective_rule(plan.merge_rule, k == 2, len(changes)) == "sum":
                 for c in changes:  # subtle: the same float32 additions as merge()'s, without decoding
@@ -187,7 +204,7 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
             link.report({"round": r, "words": sum(e["words"] for e in everyone), "loss": loss,
                          "examples": sum(e["examples"] for e in everyone),
                          "alpha": max((e["alpha"] for e in everyone if e["words"]), default=float("nan")),
-                         "seconds": t3 - t0, "compute": max(e["kernel"] for e in everyone),
+                         "seconds": t3 - t0, "compute": max(kernels),
                          "pack": t1 - t0, "exchange": t2 - t1, "merge": t3 - t2,
                          "bytes": sum(len(m) for m in messages),
                          "rows": sum(len(c[1][0]) + len(c[2][0]) for c in changes)})
