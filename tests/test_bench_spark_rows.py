@@ -38,3 +38,10 @@ def test_cluster_rows_differ_from_local_rows_only_in_the_master():
         assert cmd[cmd.index(master) + 1] == cluster, name
         assert ref[ref.index(master) + 1] == "local[2]", local
         assert _without(cmd, master, "--executor-memory") == _without(ref, master), name
+
+
+def test_the_eight_replica_row_differs_from_the_default_only_in_replicas():
+    rows = commands(Path("corpus.txt"), Path("out"), 1)
+    eight, default = rows["ours-spark-8-cluster-8-replicas"], rows["ours-spark-8-cluster"]
+    assert eight[eight.index("--replicas") + 1] == "partitions" and "--replicas" not in default
+    assert _without(eight, "--replicas") == _without(default)
