@@ -75,6 +75,8 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
     cluster = f"local-cluster[2,1,{CLUSTER_MB}]"
     mllib_cluster = [*_with(mllib, "--master", cluster), "--executor-memory", "5g"]
     spark_cluster = [*_with(spark, "--spark-master", cluster), "--spark-conf", "spark.executor.memory=2g"]
+    spark_1x2 = [*_with(spark, "--spark-master", f"local-cluster[1,2,{CLUSTER_MB}]"),  # one executor, 2 cores
+                 "--spark-conf", "spark.executor.memory=4g"]
     return {
         "ours-spark-2": [*ours, *spark, "--partitions", "2"],
         "ours-spark-8": [*ours, *spark, "--partitions", "8"],
@@ -97,6 +99,9 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
         "ours-spark-8-cluster": [*ours, *spark_cluster, "--partitions", "8"],
         # 8 partitions, 8 model copies (one per partition): what 8 executors of one core each train
         "ours-spark-8-cluster-8-replicas": [*ours, *spark_cluster, "--partitions", "8", "--replicas", "partitions"],
+        # one executor of 2 cores, one task of 2 Hogwild threads on one copy (--task-threads sets spark.task.cpus)
+        "ours-spark-2-threads-1x2-cluster": [*ours, *spark_1x2, "--partitions", "2", "--task-threads", "2"],
+        "ours-spark-8-threads-1x2-cluster": [*ours, *spark_1x2, "--partitions", "8", "--task-threads", "2"],
         "gensim": [py, str(REPO / "bench" / "_gensim_train.py"), str(corpus), "OUT", *common, "--negative", "5",
                    "--sample", "1e-3", "--epochs", str(epochs), "--workers", "2", "--binary"],
     }

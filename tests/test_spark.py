@@ -209,6 +209,25 @@ def test_more_partitions_than_slots_train_one_replica_per_task(spark, corpus_pat
     assert not np.array_equal(one_each.W_in, trainer.W_in)
 
 
+def test_task_threads_train_a_task_s_partitions_at_once_on_one_copy(spark, corpus_path):
+    """4 partitions on 2 slots, 2 threads a task: each task trains its two partitions' slices at
+    the same time on its one copy (Hogwild), so every word is still trained once an epoch and the
+    result differs from the same partitions trained one after another."""
+    from core.spark import SparkTrainer
+
+    cfg = dataclasses.replace(BASE, epochs=1)
+    with pytest.raises(ConfigError, match="peer"):
+        SparkTrainer(str(corpus_path), cfg, spark=spark, partitions=4, exchange="driver", task_threads=2)
+    threaded, rt, rec, _ = _train(spark, corpus_path, cfg, partitions=4, task_threads=2)
+    chained, rc, _, _ = _train(spark, corpus_path, cfg, partitions=4)
+    assert (threaded.tasks, threaded.replicas, threaded.task_threads) == (2, 2, 2)
+    assert rt.epochs[0].words == rc.epochs[0].words == sum(threaded.partition_words)
+    assert rec.ticks[-1].words_done == rt.epochs[0].words
+    assert np.isfinite(rt.epochs[0].loss) and rt.epochs[0].loss < 1.2 * rc.epochs[0].loss
+    assert not np.array_equal(threaded.W_in, chained.W_in)
+    assert all(t.compute > 0 for t in threaded.timings)
+
+
 @pytest.mark.parametrize("exchange", ["peer", "driver"])
 def test_a_callback_stops_training_after_the_round(spark, corpus_path, exchange):
     """driver: no round starts after the callback's answer. peer: the tasks train round r + 1

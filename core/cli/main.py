@@ -122,6 +122,10 @@ def add_train(sub) -> None:
                         "partitions than task slots, a task trains its partitions one after another as one "
                         "copy; accuracy follows the number of copies) or partitions (one copy each: the "
                         "result depends on the partition count only, not on the cluster's slots)")
+    g.add_argument("--task-threads", type=int_arg(1), default=1,
+                   help="with --replicas tasks: partitions a task trains at once on its one copy, as Hogwild "
+                        "threads (sets spark.task.cpus to match for a session this command starts; fewer "
+                        "copies on many-core executors, but seeded runs no longer repeat bit for bit)")
     g.add_argument("--deltas", choices=("float16", "int8", "float32"), default="float16",
                    help="how tasks ship their changed rows back: float16 (default) or int8 scaled per row, "
                         "or float32 (core/spark/deltas.py)")
@@ -240,6 +244,8 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
     conf = dict(kv.split("=", 1) for kv in args.spark_conf if "=" in kv)
     if len(conf) != len(args.spark_conf):
         raise UsageError("--spark-conf takes KEY=VALUE")
+    if args.task_threads > 1:  # one slot per task of that many cores (a session started already keeps its own)
+        conf.setdefault("spark.task.cpus", str(args.task_threads))
     spark = get_session(args.spark_master, conf=conf)
     spark.sparkContext.setLogLevel("ERROR")
     if show:
@@ -248,11 +254,12 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
     trainer = SparkTrainer(args.corpus, cfg, spark=spark, partitions=args.partitions,
                            sync_words=args.sync_words, merge_rule=args.merge or MERGE_DEFAULT,
                            text_column=args.text_column, lowercase=not args.keep_case, deltas=args.deltas,
-                           exchange=args.exchange, replicas=args.replicas)
+                           exchange=args.exchange, replicas=args.replicas, task_threads=args.task_threads)
     if show and trainer.chain:
+        threads = f" of {trainer.task_threads} threads" if trainer.task_threads > 1 else ""
         sys.stderr.write(f"{args.partitions} partitions on {trainer.tasks} task slots: {trainer.replicas} model "
-                         f"replicas, {trainer.sync_words} words a partition a round (--replicas partitions "
-                         "for one each)\n")
+                         f"replica(s){threads}, {trainer.sync_words} words a partition a round "
+                         "(--replicas partitions for one each)\n")
     if args.save_vocab:
         trainer.vocab.save(args.save_vocab)
     try:

@@ -105,7 +105,7 @@ class SparkTrainer:
                  partitions: int = 2, sync_words: int | None = None, merge_rule: str = MERGE_DEFAULT,
                  text_column: str | None = None, lowercase: bool = True, spark=None, fail_partition: int = -1,
                  block_momentum: float = 0.0, deltas: str = DELTA_DEFAULT, exchange: str = EXCHANGE_DEFAULT,
-                 replicas: str = REPLICAS_DEFAULT):
+                 replicas: str = REPLICAS_DEFAULT, task_threads: int = 1):
         import dataclasses
 
         cfg = (config or TrainConfig()).resolved()
@@ -136,6 +136,14 @@ class SparkTrainer:
         self.exchange = exchange
         if replicas not in REPLICAS:
             raise ConfigError(f"unknown replicas {replicas!r}; one of {', '.join(REPLICAS)}")
+        if task_threads < 1:
+            raise ConfigError(f"task threads must be >= 1 (got {task_threads})")
+        if task_threads > 1 and (exchange != "peer" or replicas != "tasks"):
+            raise ConfigError("task threads train a task's partitions on one copy: they need the peer "
+                              "exchange and replicas='tasks'")
+        # Hogwild threads in a task, on its one copy: fewer replicas on many-core executors, but a
+        # seeded run no longer repeats bit for bit (as one process with several threads)
+        self.task_threads = task_threads
         self._velocity = None  # block momentum's last step per matrix
         self._stage_rdd, self._stage_persisted = None, False  # the peer exchange's stage input (gang.py)
         if deltas not in DELTA_FORMATS:
@@ -158,8 +166,10 @@ class SparkTrainer:
             self.corpus = prepare_corpus(self.spark, source, partitions, cfg.min_count, cfg.max_vocab,
                                          cfg.max_sentence, text_column, lowercase)
         self.partitions = self.corpus.partitions
-        # the peer exchange's barrier stage runs one task per slot, holding partitions p mod tasks
-        self.tasks = (min(self.partitions, max(1, self.spark.sparkContext.defaultParallelism))
+        # the peer exchange's barrier stage runs one task per slot (spark.task.cpus cores each),
+        # holding partitions p mod tasks
+        cpus = max(1, int(self.spark.sparkContext.getConf().get("spark.task.cpus", "1")))
+        self.tasks = (min(self.partitions, max(1, self.spark.sparkContext.defaultParallelism // cpus))
                       if exchange == "peer" else self.partitions)
         self.chain = replicas == "tasks" and self.tasks < self.partitions
         self.replicas = self.tasks if self.chain else self.partitions  # model copies trained at once
@@ -396,7 +406,8 @@ class SparkTrainer:
         plan = StagePlan(epoch, rounds, cfg.epochs, self.partitions, tuple(self.partition_words),
                          tuple(rng_states), self.merge_rule, self.deltas,
                          any(r in NEEDS_COUNTS for r in rule_parts(self.merge_rule)), bool(cfg.track_counts),
-                         fail_partition=self.fail_partition, fail_marker=marker, chain=self.chain)
+                         fail_partition=self.fail_partition, fail_marker=marker, chain=self.chain,
+                         threads=self.task_threads)
         seen_rounds = [-1]
         live = _EpochSums(0, cfg.alpha)  # the reports' running sums, for progress only
 

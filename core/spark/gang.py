@@ -14,7 +14,8 @@ partitions, partition p on task p mod T). A task holding several partitions trai
 after another, either each from the round's model (plan.chain off: P replicas, the result that
 of P partitions whatever T is) or each going on from the last as one replica (plan.chain, the
 default through driver.REPLICAS: T replicas, fewer and larger changes, as MLlib's tasks in one
-executor share one model); `run_stage` is one task's
+executor share one model; with plan.threads > 1 it trains that many of them at once on the
+copy, as Hogwild threads); `run_stage` is one task's
 epoch; `StageServer` is the driver's end (runs the job in a thread, reads the reports).
 Does not: decide the schedule or the events (driver.py), or survive a lost task by itself: Spark
 reruns the whole stage, which, as a pure function of (plan, broadcast model, partitions),
@@ -34,6 +35,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -65,6 +67,7 @@ class StagePlan:
     fail_partition: int = -1  # tests: the task holding this partition fails in round 1, once
     fail_marker: str = ""  # tests: a path that does not exist yet; the failing task creates it
     chain: bool = False  # a task holding several partitions trains them as one replica (driver.REPLICAS)
+    threads: int = 1  # chain: partitions a task trains at once on its one copy (Hogwild; not reproducible)
 
 
 def stage_records(encoded, partitions: int, tasks: int):
@@ -109,22 +112,53 @@ def run_stage(plan: StagePlan, model: SliceModel, W_in0: np.ndarray, W_out0: np.
             link.close()
 
 
+@dataclass
+class _Task:
+    """One task's state over an epoch's rounds."""
+
+    B_in: np.ndarray  # the merged model (every task holds the same between rounds)
+    B_out: np.ndarray
+    W_in: np.ndarray  # what this task trains in; equal to B between rounds
+    W_out: np.ndarray
+    parts: list  # [(partition, tokens, offsets)] in partition order
+    rng: dict  # partition -> (1,) uint64 random state
+    totals: dict  # partition -> its sums over the epoch
+    tallies: dict  # partition -> [seen, kept, negatives] (V,) int64 (plan.track), else empty
+
+
 def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
-    B_in, B_out = np.array(W_in0, np.float32), np.array(W_out0, np.float32)  # the merged model
-    W_in, W_out = B_in.copy(), B_out.copy()  # what this task trains in; equal to B between rounds
-    rng = {p: np.array([plan.rng_states[p]], np.uint64) for p, _, _ in parts}
-    totals = {p: {"loss": 0.0, "examples": 0, "words": 0, "alpha": float("nan")} for p, _, _ in parts}
+    B_in, B_out = np.array(W_in0, np.float32), np.array(W_out0, np.float32)
     v = B_in.shape[0]
-    tallies = {p: [np.zeros(v, np.int64) for _ in range(3)] for p, _, _ in parts} if plan.track else {}
+    st = _Task(B_in, B_out, B_in.copy(), B_out.copy(), parts,
+               {p: np.array([plan.rng_states[p]], np.uint64) for p, _, _ in parts},
+               {p: {"loss": 0.0, "examples": 0, "words": 0, "alpha": float("nan")} for p, _, _ in parts},
+               {p: [np.zeros(v, np.int64) for _ in range(3)] for p, _, _ in parts} if plan.track else {})
+    chain = plan.chain and len(parts) > 1  # one replica for all of this task's partitions
+    threads = max(1, plan.threads) if chain else 1
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="w2v-task") if threads > 1 else None
+    try:
+        return _rounds(plan, model, st, mesh, link, chain, threads, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
+def _rounds(plan, model, st: _Task, mesh, link, chain: bool, threads: int, pool) -> dict:
     track = plan.track or plan.counts
     stopped = diverged = False
     rounds_done = 0
-    chain = plan.chain and len(parts) > 1  # one replica for all of this task's partitions
+    # chain: partitions trained `threads` at a time on the one copy (Hogwild), wave after wave
+    B_in, B_out, W_in, W_out, parts, rng, totals, tallies = (
+        st.B_in, st.B_out, st.W_in, st.W_out, st.parts, st.rng, st.totals, st.tallies)
+    waves = [parts[i:i + threads] for i in range(0, len(parts), threads)]
     for r in range(plan.rounds):
         t0 = time.perf_counter()
         entries, keys, arrays = [], [], []
         kept = negatives = None  # chain with counts: the task's tallies over its slices this round
-        for i, (p, tokens, offsets) in enumerate(parts):
+        busy = 0.0  # this task's kernel time (a wave's wall time when it trains in threads)
+
+        def one(part, r=r):
+            p, tokens, offsets = part
             if p == plan.fail_partition and r == 1 and plan.fail_marker and _fail_once(plan.fail_marker):
                 raise RuntimeError(f"injected failure: epoch {plan.epoch} round {r} partition {p}, first attempt")
             s0, s1 = slice_bounds(offsets, r, plan.rounds)
@@ -133,35 +167,41 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
             stats = train_slice(model, W_in, W_out, tokens, offsets, s0, s1,
                                 base_words=plan.epoch * words + int(offsets[s0]),
                                 inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng[p], count=track)
-            kernel = time.perf_counter() - t
-            tot = totals[p]
-            tot["loss"] += stats.loss
-            tot["examples"] += stats.examples
-            tot["words"] += stats.words
-            if stats.words:
-                tot["alpha"] = stats.alpha
-            if plan.track:
-                for acc, x in zip(tallies[p], (stats.seen, stats.kept, stats.negatives), strict=True):
-                    acc += x
-            entries.append({"p": p, "loss": stats.loss, "examples": stats.examples, "words": stats.words,
-                            "alpha": stats.alpha, "kernel": kernel})
-            last = i == len(parts) - 1
-            if chain:
-                if plan.counts:
+            return stats, time.perf_counter() - t
+
+        for w, wave in enumerate(waves):
+            t = time.perf_counter()
+            done = [one(wave[0])] if len(wave) == 1 else list(pool.map(one, wave))
+            busy += time.perf_counter() - t
+            for (p, _, _), (stats, kernel) in zip(wave, done, strict=True):
+                tot = totals[p]
+                tot["loss"] += stats.loss
+                tot["examples"] += stats.examples
+                tot["words"] += stats.words
+                if stats.words:
+                    tot["alpha"] = stats.alpha
+                if plan.track:
+                    for acc, x in zip(tallies[p], (stats.seen, stats.kept, stats.negatives), strict=True):
+                        acc += x
+                entries.append({"p": p, "loss": stats.loss, "examples": stats.examples, "words": stats.words,
+                                "alpha": stats.alpha, "kernel": kernel})
+                if chain and plan.counts:
                     kept = stats.kept.copy() if kept is None else kept + stats.kept
                     negatives = stats.negatives.copy() if negatives is None else negatives + stats.negatives
-                if not last:  # the next partition goes on from here: its change is the task's, sent once
+            last = w == len(waves) - 1
+            if chain:
+                if not last:  # the next wave goes on from here: the change is the task's, sent once
                     continue
                 stats = SliceStats(0.0, 0, 0, float("nan"), None, kept, negatives)
             pin, pout = pack_changes(B_in, W_in, plan.deltas), pack_changes(B_out, W_out, plan.deltas)
             if not last:  # the next partition starts from the round's model too
                 W_in[pin.ids], W_out[pout.ids] = B_in[pin.ids], B_out[pout.ids]
-            keys.append(parts[0][0] if chain else p)
+            keys.append(parts[0][0] if chain else wave[0][0])
             for packed in (pin, pout):
                 arrays += [packed.ids, packed.values] + ([] if packed.scale is None else [packed.scale])
             if plan.counts:
                 arrays += list(row_updates(model, stats, pin.ids, pout.ids))
-        message = pack({"entries": entries, "changes": keys, "kernel": sum(e["kernel"] for e in entries),
+        message = pack({"entries": entries, "changes": keys, "kernel": busy,
                         "stop": bool(link is not None and link.stop_requested())}, arrays)
         t1 = time.perf_counter()
         messages = mesh.exchange(message)
