@@ -45,3 +45,11 @@ def test_the_eight_replica_row_differs_from_the_default_only_in_replicas():
     eight, default = rows["ours-spark-8-cluster-8-replicas"], rows["ours-spark-8-cluster"]
     assert eight[eight.index("--replicas") + 1] == "partitions" and "--replicas" not in default
     assert _without(eight, "--replicas") == _without(default)
+
+
+def test_the_task_thread_rows_run_one_executor_of_two_cores_with_two_threads_a_task():
+    rows = commands(Path("corpus.txt"), Path("out"), 1)
+    for name in ("ours-spark-2-threads-1x2-cluster", "ours-spark-8-threads-1x2-cluster"):
+        cmd = rows[name]
+        assert cmd[cmd.index("--spark-master") + 1] == f"local-cluster[1,2,{CLUSTER_MB}]", name
+        assert cmd[cmd.index("--task-threads") + 1] == "2", name
