@@ -39,3 +39,26 @@ def test_local_cluster_trains_in_separate_executor_processes(spark, tmp_path):
     assert result.epochs[1].loss < result.epochs[0].loss
     twin = single_process_twin(path, trainer.vocab, dataclasses.replace(cfg))
     np.testing.assert_allclose(trainer.W_in, twin.W_in, atol=1e-6)
+
+
+def test_cli_task_threads_on_one_two_core_executor_and_an_orderly_stop(tmp_path):
+    """The CLI in its own process, one executor JVM of 2 cores: --task-threads 2 makes each task
+    take both (spark.task.cpus), so 4 partitions train as one replica of 2 threads; the CLI stops
+    the session it started, so no "Lost executor" error follows a good run."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.spark_helpers import ROOT
+
+    path = small_corpus(tmp_path, lines=2000)
+    out = tmp_path / "v.txt"
+    run = subprocess.run([sys.executable, "-m", "core", "train", str(path), "-o", str(out), "--engine", "spark",
+                          "--spark-master", "local-cluster[1,2,1024]", "--partitions", "4", "--task-threads", "2",
+                          "--size", "12", "--epochs", "1", "--min-count", "3", "--json", "--quiet"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    report = json.loads(run.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == 1 and report["partitions"] == 4
+    assert out.exists()
+    assert "Lost executor" not in run.stderr and "Exception" not in run.stderr, run.stderr[-2000:]

@@ -236,17 +236,27 @@ def _lean_start() -> None:
 
 def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
     """cmd_train with the Spark engine: the corpus is read, counted and encoded on Spark."""
-    from ..spark import MERGE_DEFAULT, SparkTrainer
-    from ..spark.session import get_session
-    from ..vectors.vector_io import save
+    from ..spark.session import get_session, running_session
 
-    show = not args.quiet
     conf = dict(kv.split("=", 1) for kv in args.spark_conf if "=" in kv)
     if len(conf) != len(args.spark_conf):
         raise UsageError("--spark-conf takes KEY=VALUE")
     if args.task_threads > 1:  # one slot per task of that many cores (a session started already keeps its own)
         conf.setdefault("spark.task.cpus", str(args.task_threads))
+    owned = running_session() is None  # started here: stopped here (a caller's session stays)
     spark = get_session(args.spark_master, conf=conf)
+    try:
+        return _train_on(spark, args, cfg, t0)
+    finally:
+        if owned:  # subtle: an orderly stop; left to the JVM's exit, local-cluster's workers print
+            spark.stop()  # "Lost executor ... Worker shutting down" and a stack trace after a good run
+
+
+def _train_on(spark, args, cfg: TrainConfig, t0: float) -> int:
+    from ..spark import MERGE_DEFAULT, SparkTrainer
+    from ..vectors.vector_io import save
+
+    show = not args.quiet
     spark.sparkContext.setLogLevel("ERROR")
     if show:
         sys.stderr.write(f"Spark {spark.version} on {spark.sparkContext.master}: counting and encoding "
