@@ -124,8 +124,9 @@ def add_train(sub) -> None:
                         "result depends on the partition count only, not on the cluster's slots)")
     g.add_argument("--task-threads", type=int_arg(1), default=1,
                    help="with --replicas tasks: partitions a task trains at once on its one copy, as Hogwild "
-                        "threads (sets spark.task.cpus to match for a session this command starts; fewer "
-                        "copies on many-core executors, but seeded runs no longer repeat bit for bit)")
+                        "threads (sets spark.task.cpus to match for a session this command starts, so every "
+                        "executor needs at least N cores; fewer copies on many-core executors, but seeded "
+                        "runs no longer repeat bit for bit)")
     g.add_argument("--deltas", choices=("float16", "int8", "float32"), default="float16",
                    help="how tasks ship their changed rows back: float16 (default) or int8 scaled per row, "
                         "or float32 (core/spark/deltas.py)")
