@@ -98,7 +98,10 @@ class SparkTrainer:
     `source`: a text file or folder (one document per line; .gz too), with `text_column` a Parquet
     dataset, or a data.SparkCorpus already prepared (then `partitions` is its own; it stays open).
     `spark`: a SparkSession to use; else one is started on `master`.
-    Read-only for observers after construction: `config`, `vocab`, `partition_words`.
+    `replicas`: "tasks" (default) or "partitions", see REPLICAS; `task_threads`: with "tasks", how
+    many of a task's partitions train at once on its copy (set spark.task.cpus to match).
+    Read-only for observers after construction: `config`, `vocab`, `partition_words`, `tasks` (task
+    slots used), `replicas` (model copies trained at once), `chain`, `task_threads`, `sync_words`.
     """
 
     def __init__(self, source, config: TrainConfig | None = None, *, master: str | None = None,
