@@ -330,3 +330,14 @@ def test_default_round_words_are_shared_by_the_replicas_not_the_partitions():
     # 8 partitions trained as 2 replicas: each replica's 50k words a round come from its 4 partitions
     assert default_sync_words(8, 2) == 12_500
     assert default_sync_words(3, 2) == 33_333
+
+
+def test_a_spark_start_up_error_is_told_by_the_java_exception_s_own_message():
+    from core.spark.session import start_error
+
+    py4j = RuntimeError("An error occurred while calling None.org.apache.spark.api.java.JavaSparkContext.\n"
+                        ": org.apache.spark.SparkException: The number of cores per executor (=1) has to be >= "
+                        "the number of cpus per task = 2.\n\tat org.apache.spark.SparkContext.<init>(x.scala:1)")
+    assert start_error(py4j) == "The number of cores per executor (=1) has to be >= the number of cpus per task = 2."
+    assert start_error(OSError("Java gateway process exited before sending its port number")) == (
+        "Java gateway process exited before sending its port number")

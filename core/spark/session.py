@@ -65,7 +65,7 @@ def running_session():
     context, which Spark refuses; the process has one SparkContext at most."""
     import sys
 
-    if "pyspark" not in sys.modules:
+    if sys.modules.get("pyspark") is None:  # not imported (or blocked: tests put None there)
         return None
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
@@ -73,6 +73,17 @@ def running_session():
     if SparkContext._active_spark_context is None:
         return None
     return SparkSession.builder.getOrCreate()
+
+
+def start_error(e: BaseException) -> str:
+    """The reason in one line: a Java exception's own message (py4j's first line only names the
+    call: "An error occurred while calling None.org.apache...JavaSparkContext."), else the first line."""
+    lines = str(e).strip().splitlines() or [type(e).__name__]
+    for line in lines:
+        head, sep, reason = line.partition("Exception: ")
+        if sep and reason.strip() and " " not in head.strip(": \t"):
+            return reason.strip()
+    return lines[0]
 
 
 def get_session(master: str | None = None, app_name: str = "word2vec", conf: dict[str, str] | None = None):
@@ -112,5 +123,4 @@ def get_session(master: str | None = None, app_name: str = "word2vec", conf: dic
     try:
         return builder.getOrCreate()
     except Exception as e:  # py4j / JVM start-up errors: one line, not a Java stack trace
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise SparkUnavailable(f"Spark could not start on {master or 'local[*]'}: {first[:300]}") from None
+        raise SparkUnavailable(f"Spark could not start on {master or 'local[*]'}: {start_error(e)[:300]}") from None
