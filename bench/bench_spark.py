@@ -11,7 +11,10 @@ sampled, of its whole tree: the Spark driver's JVM and the executors' Python wor
   "-cluster" rows run in
   local-cluster[2,1,6144]: separate executor JVMs, where MLlib's partitions stop sharing one model
   (its tasks train the broadcast model in place, so in local[N] they are Hogwild threads of one
-  model; README "MLlib on one machine is not MLlib on a cluster").
+  model; README "MLlib on one machine is not MLlib on a cluster"). "-8-replicas": 8 partitions
+  kept as 8 model copies (--replicas partitions; by default 8 partitions on 2 slots train as 2).
+  "-threads-1x2-cluster": one executor JVM of 2 cores, one task of 2 Hogwild threads
+  (--task-threads 2, local-cluster[1,2,6144]).
 Same size 100, window 5, min count 5, epochs (MLlib: iterations); ours and gensim NS with k = 5
 and sample 1e-3 unless "-hs". Scores every vector file the same way: questions-words accuracy (gensim's
 evaluation over the top 30k words, bench_train.evaluate) and the Spearman correlation on
