@@ -36,6 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -112,150 +113,126 @@ def run_stage(plan: StagePlan, model: SliceModel, W_in0: np.ndarray, W_out0: np.
             link.close()
 
 
-@dataclass
-class _Task:
-    """One task's state over an epoch's rounds."""
-
-    B_in: np.ndarray  # the merged model (every task holds the same between rounds)
-    B_out: np.ndarray
-    W_in: np.ndarray  # what this task trains in; equal to B between rounds
-    W_out: np.ndarray
-    parts: list  # [(partition, tokens, offsets)] in partition order
-    rng: dict  # partition -> (1,) uint64 random state
-    totals: dict  # partition -> its sums over the epoch
-    tallies: dict  # partition -> [seen, kept, negatives] (V,) int64 (plan.track), else empty
-
-
 def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
-    B_in, B_out = np.array(W_in0, np.float32), np.array(W_out0, np.float32)
+    B_in, B_out = np.array(W_in0, np.float32), np.array(W_out0, np.float32)  # the merged model
+    W_in, W_out = B_in.copy(), B_out.copy()  # what this task trains in; equal to B between rounds
+    rng = {p: np.array([plan.rng_states[p]], np.uint64) for p, _, _ in parts}
+    totals = {p: {"loss": 0.0, "examples": 0, "words": 0, "alpha": float("nan")} for p, _, _ in parts}
     v = B_in.shape[0]
-    st = _Task(B_in, B_out, B_in.copy(), B_out.copy(), parts,
-               {p: np.array([plan.rng_states[p]], np.uint64) for p, _, _ in parts},
-               {p: {"loss": 0.0, "examples": 0, "words": 0, "alpha": float("nan")} for p, _, _ in parts},
-               {p: [np.zeros(v, np.int64) for _ in range(3)] for p, _, _ in parts} if plan.track else {})
-    chain = plan.chain and len(parts) > 1  # one replica for all of this task's partitions
-    threads = max(1, plan.threads) if chain else 1
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="w2v-task") if threads > 1 else None
-    try:
-        return _rounds(plan, model, st, mesh, link, chain, threads, pool)
-    finally:
-        if pool is not None:
-            pool.shutdown()
-
-
-def _rounds(plan, model, st: _Task, mesh, link, chain: bool, threads: int, pool) -> dict:
+    tallies = {p: [np.zeros(v, np.int64) for _ in range(3)] for p, _, _ in parts} if plan.track else {}
     track = plan.track or plan.counts
     stopped = diverged = False
     rounds_done = 0
+    chain = plan.chain and len(parts) > 1  # one replica for all of this task's partitions
+    threads = max(1, plan.threads) if chain else 1
     # chain: partitions trained `threads` at a time on the one copy (Hogwild), wave after wave
-    B_in, B_out, W_in, W_out, parts, rng, totals, tallies = (
-        st.B_in, st.B_out, st.W_in, st.W_out, st.parts, st.rng, st.totals, st.tallies)
-    waves = [parts[i:i + threads] for i in range(0, len(parts), threads)]
-    for r in range(plan.rounds):
-        t0 = time.perf_counter()
-        entries, keys, arrays = [], [], []
-        kept = negatives = None  # chain with counts: the task's tallies over its slices this round
-        busy = 0.0  # this task's kernel time (a wave's wall time when it trains in threads)
+    with ThreadPoolExecutor(threads, thread_name_prefix="w2v-task") if threads > 1 else nullcontext() as pool:
+        waves = [parts[i:i + threads] for i in range(0, len(parts), threads)]
+        for r in range(plan.rounds):
+            t0 = time.perf_counter()
+            entries, keys, arrays = [], [], []
+            kept = negatives = None  # chain with counts: the task's tallies over its slices this round
+            busy = 0.0  # this task's kernel time (a wave's wall time when it trains in threads)
 
-        def one(part, r=r):
-            p, tokens, offsets = part
-            if p == plan.fail_partition and r == 1 and plan.fail_marker and _fail_once(plan.fail_marker):
-                raise RuntimeError(f"injected failure: epoch {plan.epoch} round {r} partition {p}, first attempt")
-            s0, s1 = slice_bounds(offsets, r, plan.rounds)
-            words = plan.words[p]
-            t = time.perf_counter()
-            stats = train_slice(model, W_in, W_out, tokens, offsets, s0, s1,
-                                base_words=plan.epoch * words + int(offsets[s0]),
-                                inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng[p], count=track)
-            return stats, time.perf_counter() - t
+            def one(part, r=r):
+                p, tokens, offsets = part
+                if p == plan.fail_partition and r == 1 and plan.fail_marker and _fail_once(plan.fail_marker):
+                    raise RuntimeError(f"injected failure: epoch {plan.epoch} round {r} partition {p}, first attempt")
+                s0, s1 = slice_bounds(offsets, r, plan.rounds)
+                words = plan.words[p]
+                t = time.perf_counter()
+                stats = train_slice(model, W_in, W_out, tokens, offsets, s0, s1,
+                                    base_words=plan.epoch * words + int(offsets[s0]),
+                                    inv_total=1.0 / max(1, words * plan.epochs), rng_state=rng[p], count=track)
+                return stats, time.perf_counter() - t
 
-        for w, wave in enumerate(waves):
-            t = time.perf_counter()
-            done = [one(wave[0])] if len(wave) == 1 else list(pool.map(one, wave))
-            busy += time.perf_counter() - t
-            for (p, _, _), (stats, kernel) in zip(wave, done, strict=True):
-                tot = totals[p]
-                tot["loss"] += stats.loss
-                tot["examples"] += stats.examples
-                tot["words"] += stats.words
-                if stats.words:
-                    tot["alpha"] = stats.alpha
-                if plan.track:
-                    for acc, x in zip(tallies[p], (stats.seen, stats.kept, stats.negatives), strict=True):
-                        acc += x
-                entries.append({"p": p, "loss": stats.loss, "examples": stats.examples, "words": stats.words,
-                                "alpha": stats.alpha, "kernel": kernel})
-                if chain and plan.counts:
-                    kept = stats.kept.copy() if kept is None else kept + stats.kept
-                    negatives = stats.negatives.copy() if negatives is None else negatives + stats.negatives
-            last = w == len(waves) - 1
-            if chain:
-                if not last:  # the next wave goes on from here: the change is the task's, sent once
-                    continue
-                stats = SliceStats(0.0, 0, 0, float("nan"), None, kept, negatives)
-            pin, pout = pack_changes(B_in, W_in, plan.deltas), pack_changes(B_out, W_out, plan.deltas)
-            if not last:  # the next partition starts from the round's model too
-                W_in[pin.ids], W_out[pout.ids] = B_in[pin.ids], B_out[pout.ids]
-            keys.append(parts[0][0] if chain else wave[0][0])
-            for packed in (pin, pout):
-                arrays += [packed.ids, packed.values] + ([] if packed.scale is None else [packed.scale])
-            if plan.counts:
-                arrays += list(row_updates(model, stats, pin.ids, pout.ids))
-        message = pack({"entries": entries, "changes": keys, "kernel": busy,
-                        "stop": bool(link is not None and link.stop_requested())}, arrays)
-        t1 = time.perf_counter()
-        messages = mesh.exchange(message)
-        t2 = time.perf_counter()
-        changes: list[tuple[int, tuple, tuple]] = []
-        everyone, kernels = [], []
-        for rank, m in enumerate(messages):
-            header, arrs = unpack(m)
-            if rank == 0:
-                stopped = bool(header["stop"])
-            everyone += header["entries"]
-            kernels.append(header["kernel"])
-            at = 0
-            for key in header["changes"]:
-                got = []
-                for _ in range(2):
-                    ids, values = arrs[at], arrs[at + 1]
-                    scaled = values.dtype != np.float32
-                    got.append(Packed(ids, values, arrs[at + 2] if scaled else None))
-                    at += 3 if scaled else 2
-                cin = cout = None
+            for w, wave in enumerate(waves):
+                t = time.perf_counter()
+                done = [one(wave[0])] if len(wave) == 1 else list(pool.map(one, wave))
+                busy += time.perf_counter() - t
+                for (p, _, _), (stats, kernel) in zip(wave, done, strict=True):
+                    tot = totals[p]
+                    tot["loss"] += stats.loss
+                    tot["examples"] += stats.examples
+                    tot["words"] += stats.words
+                    if stats.words:
+                        tot["alpha"] = stats.alpha
+                    if plan.track:
+                        for acc, x in zip(tallies[p], (stats.seen, stats.kept, stats.negatives), strict=True):
+                            acc += x
+                    entries.append({"p": p, "loss": stats.loss, "examples": stats.examples, "words": stats.words,
+                                    "alpha": stats.alpha, "kernel": kernel})
+                    if chain and plan.counts:
+                        kept = stats.kept.copy() if kept is None else kept + stats.kept
+                        negatives = stats.negatives.copy() if negatives is None else negatives + stats.negatives
+                last = w == len(waves) - 1
+                if chain:
+                    if not last:  # the next wave goes on from here: the change is the task's, sent once
+                        continue
+                    stats = SliceStats(0.0, 0, 0, float("nan"), None, kept, negatives)
+                pin, pout = pack_changes(B_in, W_in, plan.deltas), pack_changes(B_out, W_out, plan.deltas)
+                if not last:  # the next partition starts from the round's model too
+                    W_in[pin.ids], W_out[pout.ids] = B_in[pin.ids], B_out[pout.ids]
+                keys.append(parts[0][0] if chain else wave[0][0])
+                for packed in (pin, pout):
+                    arrays += [packed.ids, packed.values] + ([] if packed.scale is None else [packed.scale])
                 if plan.counts:
-                    cin, cout = arrs[at], arrs[at + 1]
-                    at += 2
-                changes.append((key, (got[0], cin), (got[1], cout)))
-        changes.sort(key=lambda c: c[0])  # partition (chain: task) order, as the driver exchange merges
-        for W, B, k in ((W_in, B_in, 1), (W_out, B_out, 2)):
-            if effective_rule(plan.merge_rule, k == 2, len(changes)) == "sum":
-                for c in changes:  # subtle: the same float32 additions as merge()'s, without decoding
-                    add_packed(B, c[k][0])
-            else:
-                merge(B, ((*decode(c[k][0]), c[k][1]) for c in changes), plan.merge_rule, output=k == 2)
-            for c in changes:
-                copy_rows(W, B, c[k][0].ids)
-        t3 = time.perf_counter()
-        loss = sum(e["loss"] for e in everyone)
-        diverged = not np.isfinite(loss)
-        rounds_done = r + 1
-        if link is not None:
-            link.report({"round": r, "words": sum(e["words"] for e in everyone), "loss": loss,
-                         "examples": sum(e["examples"] for e in everyone),
-                         "alpha": max((e["alpha"] for e in everyone if e["words"]), default=float("nan")),
-                         "seconds": t3 - t0, "compute": max(kernels),
-                         "pack": t1 - t0, "exchange": t2 - t1, "merge": t3 - t2,
-                         "bytes": sum(len(m) for m in messages),
-                         "rows": sum(len(c[1][0]) + len(c[2][0]) for c in changes)})
-        if diverged or stopped:
-            break
-    out = {"rank": mesh.rank, "rounds": rounds_done, "stopped": stopped, "diverged": diverged,
-           "partitions": {p: dict(totals[p], rng_state=int(rng[p][0]),
-                                  tallies=tallies[p] if plan.track else None) for p, _, _ in parts}}
-    if mesh.rank == 0:
-        out["model"] = (B_in, B_out)
-    return out
+                    arrays += list(row_updates(model, stats, pin.ids, pout.ids))
+            message = pack({"entries": entries, "changes": keys, "kernel": busy,
+                            "stop": bool(link is not None and link.stop_requested())}, arrays)
+            t1 = time.perf_counter()
+            messages = mesh.exchange(message)
+            t2 = time.perf_counter()
+            changes: list[tuple[int, tuple, tuple]] = []
+            everyone, kernels = [], []
+            for rank, m in enumerate(messages):
+                header, arrs = unpack(m)
+                if rank == 0:
+                    stopped = bool(header["stop"])
+                everyone += header["entries"]
+                kernels.append(header["kernel"])
+                at = 0
+                for key in header["changes"]:
+                    got = []
+                    for _ in range(2):
+                        ids, values = arrs[at], arrs[at + 1]
+                        scaled = values.dtype != np.float32
+                        got.append(Packed(ids, values, arrs[at + 2] if scaled else None))
+                        at += 3 if scaled else 2
+                    cin = cout = None
+                    if plan.counts:
+                        cin, cout = arrs[at], arrs[at + 1]
+                        at += 2
+                    changes.append((key, (got[0], cin), (got[1], cout)))
+            changes.sort(key=lambda c: c[0])  # partition (chain: task) order, as the driver exchange merges
+            for W, B, k in ((W_in, B_in, 1), (W_out, B_out, 2)):
+                if effective_rule(plan.merge_rule, k == 2, len(changes)) == "sum":
+                    for c in changes:  # subtle: the same float32 additions as merge()'s, without decoding
+                        add_packed(B, c[k][0])
+                else:
+                    merge(B, ((*decode(c[k][0]), c[k][1]) for c in changes), plan.merge_rule, output=k == 2)
+                for c in changes:
+                    copy_rows(W, B, c[k][0].ids)
+            t3 = time.perf_counter()
+            loss = sum(e["loss"] for e in everyone)
+            diverged = not np.isfinite(loss)
+            rounds_done = r + 1
+            if link is not None:
+                link.report({"round": r, "words": sum(e["words"] for e in everyone), "loss": loss,
+                             "examples": sum(e["examples"] for e in everyone),
+                             "alpha": max((e["alpha"] for e in everyone if e["words"]), default=float("nan")),
+                             "seconds": t3 - t0, "compute": max(kernels),
+                             "pack": t1 - t0, "exchange": t2 - t1, "merge": t3 - t2,
+                             "bytes": sum(len(m) for m in messages),
+                             "rows": sum(len(c[1][0]) + len(c[2][0]) for c in changes)})
+            if diverged or stopped:
+                break
+        out = {"rank": mesh.rank, "rounds": rounds_done, "stopped": stopped, "diverged": diverged,
+               "partitions": {p: dict(totals[p], rng_state=int(rng[p][0]),
+                                      tallies=tallies[p] if plan.track else None) for p, _, _ in parts}}
+        if mesh.rank == 0:
+            out["model"] = (B_in, B_out)
+        return out
 
 
 class StageServer:
