@@ -209,6 +209,18 @@ def test_more_partitions_than_slots_train_one_replica_per_task(spark, corpus_pat
     assert not np.array_equal(one_each.W_in, trainer.W_in)
 
 
+def _train_whole(spark, path, config, **kw):
+    from core.spark import SparkTrainer
+
+    rec = Recorder()
+    trainer = SparkTrainer(str(path), config, spark=spark, **kw)
+    try:
+        result = trainer.train([rec])
+    finally:
+        trainer.close()
+    return trainer, result, rec
+
+
 def test_task_threads_train_a_task_s_partitions_at_once_on_one_copy(spark, corpus_path):
     """4 partitions on 2 slots, 2 threads a task: each task trains its two partitions' slices at
     the same time on its one copy (Hogwild), so every word is still trained once an epoch and the
@@ -218,8 +230,12 @@ def test_task_threads_train_a_task_s_partitions_at_once_on_one_copy(spark, corpu
     cfg = dataclasses.replace(BASE, epochs=1)
     with pytest.raises(ConfigError, match="peer"):
         SparkTrainer(str(corpus_path), cfg, spark=spark, partitions=4, exchange="driver", task_threads=2)
-    threaded, rt, rec, _ = _train(spark, corpus_path, cfg, partitions=4, task_threads=2)
-    chained, rc, _, _ = _train(spark, corpus_path, cfg, partitions=4)
+    # subtle: one round an epoch, so each thread trains its whole partition at once: with SYNC's
+    # few-millisecond slices a busy machine could run the two threads' slices one after the other
+    # in every round (it did once in CI), which trains exactly what chaining trains
+    whole = {"partitions": 4, "sync_words": 10**9}
+    threaded, rt, rec = _train_whole(spark, corpus_path, cfg, task_threads=2, **whole)
+    chained, rc, _ = _train_whole(spark, corpus_path, cfg, **whole)
     assert (threaded.tasks, threaded.replicas, threaded.task_threads) == (2, 2, 2)
     assert rt.epochs[0].words == rc.epochs[0].words == sum(threaded.partition_words)
     assert rec.ticks[-1].words_done == rt.epochs[0].words
