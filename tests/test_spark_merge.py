@@ -341,3 +341,42 @@ def test_a_spark_start_up_error_is_told_by_the_java_exception_s_own_message():
     assert start_error(py4j) == "The number of cores per executor (=1) has to be >= the number of cpus per task = 2."
     assert start_error(OSError("Java gateway process exited before sending its port number")) == (
         "Java gateway process exited before sending its port number")
+
+
+def _reference_encoding(docs, index, max_sentence):
+    """What the executors must make of one partition: tokenize per document, drop words outside
+    the vocabulary, cut every document's rest into sentences of at most max_sentence."""
+    from core.corpus import tokenize
+
+    ids, ends = [], [0]
+    for doc in docs:
+        seq = [index[w] for w in tokenize(doc) if w in index]
+        for a in range(0, len(seq), max_sentence):
+            ids.extend(seq[a:a + max_sentence])
+            ends.append(len(ids))
+    return np.array(ids, np.int32), np.array(ends, np.int64)
+
+
+@pytest.mark.parametrize("batch_chars", [16, 1 << 20])
+def test_a_partition_tokenised_once_counts_and_encodes_as_tokenize_does(monkeypatch, batch_chars):
+    from collections import Counter
+
+    from core.corpus import tokenize
+    from core.spark import data
+
+    monkeypatch.setattr(data, "BATCH_CHARS", batch_chars)  # many word-table blocks, or one
+    docs = ["The cat's toy, the CAT and 'the' dog", "", "naïve café über Café the", "no\nnewline here, the cat",
+            "  \t ", "rock'n'roll isn't the cat's", "x " * 25 + "the end", "İstanbul the cat"]
+    words, counts, prov, lengths = data.table_partition(iter(docs), lowercase=True)
+    expected = Counter(w for d in docs for w in tokenize(d))
+    assert dict(zip(words, counts.tolist(), strict=True)) == expected
+    assert lengths.tolist() == [len(tokenize(d)) for d in docs]
+    assert [words[i] for i in prov] == [w for d in docs for w in tokenize(d)]
+    index = {w: i for i, w in enumerate(sorted(w for w, c in expected.items() if c >= 2))}
+    for max_sentence in (1, 3, 10_000):
+        tokens, offsets = data.encode_partition(words, prov, lengths, index, max_sentence)
+        ref_tokens, ref_offsets = _reference_encoding(docs, index, max_sentence)
+        assert tokens.tolist() == ref_tokens.tolist() and offsets.tolist() == ref_offsets.tolist()
+        assert tokens.dtype == np.int32 and offsets.dtype == np.int64
+    empty = data.table_partition(iter([]), lowercase=True)
+    assert empty[0] == [] and data.encode_partition(empty[0], empty[2], empty[3], index, 5)[1].tolist() == [0]
