@@ -320,6 +320,13 @@ def test_adding_packed_rows_in_place_is_bit_for_bit_the_decoded_sum(fmt):
     touched = np.union1d(packs[0].ids, packs[1].ids)
     np.testing.assert_array_equal(dst[touched], got[touched])
     assert not dst[np.setdiff1d(np.arange(50), touched)].any()
+    # the fused form: the same sums, and a mirror (a task's training copy) given every touched row
+    fused, mirror = W.copy(), np.full_like(W, 7.0)
+    for p in packs:
+        add_packed(fused, p, mirror=mirror)
+    np.testing.assert_array_equal(fused, want)
+    np.testing.assert_array_equal(mirror[touched], want[touched])
+    assert (mirror[np.setdiff1d(np.arange(50), touched)] == 7.0).all()
 
 
 def test_default_round_words_are_shared_by_the_replicas_not_the_partitions():

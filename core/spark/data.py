@@ -54,12 +54,21 @@ def read_documents(spark, source: str, partitions: int, text_column: str | None 
         docs = df.select(text_column).rdd.map(lambda row: row[0] or "")
     else:
         docs = spark.sparkContext.textFile(source, minPartitions=partitions)
-    indexed = docs.flatMap(pieces).zipWithIndex()
-    n = indexed.count()
+    docs = docs.flatMap(pieces)
+    # subtle: RDD.zipWithIndex counts every partition in a job of its own; counting here instead
+    # gives the total from that same pass (a second count() read the whole text again)
+    sizes = docs.mapPartitions(lambda it: [sum(1 for _ in it)]).collect()
+    n = sum(sizes)
     if n == 0:
         raise CorpusError(f"{source}: no documents")
+    starts = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     p = partitions
-    return indexed.map(lambda di: (di[1] * p // n, (di[1], di[0]))).partitionBy(p, lambda k: k)
+
+    def index(k: int, it: Iterator[str]) -> Iterator[tuple[int, tuple[int, str]]]:
+        for i, doc in enumerate(it, starts[k]):
+            yield i * p // n, (i, doc)
+
+    return docs.mapPartitionsWithIndex(index).partitionBy(p, _identity)
 
 
 def table_partition(docs: Iterable[str], lowercase: bool) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:

@@ -72,17 +72,22 @@ def _pack_half(before, after, ids, bits, scale):
     row_bits = row.view(np.uint32)
     for i in range(before.shape[0]):
         changed = False
-        m = np.float32(0.0)
         for j in range(before.shape[1]):
-            if after[i, j] != before[i, j]:
+            if after[i, j] != before[i, j]:  # a changed row usually differs at once
                 changed = True
+                break
+        if not changed:
+            continue
+        m = np.float32(0.0)
+        nan = False
+        for j in range(before.shape[1]):
             d = after[i, j] - before[i, j]
             row[j] = d
             a = abs(d)
-            if a > m or a != a:  # a nan stays (as in NumPy's max): a non-finite change stays non-finite
-                m = a
-        if not changed:
-            continue
+            m = max(m, a)
+            nan |= a != a
+        if nan:  # a nan stays (as in NumPy's max): a non-finite change stays non-finite
+            m = np.float32(np.nan)
         div = m if m > 0 else np.float32(1.0)  # subtle: a division, as encode's, for the same bits
         for j in range(before.shape[1]):
             row[j] = row[j] / div
@@ -168,41 +173,50 @@ def decode(p: Packed) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True)
-def _add_half(W, ids, bits, scale, table):
+def _add_half(W, ids, bits, scale, table, mirror):
     for i in range(ids.shape[0]):
         r = ids[i]
         s = scale[i]
         for j in range(bits.shape[1]):
-            W[r, j] += table[bits[i, j]] * s
+            x = W[r, j] + table[bits[i, j]] * s
+            W[r, j] = x
+            mirror[r, j] = x
 
 
 @njit(cache=True, nogil=True)
-def _add_int8(W, ids, values, scale):
+def _add_int8(W, ids, values, scale, mirror):
     for i in range(ids.shape[0]):
         r = ids[i]
         s = scale[i]
         for j in range(values.shape[1]):
-            W[r, j] += np.float32(values[i, j]) * s
+            x = W[r, j] + np.float32(values[i, j]) * s
+            W[r, j] = x
+            mirror[r, j] = x
 
 
 @njit(cache=True, nogil=True)
-def _add_plain(W, ids, values):
+def _add_plain(W, ids, values, mirror):
     for i in range(ids.shape[0]):
         r = ids[i]
         for j in range(values.shape[1]):
-            W[r, j] += values[i, j]
+            x = W[r, j] + values[i, j]
+            W[r, j] = x
+            mirror[r, j] = x
 
 
-def add_packed(W: np.ndarray, p: Packed) -> None:
+def add_packed(W: np.ndarray, p: Packed, mirror: np.ndarray | None = None) -> None:
     """W[ids] += the decoded deltas, in one pass without decoding into a temporary: the same
-    float32 operations as `W[ids] += decode(p)[1]` (so bit for bit the same; ids unique)."""
+    float32 operations as `W[ids] += decode(p)[1]` (so bit for bit the same; ids unique).
+    With `mirror` (the same shape as W), mirror[ids] = the new W[ids] in the same pass."""
     ids = np.ascontiguousarray(p.ids)
+    mirror = W if mirror is None else mirror
     if p.scale is None:
-        _add_plain(W, ids, np.ascontiguousarray(p.values))
+        _add_plain(W, ids, np.ascontiguousarray(p.values), mirror)
     elif p.values.dtype == np.float16:
-        _add_half(W, ids, np.ascontiguousarray(p.values).view(np.uint16), np.ascontiguousarray(p.scale), _HALF)
+        _add_half(W, ids, np.ascontiguousarray(p.values).view(np.uint16), np.ascontiguousarray(p.scale), _HALF,
+                  mirror)
     else:
-        _add_int8(W, ids, np.ascontiguousarray(p.values), np.ascontiguousarray(p.scale))
+        _add_int8(W, ids, np.ascontiguousarray(p.values), np.ascontiguousarray(p.scale), mirror)
 
 
 @njit(cache=True, nogil=True)

@@ -207,12 +207,14 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
             changes.sort(key=lambda c: c[0])  # partition (chain: task) order, as the driver exchange merges
             for W, B, k in ((W_in, B_in, 1), (W_out, B_out, 2)):
                 if effective_rule(plan.merge_rule, k == 2, len(changes)) == "sum":
-                    for c in changes:  # subtle: the same float32 additions as merge()'s, without decoding
-                        add_packed(B, c[k][0])
+                    # subtle: the same float32 additions as merge()'s, without decoding; W's rows
+                    # follow in the same pass (a row in several changes gets the last sum)
+                    for c in changes:
+                        add_packed(B, c[k][0], mirror=W)
                 else:
                     merge(B, ((*decode(c[k][0]), c[k][1]) for c in changes), plan.merge_rule, output=k == 2)
-                for c in changes:
-                    copy_rows(W, B, c[k][0].ids)
+                    for c in changes:
+                        copy_rows(W, B, c[k][0].ids)
             t3 = time.perf_counter()
             loss = sum(e["loss"] for e in everyone)
             diverged = not np.isfinite(loss)
