@@ -202,7 +202,8 @@ def prepare_corpus(spark, source: str, partitions: int, min_count: int = 5, max_
         # refers to it, and Spark refuses to ship a destroyed broadcast
         index_bc = spark.sparkContext.broadcast(vocab.index)
         encoded = encode(tables, index_bc, max_sentence).persist()
-        partition_words = [int(t.shape[0]) for t in encoded.map(lambda r: r[0]).collect()]
+        # subtle: the lengths only (collecting the token arrays shipped the whole corpus to the driver)
+        partition_words = encoded.map(lambda r: int(r[0].shape[0])).collect()
     finally:
         tables.unpersist()
     if sum(partition_words) == 0:
