@@ -55,10 +55,14 @@ def test_cli_task_threads_on_one_two_core_executor_and_an_orderly_stop(tmp_path)
     out = tmp_path / "v.txt"
     run = subprocess.run([sys.executable, "-m", "core", "train", str(path), "-o", str(out), "--engine", "spark",
                           "--spark-master", "local-cluster[1,2,1024]", "--partitions", "4", "--task-threads", "2",
-                          "--size", "12", "--epochs", "1", "--min-count", "3", "--json", "--quiet"],
+                          "--size", "12", "--epochs", "1", "--min-count", "3", "--json"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
     assert report["replicas"] == 1 and report["partitions"] == 4
     assert out.exists()
     assert "Lost executor" not in run.stderr and "Exception" not in run.stderr, run.stderr[-2000:]
+    # what a user watches before the first round: Spark starting, then the corpus counted
+    said = run.stderr
+    assert said.index("starting Spark on local-cluster[1,2,1024]") < said.index("counting and encoding") \
+        < said.index(f"{report['words']:,} words, a vocabulary of {report['vocab_size']:,}, ready after"), said[-2000:]

@@ -245,6 +245,8 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
     if args.task_threads > 1:  # one slot per task of that many cores (a session started already keeps its own)
         conf.setdefault("spark.task.cpus", str(args.task_threads))
     owned = running_session() is None  # started here: stopped here (a caller's session stays)
+    if owned and not args.quiet:  # subtle: JVMs and executors take 10-15 s to come up: say so first
+        sys.stderr.write(f"starting Spark on {args.spark_master or 'local[*]'}\n")
     spark = get_session(args.spark_master, conf=conf)
     try:
         return _train_on(spark, args, cfg, t0)
@@ -266,6 +268,9 @@ def _train_on(spark, args, cfg: TrainConfig, t0: float) -> int:
                            sync_words=args.sync_words, merge_rule=args.merge or MERGE_DEFAULT,
                            text_column=args.text_column, lowercase=not args.keep_case, deltas=args.deltas,
                            exchange=args.exchange, replicas=args.replicas, task_threads=args.task_threads)
+    if show:
+        sys.stderr.write(f"{sum(trainer.partition_words):,} words, a vocabulary of {len(trainer.vocab):,}, "
+                         f"ready after {time.perf_counter() - t0:.1f} s\n")
     if show and trainer.chain:
         threads = f" of {trainer.task_threads} threads" if trainer.task_threads > 1 else ""
         sys.stderr.write(f"{args.partitions} partitions on {trainer.tasks} task slots: {trainer.replicas} model "
