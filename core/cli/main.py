@@ -237,7 +237,7 @@ def _lean_start() -> None:
 
 def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
     """cmd_train with the Spark engine: the corpus is read, counted and encoded on Spark."""
-    from ..spark.session import get_session, running_session
+    from ..spark.session import check_master, check_requirements, get_session, running_session
 
     conf = dict(kv.split("=", 1) for kv in args.spark_conf if "=" in kv)
     if len(conf) != len(args.spark_conf):
@@ -245,7 +245,9 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
     if args.task_threads > 1:  # one slot per task of that many cores (a session started already keeps its own)
         conf.setdefault("spark.task.cpus", str(args.task_threads))
     owned = running_session() is None  # started here: stopped here (a caller's session stays)
-    if owned and not args.quiet:  # subtle: JVMs and executors take 10-15 s to come up: say so first
+    if owned and not args.quiet:  # subtle: JVMs and executors take 10-15 s to come up: say so first,
+        check_requirements()  # but after the checks that fail in one line (missing Java or pyspark,
+        check_master(args.spark_master or "")  # a master that does not answer): nothing else is printed then
         sys.stderr.write(f"starting Spark on {args.spark_master or 'local[*]'}\n")
     spark = get_session(args.spark_master, conf=conf)
     try:
