@@ -125,10 +125,10 @@ def encode_partition(words: list[str], prov: np.ndarray, lengths: np.ndarray, in
     kept = kept_before[bounds[1:]] - kept_before[bounds[:-1]]
     kept = kept[kept > 0]  # tokens per document that has any
     first = np.cumsum(kept) - kept
-    pieces_per_doc = -(-kept // max_sentence)
-    n = int(pieces_per_doc.sum())
-    j = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(pieces_per_doc) - pieces_per_doc, pieces_per_doc)
-    ends = np.repeat(first, pieces_per_doc) + np.minimum((j + 1) * max_sentence, np.repeat(kept, pieces_per_doc))
+    sentences_per_doc = -(-kept // max_sentence)
+    n = int(sentences_per_doc.sum())
+    j = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(sentences_per_doc) - sentences_per_doc, sentences_per_doc)
+    ends = np.repeat(first, sentences_per_doc) + np.minimum((j + 1) * max_sentence, np.repeat(kept, sentences_per_doc))
     return tokens, np.concatenate([[0], ends]).astype(np.int64)
 
 
