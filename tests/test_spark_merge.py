@@ -329,6 +329,31 @@ def test_adding_packed_rows_in_place_is_bit_for_bit_the_decoded_sum(fmt):
     assert (mirror[np.setdiff1d(np.arange(50), touched)] == 7.0).all()
 
 
+@pytest.mark.parametrize("formats", [("float16",) * 2, ("float16",) * 3, ("float16", "int8", "float16"), ("float16",)])
+def test_adding_several_changes_in_one_pass_is_bit_for_bit_adding_them_in_turn(formats):
+    """add_packed_all adds two float16 changes in one pass over the rows: the same float32
+    additions in the same order as add_packed one change after the other, rows in one change only,
+    in both, or in neither (the mirror gets exactly the touched rows)."""
+    from core.spark.deltas import add_packed, add_packed_all
+
+    rng = np.random.default_rng(len(formats))
+    W = rng.normal(size=(60, 8)).astype(np.float32)
+    packs = []
+    for i, fmt in enumerate(formats):
+        ids = np.sort(rng.choice(60 if i else 30, 20, replace=False))  # overlapping, and rows only one has
+        packs.append(encode(ids, (rng.normal(size=(20, 8)) * 10.0 ** -rng.integers(1, 5)).astype(np.float32), fmt))
+    want, want_mirror = W.copy(), np.full_like(W, 7.0)
+    for p in packs:
+        add_packed(want, p, mirror=want_mirror)
+    got, mirror = W.copy(), np.full_like(W, 7.0)
+    add_packed_all(got, packs, mirror=mirror)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(mirror, want_mirror)
+    alone = W.copy()
+    add_packed_all(alone, packs)  # no mirror: the model only
+    np.testing.assert_array_equal(alone, want)
+
+
 def test_default_round_words_are_shared_by_the_replicas_not_the_partitions():
     from core.spark.driver import default_sync_words
 
@@ -387,3 +412,63 @@ def test_a_partition_tokenised_once_counts_and_encodes_as_tokenize_does(monkeypa
         assert tokens.dtype == np.int32 and offsets.dtype == np.int64
     empty = data.table_partition(iter([]), lowercase=True)
     assert empty[0] == [] and data.encode_partition(empty[0], empty[2], empty[3], index, 5)[1].tolist() == [0]
+
+
+@pytest.mark.parametrize("read_bytes, seek_bytes", [(1 << 23, 1 << 20), (64, 16), (7, 3)])
+def test_a_local_file_cut_into_byte_ranges_holds_every_token_once_in_order(tmp_path, monkeypatch, read_bytes,
+                                                                           seek_bytes):
+    from core.corpus import tokenize
+    from core.spark import data
+
+    monkeypatch.setattr(data, "READ_BYTES", read_bytes)  # reads that end inside lines, and inside one long line
+    monkeypatch.setattr(data, "SEEK_BYTES", seek_bytes)
+    long_line = " ".join(f"w{i % 97}" for i in range(3000))  # no line end for ~15 kB, as text8
+    text = ("The cat's toy,\r\nthe CAT and 'the' dog\n\nnaïve café über Café the\n" + long_line +
+            "\n\t rock'n'roll isn't\tthe cat's  \nİstanbul " + "x" * 200 + " the end")
+    path = tmp_path / "c.txt"
+    path.write_bytes(text.encode("utf-8"))
+    size = path.stat().st_size
+    expected = [w for line in text.splitlines() for w in tokenize(line)]
+    for parts in (1, 2, 3, 7, 64, size + 5):  # more ranges than bytes: most are empty
+        with open(path, "rb") as f:
+            cuts = [data.range_start(f, size, k, parts) for k in range(parts + 1)]
+        assert cuts[0] == 0 and cuts[-1] == size and cuts == sorted(cuts)
+        assert all(c in (0, size) or text.encode("utf-8")[c - 1:c].isspace() for c in cuts)
+        got = []
+        for k in range(parts):
+            docs = list(data.range_documents(str(path), size, k, parts))
+            assert all(len(d) <= data.PIECE_CHARS for d in docs)
+            got += [w for d in docs for w in tokenize(d)]
+        assert got == expected, parts
+    whole = list(data.range_documents(str(path), size, 0, 1))
+    if read_bytes > size:  # one read: the documents are the file's lines (the long one cut into pieces)
+        assert [d for d in whole if d] == [p for line in text.splitlines() for p in data.pieces(line) if p]
+
+
+def test_only_a_plain_local_file_is_read_in_byte_ranges(tmp_path):
+    import gzip
+
+    from core.spark import data
+
+    class Conf:
+        def __init__(self, fs):
+            self.fs = fs
+
+        def get(self, key):
+            return self.fs if key == "fs.defaultFS" else None
+
+    class FakeSpark:  # just what local_file asks: the Hadoop default file system
+        def __init__(self, fs):
+            self.sparkContext = type("SC", (), {"_jsc": type("J", (), {"hadoopConfiguration": lambda _: Conf(fs)})()})()
+
+    plain = tmp_path / "c.txt"
+    plain.write_text("a b c\n")
+    (tmp_path / "c.txt.gz").write_bytes(gzip.compress(b"a b c\n"))
+    (tmp_path / "hidden_gzip.txt").write_bytes(gzip.compress(b"a b c\n"))
+    local, hdfs = FakeSpark("file:///"), FakeSpark("hdfs://namenode:8020")
+    assert data.local_file(local, str(plain)) == str(plain)
+    assert data.local_file(hdfs, f"file://{plain}") == str(plain)  # file:// whatever the default
+    assert data.local_file(hdfs, str(plain)) is None  # a plain path means HDFS there
+    for other in (f"hdfs://namenode/{plain}", str(tmp_path), str(tmp_path / "*.txt"), str(tmp_path / "c.txt.gz"),
+                  str(tmp_path / "hidden_gzip.txt"), str(tmp_path / "missing.txt")):
+        assert data.local_file(local, other) is None, other

@@ -6,6 +6,11 @@ count gives one fixed split and seeded runs repeat), tokenise each partition onc
 executors by this package's rules (corpus.tokenize) into provisional ids of a compiled word
 table, count words from those tables, and remap every partition into (tokens (N,) int32,
 offsets (S+1,) int64) with the vocabulary broadcast, kept in the executors' memory for the epochs.
+A plain text file on the local file system (what textFile would read from there: local masters,
+or a file every worker has at that path) is instead cut into `partitions` byte ranges that end
+on whitespace, each read and tokenised by its own task (`local_file`, `read_ranges`): Hadoop
+splits a file only at line ends, so a corpus on one line (text8, the shared corpus) was read by
+one task and shuffled to the others.
 `from_corpus` instead ships a corpus already encoded in this process (the app's loaded corpus)
 to the executors, cut into the same kind of contiguous ranges, keeping its vocabulary exactly.
 Does not: build the vocabulary's order or cut it (the driver: Vocab.from_counts), or train.
@@ -19,6 +24,8 @@ at piece ends as well (~6k words apart instead of every max_sentence = 10k token
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -29,6 +36,10 @@ from ..vocab import Vocab
 
 PIECE_CHARS = 1 << 15  # longest document kept whole (~6k words of English)
 BATCH_CHARS = 1 << 20  # documents handed to the word table at once (table_partition)
+READ_BYTES = 1 << 23  # read_ranges: a byte range is decoded and tokenised this much at a time
+SEEK_BYTES = 1 << 20  # range_start: how far past a cut point a line end is looked for
+WHITESPACE = re.compile(rb"[ \t\n\r\f\v]")  # bytes no token contains (and no UTF-8 sequence)
+COMPRESSED = (".gz", ".bz2", ".deflate", ".lz4", ".snappy", ".zst", ".zstd", ".xz")  # Hadoop's codecs: textFile
 
 
 def pieces(doc: str, size: int = PIECE_CHARS) -> Iterator[str]:
@@ -69,6 +80,97 @@ def read_documents(spark, source: str, partitions: int, text_column: str | None 
             yield i * p // n, (i, doc)
 
     return docs.mapPartitionsWithIndex(index).partitionBy(p, _identity)
+
+
+def local_file(spark, source: str) -> str | None:
+    """The local path of `source` when Spark's textFile would read that one uncompressed file
+    from the local file system (a file:// address, or a plain path while the default file system
+    is file:///), else None (HDFS, S3, folders, globs, compressed files: textFile reads those)."""
+    if source.startswith("file://"):
+        path = source[len("file://"):]
+    elif "://" in source:
+        return None
+    else:
+        try:
+            default_fs = spark.sparkContext._jsc.hadoopConfiguration().get("fs.defaultFS") or "file:///"
+        except Exception:  # noqa: BLE001 (no JVM view: leave it to textFile)
+            return None
+        if not default_fs.startswith("file:"):
+            return None
+        path = source
+    if not os.path.isfile(path) or path.lower().endswith(COMPRESSED):
+        return None
+    with open(path, "rb") as f:
+        if f.read(2) == b"\x1f\x8b":  # gzip without the suffix
+            return None
+    return path
+
+
+def range_start(f, size: int, k: int, parts: int) -> int:
+    """Where byte range k of `parts` of the open file `f` (`size` bytes) starts: just after the
+    first line end within SEEK_BYTES of byte size * k // parts, else just after the first
+    whitespace from there (a token never spans two ranges; a range may be empty).
+    Ranges k and k + 1 share this cut, so they tile the file, and cuts never decrease with k."""
+    if k <= 0:
+        return 0
+    if k >= parts:
+        return size
+    at = size * k // parts
+    f.seek(at)
+    buf = f.read(SEEK_BYTES)
+    line_end = buf.find(b"\n")
+    if line_end >= 0:
+        return at + line_end + 1
+    while buf:
+        m = WHITESPACE.search(buf)
+        if m:
+            return at + m.start() + 1
+        at += len(buf)
+        buf = f.read(SEEK_BYTES)
+    return size
+
+
+def range_documents(path: str, size: int, k: int, parts: int) -> Iterator[str]:
+    """The documents of byte range k of `parts` of the file: its lines, cut into pieces (`pieces`),
+    read READ_BYTES at a time. A read ends at its last line end (or, inside a longer line, its
+    last whitespace, which then also ends a document: one more cut every 8 MB of one line)."""
+    with open(path, "rb") as f:
+        a, b = range_start(f, size, k, parts), range_start(f, size, k + 1, parts)
+        f.seek(a)
+        left, carry = b - a, b""
+        while left > 0 or carry:
+            chunk = f.read(min(READ_BYTES, left)) if left > 0 else b""
+            if left > 0 and not chunk:
+                raise CorpusError(f"{path}: the file shrank while it was read")
+            left -= len(chunk)
+            buf = carry + chunk
+            if left > 0:
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    cut = max(buf.rfind(c) for c in (b" ", b"\t", b"\r", b"\f", b"\v"))
+                if cut < 0:
+                    carry = buf
+                    if len(carry) > 64 * READ_BYTES:
+                        raise CorpusError(f"{path}: no whitespace in 512 MB of text: not a text corpus")
+                    continue
+                buf, carry = buf[:cut + 1], buf[cut + 1:]
+            else:
+                carry = b""
+            for line in buf.decode("utf-8", errors="replace").split("\n"):
+                yield from pieces(line[:-1] if line.endswith("\r") else line)
+
+
+def read_ranges(spark, path: str, partitions: int, lowercase: bool):
+    """RDD with one record per partition: table_partition of byte range k of the local file
+    `path` (local_file), read and tokenised by the task itself (no shuffle)."""
+    size = os.path.getsize(path)
+    if size == 0:
+        raise CorpusError(f"{path}: no documents")
+
+    def table(k: int, _) -> Iterator[tuple]:
+        yield table_partition(range_documents(path, size, k, partitions), lowercase)
+
+    return spark.sparkContext.parallelize(range(partitions), partitions).mapPartitionsWithIndex(table)
 
 
 def table_partition(docs: Iterable[str], lowercase: bool) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
@@ -194,7 +296,11 @@ class SparkCorpus:
 def prepare_corpus(spark, source: str, partitions: int, min_count: int = 5, max_vocab: int | None = None,
                    max_sentence: int = 10_000, text_column: str | None = None, lowercase: bool = True) -> SparkCorpus:
     """Read, count and encode `source` in `partitions` partitions on Spark."""
-    tables = tabled(read_documents(spark, source, partitions, text_column), lowercase).persist()
+    path = None if text_column else local_file(spark, source)
+    if path is not None:
+        tables = read_ranges(spark, path, partitions, lowercase).persist()
+    else:
+        tables = tabled(read_documents(spark, source, partitions, text_column), lowercase).persist()
     try:
         words, counts = count_words(tables, min_count)
         vocab = vocab_from_counts(words, counts, min_count, max_vocab)

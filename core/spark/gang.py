@@ -43,7 +43,7 @@ import numpy as np
 
 from ..train.slices import SliceModel, SliceStats, train_slice
 from .data import _identity
-from .deltas import Packed, add_packed, copy_rows, decode, pack_changes
+from .deltas import Packed, add_packed_all, copy_rows, decode, pack_changes
 from .executor import row_updates, slice_bounds
 from .merge import effective_rule, merge
 from .mesh import GO, STOP, TOKEN_BYTES, DriverLink, Mesh, MeshError, pack, recv_exact, recv_frame, unpack
@@ -208,9 +208,9 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
             for W, B, k in ((W_in, B_in, 1), (W_out, B_out, 2)):
                 if effective_rule(plan.merge_rule, k == 2, len(changes)) == "sum":
                     # subtle: the same float32 additions as merge()'s, without decoding; W's rows
-                    # follow in the same pass (a row in several changes gets the last sum)
-                    for c in changes:
-                        add_packed(B, c[k][0], mirror=W)
+                    # follow in the same pass (a row in several changes gets the last sum), and
+                    # two changes are added in one pass over the rows they touch
+                    add_packed_all(B, [c[k][0] for c in changes], mirror=W)
                 else:
                     merge(B, ((*decode(c[k][0]), c[k][1]) for c in changes), plan.merge_rule, output=k == 2)
                     for c in changes:
