@@ -472,3 +472,17 @@ def test_only_a_plain_local_file_is_read_in_byte_ranges(tmp_path):
     for other in (f"hdfs://namenode/{plain}", str(tmp_path), str(tmp_path / "*.txt"), str(tmp_path / "c.txt.gz"),
                   str(tmp_path / "hidden_gzip.txt"), str(tmp_path / "missing.txt")):
         assert data.local_file(local, other) is None, other
+
+
+def test_local_masters_start_quick_compiling_jvms_unless_told_otherwise():
+    from core.spark.session import LOCAL_JVM_OPTIONS, session_conf
+
+    keys = ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")
+    for master in ("local[2]", "local-cluster[2,1,1024]"):
+        conf = session_conf(master)
+        assert all(conf[k] == LOCAL_JVM_OPTIONS for k in keys)
+        assert conf["spark.driver.host"] == "127.0.0.1" and "spark.executorEnv.NUMBA_CACHE_DIR" in conf
+    mine = session_conf("local[2]", {keys[0]: "-Xss4m", "spark.executor.memory": "2g"})
+    assert mine[keys[0]] == "-Xss4m" and mine[keys[1]] == LOCAL_JVM_OPTIONS and mine["spark.executor.memory"] == "2g"
+    for master in ("spark://head:7077", "yarn", None):  # a cluster's JVMs keep its own settings
+        assert not set(keys) & set(session_conf(master))

@@ -17,6 +17,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the `core` package
 CONNECT_SECONDS = 3.0  # how long a spark:// master may take to accept a TCP connection
+# local masters' JVMs compile with the quick compiler only: this engine computes in Python and
+# Numba, the JVMs mostly move bytes, and on 2 cores the optimising compiler's threads delayed the
+# driver's and two executors' start by 4-5 s (session and first job, local-cluster[2,1,..]: 9.6-11.3 s
+# against 15.1-16.1 s). A --spark-conf of the same key replaces it; clusters keep their own settings.
+LOCAL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
 
 
 class SparkUnavailable(RuntimeError):
@@ -86,6 +91,24 @@ def start_error(e: BaseException) -> str:
     return lines[0]
 
 
+def session_conf(master: str | None, conf: dict[str, str] | None = None) -> dict[str, str]:
+    """The settings a new session on `master` gets: ours, then `conf` (which wins)."""
+    out = {"spark.ui.showConsoleProgress": "false"}
+    if master is not None and master.startswith("local"):
+        # subtle: one machine: the executors import this package from where the driver does and
+        # compile the kernels once into the driver's cache folder (a cluster ships the package
+        # and picks its own folders: README), and everything talks over the loopback address
+        from .. import _numba_setup  # noqa: F401  (sets NUMBA_CACHE_DIR, which the executors inherit)
+
+        out |= {"spark.executorEnv.PYTHONPATH": os.pathsep.join(
+                    p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+                "spark.executorEnv.NUMBA_CACHE_DIR": os.environ["NUMBA_CACHE_DIR"],
+                "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1",
+                "spark.driver.extraJavaOptions": LOCAL_JVM_OPTIONS,
+                "spark.executor.extraJavaOptions": LOCAL_JVM_OPTIONS}
+    return out | (conf or {})
+
+
 def get_session(master: str | None = None, app_name: str = "word2vec", conf: dict[str, str] | None = None):
     """The active SparkSession if there is one (then `master` must be None or equal to its
     master), else a new one on `master` (None: spark-submit's master, else local[*])."""
@@ -107,18 +130,10 @@ def get_session(master: str | None = None, app_name: str = "word2vec", conf: dic
     os.environ.setdefault("SPARK_HOME", str(Path(pyspark.__file__).parent))  # local-cluster launches from it
     from .. import _numba_setup  # noqa: F401  (sets NUMBA_CACHE_DIR, which the executors inherit)
 
-    python_path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
     # no master given under spark-submit: its --master and settings
     builder = SparkSession.builder if master is None else SparkSession.builder.master(master)
-    builder = builder.appName(app_name).config("spark.ui.showConsoleProgress", "false")
-    if master is not None and master.startswith("local"):
-        # subtle: one machine: the executors import this package from where the driver does and
-        # compile the kernels once into the driver's cache folder (a cluster ships the package
-        # and picks its own folders: README), and everything talks over the loopback address
-        builder = (builder.config("spark.executorEnv.PYTHONPATH", python_path)
-                   .config("spark.executorEnv.NUMBA_CACHE_DIR", os.environ["NUMBA_CACHE_DIR"])
-                   .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1"))
-    for key, value in (conf or {}).items():
+    builder = builder.appName(app_name)
+    for key, value in session_conf(master, conf).items():
         builder = builder.config(key, value)
     try:
         return builder.getOrCreate()
