@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--min-count", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--executor-memory", default="2g", help="with a local-cluster master")
+    ap.add_argument("--java-options", default=None, help="the driver's and executors' extraJavaOptions")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     from pyspark.ml.feature import RegexTokenizer, Word2Vec
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
 
         os.environ.setdefault("SPARK_HOME", str(Path(pyspark.__file__).parent))  # local-cluster launches from it
         builder = builder.config("spark.executor.memory", args.executor_memory)
+    if args.java_options:
+        builder = (builder.config("spark.driver.extraJavaOptions", args.java_options)
+                   .config("spark.executor.extraJavaOptions", args.java_options))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     lines = spark.read.text(args.corpus).repartition(args.partitions)

@@ -52,6 +52,9 @@ from bench_train import (  # noqa: E402
     shared_dir,
 )
 
+sys.path.insert(0, str(REPO))
+from core.spark.session import LOCAL_JVM_OPTIONS  # noqa: E402  (pyspark is not imported by this)
+
 RESULTS = REPO / "bench" / "results" / "spark.json"
 SPARK_CONF = ["spark.driver.memory=4g", "spark.driver.maxResultSize=2g"]
 CLUSTER_MB = 6144  # each local-cluster worker's memory: MLlib's executors need 5 GB for the one-line corpus
@@ -97,6 +100,8 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
         # model, Hogwild; in local-cluster[2,1,..] each executor JVM has its own copy, as on a cluster
         "mllib-2-cluster": [*mllib_cluster, "--partitions", "2"],
         "mllib-8-cluster": [*mllib_cluster, "--partitions", "8"],
+        # MLlib with the JVM options our local masters get (core/spark/session.py: quick compiler only)
+        "mllib-2-cluster-c1": [*mllib_cluster, "--partitions", "2", "--java-options", LOCAL_JVM_OPTIONS],
         "ours-spark-2-hs-cluster": [*ours_hs, *spark_cluster, "--partitions", "2"],
         "ours-spark-2-cluster": [*ours, *spark_cluster, "--partitions", "2"],
         "ours-spark-8-cluster": [*ours, *spark_cluster, "--partitions", "8"],
