@@ -101,7 +101,7 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
         "mllib-2-cluster": [*mllib_cluster, "--partitions", "2"],
         "mllib-8-cluster": [*mllib_cluster, "--partitions", "8"],
         # MLlib with the JVM options our local masters get (core/spark/session.py: quick compiler only)
-        "mllib-2-cluster-c1": [*mllib_cluster, "--partitions", "2", "--java-options", LOCAL_JVM_OPTIONS],
+        "mllib-2-cluster-c1": [*mllib_cluster, "--partitions", "2", f"--java-options={LOCAL_JVM_OPTIONS}"],
         "ours-spark-2-hs-cluster": [*ours_hs, *spark_cluster, "--partitions", "2"],
         "ours-spark-2-cluster": [*ours, *spark_cluster, "--partitions", "2"],
         "ours-spark-8-cluster": [*ours, *spark_cluster, "--partitions", "8"],

@@ -486,3 +486,34 @@ def test_local_masters_start_quick_compiling_jvms_unless_told_otherwise():
     assert mine[keys[0]] == "-Xss4m" and mine[keys[1]] == LOCAL_JVM_OPTIONS and mine["spark.executor.memory"] == "2g"
     for master in ("spark://head:7077", "yarn", None):  # a cluster's JVMs keep its own settings
         assert not set(keys) & set(session_conf(master))
+
+
+def test_a_message_sent_as_its_parts_arrives_as_the_joined_message():
+    """The peer exchange sends a round's header and arrays as separate buffers in one frame
+    (no joined copy); the receiver must read exactly what pack() would have joined, including
+    empty arrays and a frame larger than the socket buffers (partial sends)."""
+    import socket
+    import threading
+
+    from core.spark.mesh import frame_bytes, pack, pack_parts, recv_frame, send_frame, unpack
+
+    rng = np.random.default_rng(0)
+    arrays = [np.arange(5, dtype=np.int32), rng.normal(size=(40_000, 100)).astype(np.float16),
+              np.zeros((0, 100), np.float16), rng.normal(size=7).astype(np.float32)]
+    header = {"entries": [{"p": 1, "loss": 0.5}], "changes": [1], "stop": False}
+    parts = pack_parts(header, arrays)
+    assert frame_bytes(parts) == len(pack(header, arrays))
+    a, b = socket.socketpair()
+    try:
+        got = {}
+        reader = threading.Thread(target=lambda: got.update(m=recv_frame(b)))
+        reader.start()
+        send_frame(a, parts)
+        reader.join(30)
+        assert bytes(got["m"]) == pack(header, arrays)
+        head, arrs = unpack(got["m"])
+        assert head == header
+        assert all(np.array_equal(x, y) and x.dtype == y.dtype for x, y in zip(arrs, arrays, strict=True))
+    finally:
+        a.close()
+        b.close()

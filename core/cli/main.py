@@ -250,6 +250,7 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
         check_master(args.spark_master or "")  # a master that does not answer): nothing else is printed then
         sys.stderr.write(f"starting Spark on {args.spark_master or 'local[*]'}\n")
     spark = get_session(args.spark_master, conf=conf)
+    args.session_seconds = time.perf_counter() - t0
     try:
         return _train_on(spark, args, cfg, t0)
     finally:
@@ -270,9 +271,10 @@ def _train_on(spark, args, cfg: TrainConfig, t0: float) -> int:
                            sync_words=args.sync_words, merge_rule=args.merge or MERGE_DEFAULT,
                            text_column=args.text_column, lowercase=not args.keep_case, deltas=args.deltas,
                            exchange=args.exchange, replicas=args.replicas, task_threads=args.task_threads)
+    ready = time.perf_counter() - t0
     if show:
         sys.stderr.write(f"{sum(trainer.partition_words):,} words, a vocabulary of {len(trainer.vocab):,}, "
-                         f"ready after {time.perf_counter() - t0:.1f} s\n")
+                         f"ready after {ready:.1f} s\n")
     if show and trainer.chain:
         threads = f" of {trainer.task_threads} threads" if trainer.task_threads > 1 else ""
         sys.stderr.write(f"{args.partitions} partitions on {trainer.tasks} task slots: {trainer.replicas} model "
@@ -292,6 +294,8 @@ def _train_on(spark, args, cfg: TrainConfig, t0: float) -> int:
         print(json.dumps({
             "words": words, "vocab_size": len(trainer.vocab), "seconds": round(time.perf_counter() - t0, 3),
             "train_seconds": round(result.seconds, 3), "words_per_sec": round(result.words_per_sec, 1),
+            # before training: the session up (0 for a running one), the corpus read, counted and encoded
+            "session_seconds": round(getattr(args, "session_seconds", 0.0), 3), "ready_seconds": round(ready, 3),
             "partitions": args.partitions, "master": spark.sparkContext.master,
             "replicas": trainer.replicas, "sync_words": trainer.sync_words,
             "rounds": [dataclasses.asdict(t) for t in trainer.timings], "exchange": trainer.exchange,

@@ -46,7 +46,19 @@ from .data import _identity
 from .deltas import Packed, add_packed_all, copy_rows, decode, pack_changes
 from .executor import row_updates, slice_bounds
 from .merge import effective_rule, merge
-from .mesh import GO, STOP, TOKEN_BYTES, DriverLink, Mesh, MeshError, pack, recv_exact, recv_frame, unpack
+from .mesh import (
+    GO,
+    STOP,
+    TOKEN_BYTES,
+    DriverLink,
+    Mesh,
+    MeshError,
+    frame_bytes,
+    pack_parts,
+    recv_exact,
+    recv_frame,
+    unpack,
+)
 
 
 @dataclass(frozen=True)
@@ -178,15 +190,17 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
                     arrays += [packed.ids, packed.values] + ([] if packed.scale is None else [packed.scale])
                 if plan.counts:
                     arrays += list(row_updates(model, stats, pin.ids, pout.ids))
-            message = pack({"entries": entries, "changes": keys, "kernel": busy,
-                            "stop": bool(link is not None and link.stop_requested())}, arrays)
+            own = {"entries": entries, "changes": keys, "kernel": busy,
+                   "stop": bool(link is not None and link.stop_requested())}
             t1 = time.perf_counter()
-            messages = mesh.exchange(message)
+            messages = mesh.exchange(pack_parts(own, arrays))
             t2 = time.perf_counter()
             changes: list[tuple[int, tuple, tuple]] = []
             everyone, kernels = [], []
             for rank, m in enumerate(messages):
-                header, arrs = unpack(m)
+                # subtle: this task's own message is read as built (its header is what the
+                # others decode from JSON: plain numbers, lists, strings)
+                header, arrs = (own, arrays) if rank == mesh.rank else unpack(m)
                 if rank == 0:
                     stopped = bool(header["stop"])
                 everyone += header["entries"]
@@ -225,7 +239,7 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
                              "alpha": max((e["alpha"] for e in everyone if e["words"]), default=float("nan")),
                              "seconds": t3 - t0, "compute": max(kernels),
                              "pack": t1 - t0, "exchange": t2 - t1, "merge": t3 - t2,
-                             "bytes": sum(len(m) for m in messages),
+                             "bytes": sum(frame_bytes(m) for m in messages),
                              "rows": sum(len(c[1][0]) + len(c[2][0]) for c in changes)})
             if diverged or stopped:
                 break
