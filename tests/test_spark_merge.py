@@ -517,3 +517,61 @@ def test_a_message_sent_as_its_parts_arrives_as_the_joined_message():
     finally:
         a.close()
         b.close()
+
+
+def test_the_tasks_of_a_stage_learn_every_port_once_all_have_said_hello():
+    """The peer exchange's rendezvous through the driver (instead of Spark's allGather, a second
+    at least): each task gets every rank's port and task id once every rank of its stage has
+    registered; a rerun's hello replaces the failed attempt's, and a closed one is forgotten."""
+    import json
+    import socket
+    import threading
+    import time
+
+    from core.spark.mesh import MeshError, Rendezvous, recv_frame, rendezvous
+
+    server = socket.create_server(("127.0.0.1", 0))
+    meeting, token, got = Rendezvous(), b"t" * 16, {}
+
+    def drive(n):  # the driver's end: StageServer.run's loop, reduced to hellos
+        open_ = []
+        for _ in range(n):
+            conn, _ = server.accept()
+            assert conn.recv(16, socket.MSG_WAITALL) == token
+            open_.append(conn)
+            for done in meeting.offer(conn, json.loads(bytes(recv_frame(conn)))):
+                done.close()
+
+    def task(stage, rank, size, port, tid):
+        try:
+            got[stage, rank, tid] = rendezvous(server.getsockname(), token, {
+                "hello": 1, "stage": stage, "rank": rank, "size": size, "port": port, "task": tid})
+        except MeshError:
+            got[stage, rank, tid] = "no answer"
+
+    def run(args):
+        threads = [threading.Thread(target=task, args=a) for a in args]
+        for t in threads:
+            t.start()
+        return threads
+
+    driver = threading.Thread(target=drive, args=(6,))
+    driver.start()
+    first = run([(5, 2, 3, 1002, 12), (5, 0, 3, 1000, 10), (6, 0, 2, 2000, 20)])
+    time.sleep(0.3)
+    assert not got  # nobody is answered before every rank of its stage is in
+    rerun = run([(5, 0, 3, 1100, 30)])  # a rerun's rank 0 replaces the first attempt's
+    time.sleep(0.3)
+    last = run([(5, 1, 3, 1101, 31), (6, 1, 2, 2001, 21)])
+    for t in first + rerun + last:
+        t.join(10)
+    driver.join(10)
+    server.close()
+    ranks = [[1100, 30], [1101, 31], [1002, 12]]
+    assert got[5, 0, 30] == got[5, 1, 31] == got[5, 2, 12] == ranks
+    assert got[5, 0, 10] == "no answer"  # the replaced hello: that task fails
+    assert got[6, 0, 20] == got[6, 1, 21] == [[2000, 20], [2001, 21]]
+    waiting = socket.socket()
+    meeting.offer(waiting, {"stage": 7, "rank": 0, "size": 2, "port": 1, "task": 1})
+    meeting.forget(waiting)  # its task went away: the stage's group no longer counts it
+    assert meeting.offer(socket.socket(), {"stage": 7, "rank": 1, "size": 2, "port": 2, "task": 2}) == []

@@ -53,6 +53,7 @@ from .mesh import (
     DriverLink,
     Mesh,
     MeshError,
+    Rendezvous,
     frame_bytes,
     pack_parts,
     recv_exact,
@@ -76,7 +77,7 @@ class StagePlan:
     counts: bool  # ship per-row update counts (merge rules in merge.NEEDS_COUNTS)
     track: bool  # return the per-word counts (config.track_counts)
     token: bytes = b""  # shared secret of this stage's connections (StageServer fills it)
-    driver: tuple[str, int] = ("", 0)  # where the first task reports
+    driver: tuple[str, int] = ("", 0)  # where the tasks swap their ports and the first task reports
     fail_partition: int = -1  # tests: the task holding this partition fails in round 1, once
     fail_marker: str = ""  # tests: a path that does not exist yet; the failing task creates it
     chain: bool = False  # a task holding several partitions trains them as one replica (driver.REPLICAS)
@@ -115,7 +116,7 @@ def run_stage(plan: StagePlan, model: SliceModel, W_in0: np.ndarray, W_out0: np.
     """One task's epoch: train its partitions' slices round by round, swap and merge the changes
     with every other task; returns its partitions' totals (and, from task 0, the model)."""
     parts = sorted(records, key=lambda rec: rec[0])
-    mesh = Mesh(ctx, plan.token)
+    mesh = Mesh(ctx, plan.token, plan.driver)
     link = DriverLink(plan.driver, plan.token) if mesh.rank == 0 else None
     try:
         return _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx)
@@ -296,6 +297,7 @@ class StageServer:
         first = last = None
         worker.start()
         conns: list[socket.socket] = []
+        meeting = Rendezvous()
         stop = False
         try:
             while not done.is_set():
@@ -316,6 +318,12 @@ class StageServer:
                         continue
                     try:
                         report = json.loads(bytes(recv_frame(s)))
+                        if "hello" in report:  # a task's port for the mesh (mesh.rendezvous)
+                            for c in meeting.offer(s, report):  # answered, or replaced by a rerun's
+                                if c in conns:
+                                    conns.remove(c)
+                                c.close()
+                            continue
                         last = time.perf_counter()
                         if first is None:
                             first = last - report["seconds"]
@@ -323,6 +331,7 @@ class StageServer:
                         s.sendall(STOP if stop else GO)
                     except (OSError, MeshError, ValueError):
                         conns.remove(s)  # that attempt ended (or failed); a rerun connects again
+                        meeting.forget(s)
                         s.close()
             worker.join()
             if first is not None:

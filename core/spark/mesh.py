@@ -1,7 +1,7 @@
 """Bytes between the tasks of one Spark barrier stage, and from its first task to the driver.
 
 Does: `Mesh` connects every task of a barrier stage to every other over TCP (ports swapped once
-with BarrierTaskContext.allGather, hosts from getTaskInfos) and then swaps one message per task
+through the driver, `rendezvous`; hosts from getTaskInfos) and then swaps one message per task
 per call (`exchange`: every task gets every task's message, its own included); `pack`/`unpack`
 turn a small JSON header plus NumPy arrays into one message and back, without pickle (only the
 dtypes in DTYPES are read back). `DriverLink` is the first task's line to the driver: round
@@ -29,6 +29,8 @@ DTYPES = {"int32": np.int32, "int64": np.int64, "float32": np.float32, "float16"
           "int8": np.int8, "uint16": np.uint16, "float64": np.float64}
 _LEN = struct.Struct("<Q")
 _HEAD = struct.Struct("<I")
+_PEER = struct.Struct("<iq")  # a peer's hello after the token: its rank and task attempt id
+RENDEZVOUS_SECONDS = 600.0  # a barrier stage's tasks start together; a task killed meanwhile ends the stage
 MAX_BUFFERS = 512  # buffers handed to one sendmsg call (the system's limit, IOV_MAX, is 1024 on Linux)
 GO, STOP = b"G", b"S"  # the driver's answers to a round report
 
@@ -106,10 +108,66 @@ def unpack(message: bytes | bytearray) -> tuple[dict, list[np.ndarray]]:
     return header, arrays
 
 
+def rendezvous(driver: tuple[str, int], token: bytes, hello: dict, timeout: float = RENDEZVOUS_SECONDS) -> list:
+    """Send `hello` ({"hello": 1, "stage", "rank", "size", "port", "task"}: Spark's stage id, this
+    task's rank, the stage's task count, its listening port, its task attempt id) to the driver
+    and return the answer once every rank of the stage has said hello: [port, task] by rank.
+
+    subtle: not BarrierTaskContext.allGather, which costs at least a second: Spark's task waits for
+    the barrier's answer in steps of Thread.sleep(1000) (BarrierTaskContext.runBarrier, Spark 4)."""
+    with socket.create_connection(driver, timeout=timeout) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(token)
+        send_frame(sock, json.dumps(hello).encode())
+        try:
+            return json.loads(bytes(recv_frame(sock)))
+        except (OSError, ValueError) as e:
+            raise MeshError(f"task {hello.get('rank')}: no answer from the driver's rendezvous: {e}") from None
+
+
+class Rendezvous:
+    """The driver's end of `rendezvous`: hellos grouped by stage, answered when every rank is in.
+
+    A rerun stage has the same stage id (and pyspark does not tell tasks the stage attempt), so a
+    later hello for a rank replaces the earlier one, and `forget` drops a connection that closed:
+    a group completes with the live tasks. Should an earlier attempt's task still take part, the
+    task ids in the answer let the mesh tell (Mesh refuses a peer whose task id is not the one
+    the answer names, and the stage fails and is rerun)."""
+
+    def __init__(self):
+        self._groups: dict[int, dict[int, tuple[socket.socket, int, int]]] = {}
+
+    def offer(self, conn: socket.socket, hello: dict) -> list[socket.socket]:
+        """Take one task's hello; returns the connections done with (answered, or replaced: that
+        task then fails for want of an answer), which the caller closes."""
+        stage, size, rank = int(hello["stage"]), int(hello["size"]), int(hello["rank"])
+        group = self._groups.setdefault(stage, {})
+        replaced = [group[rank][0]] if rank in group else []
+        group[rank] = (conn, int(hello["port"]), int(hello["task"]))
+        if set(group) != set(range(size)):
+            return replaced
+        answer = json.dumps([[group[r][1], group[r][2]] for r in range(size)]).encode()
+        del self._groups[stage]
+        done = replaced
+        for c, _, _ in group.values():
+            try:
+                send_frame(c, answer)
+            except OSError:
+                pass  # that task is gone: its stage attempt fails and Spark reruns it
+            done.append(c)
+        return done
+
+    def forget(self, conn: socket.socket) -> None:
+        """Drop a waiting hello whose connection closed (its task ended)."""
+        for group in self._groups.values():
+            for rank in [r for r, entry in group.items() if entry[0] is conn]:
+                del group[rank]
+
+
 class Mesh:
     """Every task of a barrier stage connected to every other; `exchange` swaps one message each."""
 
-    def __init__(self, ctx, token: bytes):
+    def __init__(self, ctx, token: bytes, driver: tuple[str, int]):
         infos = ctx.getTaskInfos()
         self.size = len(infos)
         self.rank = ctx.partitionId()
@@ -120,22 +178,28 @@ class Mesh:
         try:
             server.bind((hosts[self.rank], 0))
             server.listen(max(1, self.size))
-            ports = ctx.allGather(str(server.getsockname()[1]))
+            me = ctx.taskAttemptId()
+            peers = rendezvous(driver, token, {"hello": 1, "stage": ctx.stageId(), "rank": self.rank, "size": self.size,
+                                               "port": server.getsockname()[1], "task": me})
+            if peers[self.rank][1] != me:
+                raise MeshError(f"task {self.rank}: the rendezvous answered another attempt of this stage")
             for j in range(self.size):  # subtle: connects finish in the listen backlog, before any accept
                 if j != self.rank:
-                    s = socket.create_connection((hosts[j], int(ports[j])))
+                    s = socket.create_connection((hosts[j], int(peers[j][0])))
                     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                    s.sendall(token + struct.pack("<i", self.rank))
+                    s.sendall(token + _PEER.pack(self.rank, me))
                     self._out[j] = s
             server.settimeout(120.0)
             while len(self._in) < self.size - 1:
                 conn, _ = server.accept()
                 conn.settimeout(None)
-                hello = recv_exact(conn, TOKEN_BYTES + 4)
-                peer = struct.unpack("<i", hello[TOKEN_BYTES:])[0]
+                hello = recv_exact(conn, TOKEN_BYTES + _PEER.size)
+                peer, task = _PEER.unpack(hello[TOKEN_BYTES:])
                 if bytes(hello[:TOKEN_BYTES]) != token or not 0 <= peer < self.size or peer in self._in:
                     conn.close()  # not one of this stage's tasks
                     continue
+                if task != peers[peer][1]:
+                    raise MeshError(f"task {self.rank}: a peer of another attempt of this stage connected")
                 self._in[peer] = conn
         except BaseException:
             self.close()
