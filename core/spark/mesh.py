@@ -33,6 +33,7 @@ _PEER = struct.Struct("<iq")  # a peer's hello after the token: its rank and tas
 RENDEZVOUS_SECONDS = 600.0  # a barrier stage's tasks start together; a task killed meanwhile ends the stage
 MAX_BUFFERS = 512  # buffers handed to one sendmsg call (the system's limit, IOV_MAX, is 1024 on Linux)
 GO, STOP = b"G", b"S"  # the driver's answers to a round report
+MODEL = b"M"  # first byte of the DriverLink frame holding the epoch's model (a report is JSON: "{")
 
 
 class MeshError(RuntimeError):
@@ -255,6 +256,15 @@ class DriverLink:
     def report(self, summary: dict) -> None:
         send_frame(self.sock, json.dumps(summary).encode())
         self._pending += 1
+
+    def send_model(self, header: dict, arrays: list[np.ndarray]) -> None:
+        """The epoch's model to the driver (a frame of MODEL and pack_parts), once every answer
+        to the reports has been read; returns when the driver has it (so that closing the
+        connection cannot cut it short)."""
+        self.stop_requested()
+        send_frame(self.sock, [MODEL, *pack_parts(header, arrays)])
+        if self.sock.recv(1) != GO:
+            raise MeshError("the driver did not take the model")
 
     def stop_requested(self) -> bool:
         while self._pending:
