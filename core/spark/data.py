@@ -160,17 +160,21 @@ def range_documents(path: str, size: int, k: int, parts: int) -> Iterator[str]:
                 yield from pieces(line[:-1] if line.endswith("\r") else line)
 
 
-def read_ranges(spark, path: str, partitions: int, lowercase: bool):
-    """RDD with one record per partition: table_partition of byte range k of the local file
-    `path` (local_file), read and tokenised by the task itself (no shuffle)."""
+def read_ranges(spark, path: str, partitions: int, lowercase: bool, groups: int | None = None):
+    """RDD of records (k, *table_partition of byte range k) of the local file `path`
+    (local_file), each range read and tokenised by the task itself (no shuffle): one record per
+    RDD partition, or with `groups` < `partitions`, `groups` RDD partitions, g holding ranges
+    k = g, g + groups, ... (the peer exchange's tasks: gang.stage_records then needs no shuffle)."""
     size = os.path.getsize(path)
     if size == 0:
         raise CorpusError(f"{path}: no documents")
+    slots = groups if groups and groups < partitions else partitions
 
-    def table(k: int, _) -> Iterator[tuple]:
-        yield table_partition(range_documents(path, size, k, partitions), lowercase)
+    def table(g: int, _) -> Iterator[tuple]:
+        for k in range(g, partitions, slots):
+            yield (k, *table_partition(range_documents(path, size, k, partitions), lowercase))
 
-    return spark.sparkContext.parallelize(range(partitions), partitions).mapPartitionsWithIndex(table)
+    return spark.sparkContext.parallelize(range(slots), slots).mapPartitionsWithIndex(table)
 
 
 def table_partition(docs: Iterable[str], lowercase: bool) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
@@ -235,13 +239,14 @@ def encode_partition(words: list[str], prov: np.ndarray, lengths: np.ndarray, in
 
 
 def tabled(documents, lowercase: bool):
-    """RDD with one record per partition: table_partition of its documents in document order."""
+    """RDD with one record per partition: (partition, *table_partition of its documents in
+    document order)."""
 
-    def table(part: Iterator) -> Iterator[tuple]:
+    def table(k: int, part: Iterator) -> Iterator[tuple]:
         # subtle: document order, not shuffle arrival order
-        yield table_partition((doc for _, doc in sorted(d for _, d in part)), lowercase)
+        yield (k, *table_partition((doc for _, doc in sorted(d for _, d in part)), lowercase))
 
-    return documents.mapPartitions(table, preservesPartitioning=True)
+    return documents.mapPartitionsWithIndex(table, preservesPartitioning=True)
 
 
 def count_words(tables, min_count: int) -> tuple[list[str], np.ndarray]:
@@ -251,18 +256,18 @@ def count_words(tables, min_count: int) -> tuple[list[str], np.ndarray]:
 
     subtle: the min_count cut also happens on the executors, so the driver never receives the
     long tail of rare words (on web text, most distinct words)."""
-    pairs = (tables.flatMap(lambda t: zip(t[0], t[1].tolist(), strict=True)).reduceByKey(lambda a, b: a + b)
+    pairs = (tables.flatMap(lambda t: zip(t[1], t[2].tolist(), strict=True)).reduceByKey(lambda a, b: a + b)
              .filter(lambda wc: wc[1] >= min_count).collect())
     pairs.sort()
     return [w for w, _ in pairs], np.array([c for _, c in pairs], dtype=np.int64)
 
 
 def encode(tables, vocab_bc, max_sentence: int):
-    """RDD with one record per partition: (tokens (N,) int32, offsets (S+1,) int64)."""
+    """RDD of records (partition, tokens (N,) int32, offsets (S+1,) int64), laid out as `tables`."""
 
-    def enc(part: Iterator) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for words, _, prov, lengths in part:
-            yield encode_partition(words, prov, lengths, vocab_bc.value, max_sentence)
+    def enc(part: Iterator) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        for k, words, _, prov, lengths in part:
+            yield (k, *encode_partition(words, prov, lengths, vocab_bc.value, max_sentence))
 
     return tables.mapPartitions(enc, preservesPartitioning=True)
 
@@ -279,9 +284,12 @@ class SparkCorpus:
     """An encoded corpus held by the executors: what SparkTrainer trains on (reusable by several)."""
 
     vocab: Vocab
-    encoded: object  # RDD, one record per partition: (tokens (N,) int32, offsets (S+1,) int64), cached
+    # RDD of records (partition p, tokens (N,) int32, offsets (S+1,) int64), cached: record p in
+    # RDD partition p, or with `groups`, in RDD partition p mod groups (read_ranges)
+    encoded: object
     partition_words: list[int]  # tokens per partition
     index_bc: object  # the broadcast word -> id map (the encoded RDD's lineage needs it)
+    groups: int | None = None
 
     @property
     def partitions(self) -> int:
@@ -294,11 +302,15 @@ class SparkCorpus:
 
 
 def prepare_corpus(spark, source: str, partitions: int, min_count: int = 5, max_vocab: int | None = None,
-                   max_sentence: int = 10_000, text_column: str | None = None, lowercase: bool = True) -> SparkCorpus:
-    """Read, count and encode `source` in `partitions` partitions on Spark."""
+                   max_sentence: int = 10_000, text_column: str | None = None, lowercase: bool = True,
+                   groups: int | None = None) -> SparkCorpus:
+    """Read, count and encode `source` in `partitions` partitions on Spark; a local text file
+    with `groups` < `partitions` is held in `groups` RDD partitions (read_ranges)."""
     path = None if text_column else local_file(spark, source)
+    if path is None or not groups or groups >= partitions:
+        groups = None
     if path is not None:
-        tables = read_ranges(spark, path, partitions, lowercase).persist()
+        tables = read_ranges(spark, path, partitions, lowercase, groups).persist()
     else:
         tables = tabled(read_documents(spark, source, partitions, text_column), lowercase).persist()
     try:
@@ -309,12 +321,12 @@ def prepare_corpus(spark, source: str, partitions: int, min_count: int = 5, max_
         index_bc = spark.sparkContext.broadcast(vocab.index)
         encoded = encode(tables, index_bc, max_sentence).persist()
         # subtle: the lengths only (collecting the token arrays shipped the whole corpus to the driver)
-        partition_words = encoded.map(lambda r: int(r[0].shape[0])).collect()
+        partition_words = [n for _, n in sorted(encoded.map(lambda r: (r[0], int(r[1].shape[0]))).collect())]
     finally:
         tables.unpersist()
     if sum(partition_words) == 0:
         raise CorpusError("the corpus has no words")
-    return SparkCorpus(vocab, encoded, partition_words, index_bc)
+    return SparkCorpus(vocab, encoded, partition_words, index_bc, groups)
 
 
 SLICE_GROUP = 8  # rounds' slices held in one cached partition (see round_slices)
@@ -338,18 +350,17 @@ def round_slices(encoded, partitions: int, rounds: int, group: int = SLICE_GROUP
     reading 8 slices of 50k words instead of one costs a round ~1.4 MB more."""
     groups = -(-rounds // group)
 
-    def cut(p, records):
+    def cut(records):
         from .executor import slice_bounds
 
-        for tokens, offsets in records:
+        for p, tokens, offsets in records:
             words = int(offsets[-1])
             for r in range(rounds):
                 s0, s1 = slice_bounds(offsets, r, rounds)
                 a, b = int(offsets[s0]), int(offsets[s1])
                 yield p * groups + r // group, (p, r, a, words, tokens[a:b].copy(), offsets[s0:s1 + 1] - a)
 
-    return (encoded.mapPartitionsWithIndex(cut).partitionBy(partitions * groups, _identity).values()
-            .persist())
+    return encoded.mapPartitions(cut).partitionBy(partitions * groups, _identity).values().persist()
 
 
 def _identity(key: int) -> int:
@@ -372,10 +383,10 @@ def from_corpus(spark, corpus, partitions: int) -> SparkCorpus:
     if len(corpus) == 0:
         raise CorpusError("the corpus has no words")
     parts = []
-    for s0, s1 in split_sentences(corpus.offsets, partitions):
+    for p, (s0, s1) in enumerate(split_sentences(corpus.offsets, partitions)):
         a, b = int(corpus.offsets[s0]), int(corpus.offsets[s1])
-        parts.append((corpus.tokens[a:b].copy(), corpus.offsets[s0:s1 + 1] - a))
+        parts.append((p, corpus.tokens[a:b].copy(), corpus.offsets[s0:s1 + 1] - a))
     sc = spark.sparkContext
     encoded = sc.parallelize(parts, partitions).persist()
     index_bc = sc.broadcast({})  # subtle: nothing to tokenise with; kept so that close() is the same
-    return SparkCorpus(corpus.vocab, encoded, [int(t.shape[0]) for t, _ in parts], index_bc)
+    return SparkCorpus(corpus.vocab, encoded, [int(t.shape[0]) for _, t, _ in parts], index_bc)

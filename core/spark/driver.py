@@ -163,17 +163,18 @@ class SparkTrainer:
         from .data import SparkCorpus, prepare_corpus
 
         self._owns_corpus = not isinstance(source, SparkCorpus)
-        if isinstance(source, SparkCorpus):
-            self.corpus = source
-        else:
-            self.corpus = prepare_corpus(self.spark, source, partitions, cfg.min_count, cfg.max_vocab,
-                                         cfg.max_sentence, text_column, lowercase)
-        self.partitions = self.corpus.partitions
         # the peer exchange's barrier stage runs one task per slot (spark.task.cpus cores each),
         # holding partitions p mod tasks
         cpus = max(1, int(self.spark.sparkContext.getConf().get("spark.task.cpus", "1")))
-        self.tasks = (min(self.partitions, max(1, self.spark.sparkContext.defaultParallelism // cpus))
-                      if exchange == "peer" else self.partitions)
+        slots = max(1, self.spark.sparkContext.defaultParallelism // cpus)
+        if isinstance(source, SparkCorpus):
+            self.corpus = source
+        else:  # read straight into the stage's layout when the tasks will hold several partitions
+            self.corpus = prepare_corpus(self.spark, source, partitions, cfg.min_count, cfg.max_vocab,
+                                         cfg.max_sentence, text_column, lowercase,
+                                         groups=slots if exchange == "peer" else None)
+        self.partitions = self.corpus.partitions
+        self.tasks = min(self.partitions, slots) if exchange == "peer" else self.partitions
         self.chain = replicas == "tasks" and self.tasks < self.partitions
         self.replicas = self.tasks if self.chain else self.partitions  # model copies trained at once
         self.sync_words = sync_words or default_sync_words(self.partitions, self.replicas)
@@ -292,7 +293,8 @@ class SparkTrainer:
         if self.exchange == "peer":
             from .gang import stage_records
 
-            self._stage_rdd, self._stage_persisted = stage_records(self.encoded, self.partitions, self.tasks)
+            self._stage_rdd, self._stage_persisted = stage_records(self.encoded, self.partitions, self.tasks,
+                                                                   self.corpus.groups)
             self._warm_up(self._stage_rdd)
         else:
             from .data import round_slices

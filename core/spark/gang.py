@@ -85,18 +85,13 @@ class StagePlan:
     threads: int = 1  # chain: partitions a task trains at once on its one copy (Hogwild; not reproducible)
 
 
-def stage_records(encoded, partitions: int, tasks: int):
+def stage_records(encoded, partitions: int, tasks: int, groups: int | None = None):
     """RDD of `tasks` partitions, task t holding records (p, tokens, offsets) for p = t, t + T, ...
-    Returns (rdd, persisted): a persisted RDD (T < P: one shuffle) must be unpersisted by the caller."""
-
-    def tag(i, records):
-        for tokens, offsets in records:
-            yield i, tokens, offsets
-
-    tagged = encoded.mapPartitionsWithIndex(tag, preservesPartitioning=True)
-    if tasks >= partitions:
-        return tagged, False
-    grouped = tagged.keyBy(lambda rec: rec[0] % tasks).partitionBy(tasks, _identity).values().persist()
+    `encoded` (data.SparkCorpus) already is one when T >= P or when its `groups` is T.
+    Returns (rdd, persisted): a persisted RDD (else: one shuffle) must be unpersisted by the caller."""
+    if tasks >= partitions or groups == tasks:
+        return encoded, False
+    grouped = encoded.keyBy(lambda rec: rec[0] % tasks).partitionBy(tasks, _identity).values().persist()
     return grouped, True
 
 
