@@ -219,6 +219,15 @@ def add_packed(W: np.ndarray, p: Packed, mirror: np.ndarray | None = None) -> No
         _add_int8(W, ids, np.ascontiguousarray(p.values), np.ascontiguousarray(p.scale), mirror)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _add_half_row(W, r, bits, s, table, mirror):
+    """W[r] += the float16 row `bits` times s; mirror[r] = the new W[r]."""
+    for j in range(W.shape[1]):
+        x = W[r, j] + table[bits[j]] * s
+        W[r, j] = x
+        mirror[r, j] = x
+
+
 @njit(cache=True, nogil=True)
 def _add_half_two(W, ids0, bits0, scale0, ids1, bits1, scale1, table, mirror):
     """_add_half of change 0 then change 1 in one pass over the rows (ids ascending in both): a
@@ -228,18 +237,10 @@ def _add_half_two(W, ids0, bits0, scale0, ids1, bits1, scale1, table, mirror):
     d = W.shape[1]
     while i0 < n0 or i1 < n1:
         if i1 >= n1 or (i0 < n0 and ids0[i0] < ids1[i1]):
-            r, s = ids0[i0], scale0[i0]
-            for j in range(d):
-                x = W[r, j] + table[bits0[i0, j]] * s
-                W[r, j] = x
-                mirror[r, j] = x
+            _add_half_row(W, ids0[i0], bits0[i0], scale0[i0], table, mirror)
             i0 += 1
         elif i0 >= n0 or ids1[i1] < ids0[i0]:
-            r, s = ids1[i1], scale1[i1]
-            for j in range(d):
-                x = W[r, j] + table[bits1[i1, j]] * s
-                W[r, j] = x
-                mirror[r, j] = x
+            _add_half_row(W, ids1[i1], bits1[i1], scale1[i1], table, mirror)
             i1 += 1
         else:
             r, s0, s1 = ids0[i0], scale0[i0], scale1[i1]
