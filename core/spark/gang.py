@@ -7,7 +7,7 @@ and after each round sends the rows its partitions changed straight to the other
 TCP between the executors), so that every task merges the same changes in the same order with
 the same rule (merge.py) and holds the same model for the next round. The driver receives one
 small report a round from the first task (progress, timings, the loss) and can ask it to stop;
-at the end the first task returns the model.
+at the end the first task sends it the model on the same connection.
 
 Does: `stage_records` arranges the encoded partitions for the stage (T tasks holding P >= T
 partitions, partition p on task p mod T). A task holding several partitions trains them one
@@ -110,7 +110,7 @@ def _fail_once(marker: str) -> bool:
 def run_stage(plan: StagePlan, model: SliceModel, W_in0: np.ndarray, W_out0: np.ndarray,
               records: Iterator, ctx) -> dict:
     """One task's epoch: train its partitions' slices round by round, swap and merge the changes
-    with every other task; returns its partitions' totals (and, from task 0, the model)."""
+    with every other task; returns its partitions' totals (task 0 sends the driver the model)."""
     parts = sorted(records, key=lambda rec: rec[0])
     mesh = Mesh(ctx, plan.token, plan.driver)
     link = DriverLink(plan.driver, plan.token) if mesh.rank == 0 else None

@@ -4,8 +4,9 @@ Does: `Mesh` connects every task of a barrier stage to every other over TCP (por
 through the driver, `rendezvous`; hosts from getTaskInfos) and then swaps one message per task
 per call (`exchange`: every task gets every task's message, its own included); `pack`/`unpack`
 turn a small JSON header plus NumPy arrays into one message and back, without pickle (only the
-dtypes in DTYPES are read back). `DriverLink` is the first task's line to the driver: round
-reports out, a stop request in.
+dtypes in DTYPES are read back; `pack_parts` leaves the arrays unjoined for `send_frame`).
+`rendezvous` / `Rendezvous` swap the tasks' ports through the driver. `DriverLink` is the first
+task's line to the driver: round reports and, at the end, the model out; a stop request in.
 Does not: know what the messages mean (gang.py), or retry: a peer that disappears makes the
 exchange raise, the task fails, and Spark runs the whole barrier stage again.
 
