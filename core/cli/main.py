@@ -250,15 +250,14 @@ def _train_spark(args, cfg: TrainConfig, t0: float) -> int:
         check_master(args.spark_master or "")  # a master that does not answer): nothing else is printed then
         sys.stderr.write(f"starting Spark on {args.spark_master or 'local[*]'}\n")
     spark = get_session(args.spark_master, conf=conf)
-    args.session_seconds = time.perf_counter() - t0
     try:
-        return _train_on(spark, args, cfg, t0)
+        return _train_on(spark, args, cfg, t0, session_seconds=time.perf_counter() - t0)
     finally:
         if owned:  # subtle: an orderly stop; left to the JVM's exit, local-cluster's workers print
             spark.stop()  # "Lost executor ... Worker shutting down" and a stack trace after a good run
 
 
-def _train_on(spark, args, cfg: TrainConfig, t0: float) -> int:
+def _train_on(spark, args, cfg: TrainConfig, t0: float, session_seconds: float) -> int:
     from ..spark import MERGE_DEFAULT, SparkTrainer
     from ..vectors.vector_io import save
 
@@ -295,7 +294,7 @@ def _train_on(spark, args, cfg: TrainConfig, t0: float) -> int:
             "words": words, "vocab_size": len(trainer.vocab), "seconds": round(time.perf_counter() - t0, 3),
             "train_seconds": round(result.seconds, 3), "words_per_sec": round(result.words_per_sec, 1),
             # before training: the session up (0 for a running one), the corpus read, counted and encoded
-            "session_seconds": round(getattr(args, "session_seconds", 0.0), 3), "ready_seconds": round(ready, 3),
+            "session_seconds": round(session_seconds, 3), "ready_seconds": round(ready, 3),
             "partitions": args.partitions, "master": spark.sparkContext.master,
             "replicas": trainer.replicas, "sync_words": trainer.sync_words,
             "rounds": [dataclasses.asdict(t) for t in trainer.timings], "exchange": trainer.exchange,

@@ -38,7 +38,8 @@ PIECE_CHARS = 1 << 15  # longest document kept whole (~6k words of English)
 BATCH_CHARS = 1 << 20  # documents handed to the word table at once (table_partition)
 READ_BYTES = 1 << 23  # read_ranges: a byte range is decoded and tokenised this much at a time
 SEEK_BYTES = 1 << 20  # range_start: how far past a cut point a line end is looked for
-WHITESPACE = re.compile(rb"[ \t\n\r\f\v]")  # bytes no token contains (and no UTF-8 sequence)
+SPACES = (b" ", b"\t", b"\n", b"\r", b"\f", b"\v")  # bytes no token contains (and no UTF-8 sequence)
+WHITESPACE = re.compile(b"[" + re.escape(b"".join(SPACES)) + b"]")
 COMPRESSED = (".gz", ".bz2", ".deflate", ".lz4", ".snappy", ".zst", ".zstd", ".xz")  # Hadoop's codecs: textFile
 
 
@@ -147,7 +148,7 @@ def range_documents(path: str, size: int, k: int, parts: int) -> Iterator[str]:
             if left > 0:
                 cut = buf.rfind(b"\n")
                 if cut < 0:
-                    cut = max(buf.rfind(c) for c in (b" ", b"\t", b"\r", b"\f", b"\v"))
+                    cut = max(buf.rfind(c) for c in SPACES)
                 if cut < 0:
                     carry = buf
                     if len(carry) > 64 * READ_BYTES:
