@@ -84,8 +84,8 @@ def window_block(W_in, ctx, m, out_rows, targets, alpha, scratch, grads):
     for a in range(m):
         h = float32_pointer(row_address(W_in, ctx[a]))
         k = a * BLOCK
-        _update_block(h, p0, p1, p2, p3, p4, p5, grads[k], grads[k + 1], grads[k + 2], grads[k + 3],
-                      grads[k + 4], grads[k + 5], h, True, dim)
+        _update_block(h, (p0, p1, p2, p3, p4, p5), (grads[k], grads[k + 1], grads[k + 2], grads[k + 3],
+                                                    grads[k + 4], grads[k + 5]), h, True, dim)
     return total + np.log(prod)
 
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.train.losses import BLOCK, HALF, MAX_EXP, make_scratch
+from core.train.losses import BLOCK, FIXED_DIM, HALF, MAX_EXP, make_scratch
 
-V, D = 40, 37  # an odd D: the compiled loops have vector bodies and scalar tails
+V = 40
+# an odd D, whose compiled loops have vector bodies and scalar tails; and the default size, whose
+# update pass is lowlevel.update_rows (explicit 16-, 8-, 4- and 1-float chunks)
+DIMS = [37, FIXED_DIM]
 
 
 def reference(h, W, rows, labels, offsets, alpha):
@@ -34,7 +37,7 @@ def reference(h, W, rows, labels, offsets, alpha):
     return loss, W, neu1e
 
 
-def case(n: int, seed: int, duplicate: bool):
+def case(n: int, seed: int, duplicate: bool, D: int):
     """Random rows, labels and offsets for n targets; with `duplicate`, every target after the
     first repeats the row before it with probability 1/2 (and target 1 always does)."""
     rng = np.random.default_rng(seed)
@@ -70,11 +73,12 @@ def step(W, H, rows, labels, offsets, alpha, apply):
     return loss, W, H, neu1e, scratches[-1].pad
 
 
+@pytest.mark.parametrize("D", DIMS)
 @pytest.mark.parametrize("duplicate", [False, True])
 @pytest.mark.parametrize("n", [1, 2, HALF, HALF + 1, BLOCK - 1, BLOCK, BLOCK + 1, BLOCK + HALF, 2 * BLOCK,
                                2 * BLOCK + 3])
-def test_step_matches_its_contract_for_every_target_count(n, duplicate):
-    W, H, rows, labels, offsets = case(n, seed=n + 100 * duplicate, duplicate=duplicate)
+def test_step_matches_its_contract_for_every_target_count(n, duplicate, D):
+    W, H, rows, labels, offsets = case(n, seed=n + 100 * duplicate, duplicate=duplicate, D=D)
     alpha = 0.3  # large, so that a lost or doubled update shows far above float32 rounding
     ref_loss, ref_W, ref_neu1e = reference(H[1], W, rows, labels, offsets, alpha)
     loss, W_after, H_after, neu1e, pad = step(W, H, rows, labels, offsets, alpha, apply=False)
@@ -85,13 +89,14 @@ def test_step_matches_its_contract_for_every_target_count(n, duplicate):
     assert not pad.any()
 
 
+@pytest.mark.parametrize("D", DIMS)
 @pytest.mark.parametrize("duplicate", [False, True])
 @pytest.mark.parametrize("n", [1, BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK + 3])
-def test_applying_inside_the_step_is_adding_neu1e_afterwards(n, duplicate):
+def test_applying_inside_the_step_is_adding_neu1e_afterwards(n, duplicate, D):
     """Skip-gram's path (apply=True) gives what step.py reports (apply=False, then
     W_in[context] += neu1e): bit for bit the same output rows and loss, and the same input row
     up to float32 rounding (fastmath may fold the add into the last multiply-add)."""
-    W, H, rows, labels, offsets = case(n, seed=7 * n + duplicate, duplicate=duplicate)
+    W, H, rows, labels, offsets = case(n, seed=7 * n + duplicate, duplicate=duplicate, D=D)
     loss_a, W_a, H_a, _, pad_a = step(W, H, rows, labels, offsets, 0.3, apply=True)
     loss_b, W_b, H_b, neu1e, _ = step(W, H, rows, labels, offsets, 0.3, apply=False)
     H_b[1] += neu1e
@@ -111,3 +116,46 @@ def test_a_nan_logit_gives_nan_not_an_exception(label):
 
     g, prod, _ = _gradient(np.float32(np.nan), np.float32(0.0), np.float32(label), np.float32(0.1), True, 1.0, 0.0)
     assert np.isnan(g) and np.isnan(prod)
+
+
+def _update_rows_kernel(dim: int, into_h: bool):
+    """A compiled caller of lowlevel.update_rows for three rows with a literal size."""
+    from numba import njit
+
+    from core.train.lowlevel import data_pointer, float32_pointer, row_address, update_rows
+
+    @njit
+    def run(W, hi, r0, r1, r2, g, sink):
+        h = float32_pointer(row_address(W, hi))
+        rows = (float32_pointer(row_address(W, r0)), float32_pointer(row_address(W, r1)),
+                float32_pointer(row_address(W, r2)))
+        update_rows(h, rows, (g[0], g[1], g[2]), data_pointer(sink), into_h, dim)
+
+    return run
+
+
+@pytest.mark.parametrize("into_h", [False, True])
+@pytest.mark.parametrize("dim", [1, 5, 20, 29, 100])
+def test_vector_row_update_is_the_element_loop_for_every_chunk_mix(dim, into_h):
+    """update_rows covers 16-, 8-, 4- and 1-float chunks (29 = 16 + 8 + 4 + 1) and, like the
+    element loop, updates a row given twice twice, its second term reading the first update."""
+    rng = np.random.default_rng(dim)
+    W = rng.normal(size=(6, dim)).astype(np.float32)
+    g = np.array([0.5, -0.25, 0.75], np.float32)
+    sink = rng.normal(size=dim).astype(np.float32)
+    run = _update_rows_kernel(dim, into_h)
+    for rows in ([1, 2, 3], [1, 1, 3], [2, 3, 2]):
+        ref_W, ref_sink = W.astype(np.float64), sink.astype(np.float64)
+        h = ref_W[0].copy()
+        e = np.zeros(dim)
+        for r, gi in zip(rows, g, strict=True):
+            e += gi * ref_W[r]
+            ref_W[r] += gi * h
+        if into_h:
+            ref_W[0] += e
+        else:
+            ref_sink += e
+        W_out, sink_out = W.copy(), sink.copy()
+        run(W_out, 0, *rows, g, sink_out)
+        np.testing.assert_allclose(W_out, ref_W, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(sink_out, ref_sink, rtol=0, atol=1e-5)

@@ -32,7 +32,7 @@ from numba import njit
 from .. import _numba_setup  # noqa: F401
 from ..config import Loss
 from .hot_rows import slot_of
-from .lowlevel import data_pointer, float32_pointer, row_address
+from .lowlevel import data_pointer, float32_pointer, row_address, update_rows
 
 MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
 LOSS_NS = int(Loss.NS)
@@ -208,28 +208,35 @@ def _dot_rows(h, p0, p1, p2, p3, p4, p5, dim):
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
-def _update_block(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, dim):
-    """See _update_rows; for dim == FIXED_DIM compiled with a constant trip count (see _dot_block)."""
+def _update_block(h, rows, grads, sink, into_h, dim):
+    """See _update_rows (rows: six row pointers, grads: their six gradients). For dim == FIXED_DIM
+    the pass is lowlevel.update_rows: explicit vectors in the same order, without the compiled
+    loop's run-time overlap checks and scalar tail (measured in bench/README.md)."""
     if dim == FIXED_DIM:
-        _update_rows(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, FIXED_DIM)
+        if into_h:
+            update_rows(h, rows, grads, sink, True, FIXED_DIM)
+        else:
+            update_rows(h, rows, grads, sink, False, FIXED_DIM)
     else:
-        _update_rows(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, dim)
+        _update_rows(h, rows, grads, sink, into_h, dim)
 
 
 @njit(inline="always", nogil=True, fastmath=True, error_model="numpy")
-def _update_rows(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, sink, into_h, dim):
+def _update_rows(h, rows, grads, sink, into_h, dim):
     """For each row in turn: sink += g_i p_i (the row before its update), p_i += g_i h; one pass.
     With `into_h` the sum goes into h itself and `sink` is unused (the test is loop-invariant: the
     compiler makes one loop of each kind).
 
-    16 arguments, deliberately (with _update_block, the only compiled functions over 10): the six
-    row pointers and six gradients are separate scalars so that each stays in a register for the whole loop; read
-    from arrays, they were measured ~8 % slower (see logistic_step).
+    The six row pointers and gradients arrive as tuples and are unpacked into scalars, so that each
+    stays in a register for the whole loop; read from arrays, they were measured ~8 % slower (see
+    logistic_step).
     subtle: six rows written out, not a loop over rows: only then does each row's element stay
     in a register between its read and its write, and the whole pass compile to one vector loop.
     Each row is read after the previous one is written, element by element, so a row that
     appears twice is updated twice and its second term reads the first update (the compiled loop
     checks at run time that the rows do not overlap before it takes its vector path)."""
+    p0, p1, p2, p3, p4, p5 = rows
+    g0, g1, g2, g3, g4, g5 = grads
     for d in range(dim):
         x = h[d]
         o = p0[d]
@@ -281,19 +288,24 @@ def _dot_rows3(h, p0, p1, p2, dim):
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
-def _update_half(h, p0, p1, p2, g0, g1, g2, sink, into_h, dim):
+def _update_half(h, rows, grads, sink, into_h, dim):
     """_update_block for three rows (a tail of at most HALF targets)."""
     if dim == FIXED_DIM:
-        _update_rows3(h, p0, p1, p2, g0, g1, g2, sink, into_h, FIXED_DIM)
+        if into_h:
+            update_rows(h, rows, grads, sink, True, FIXED_DIM)
+        else:
+            update_rows(h, rows, grads, sink, False, FIXED_DIM)
     else:
-        _update_rows3(h, p0, p1, p2, g0, g1, g2, sink, into_h, dim)
+        _update_rows3(h, rows, grads, sink, into_h, dim)
 
 
 @njit(inline="always", nogil=True, fastmath=True, error_model="numpy")
-def _update_rows3(h, p0, p1, p2, g0, g1, g2, sink, into_h, dim):
+def _update_rows3(h, rows, grads, sink, into_h, dim):
     """_update_rows for three rows, in the same order. A copy of its shape on purpose: calling the
     six-row unroll with three zero-gradient rows is the padding this removes (HS path tails), and
     a loop over rows would not keep each row's element in a register (see _update_rows)."""
+    p0, p1, p2 = rows
+    g0, g1, g2 = grads
     for d in range(dim):
         x = h[d]
         o = p0[d]
@@ -416,7 +428,7 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
         g4, prod, total = _gradient(z4, shifts[slot, 4], labels[slot, 4], alpha, want_loss, prod, total)
         g5, prod, total = _gradient(z5, shifts[slot, 5], labels[slot, 5], alpha, want_loss, prod, total)
         total = _settle(want_loss, pending, prod, total)
-        _update_block(h, p0, p1, p2, p3, p4, p5, g0, g1, g2, g3, g4, g5, h, True, dim)
+        _update_block(h, (p0, p1, p2, p3, p4, p5), (g0, g1, g2, g3, g4, g5), h, True, dim)
         return total
     # subtle: otherwise each target's row address is found once, in one loop, and the blocks take
     # them from `addrs`: six inlined look-ups per block made the first compilation 3x longer
@@ -446,15 +458,15 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
     sink = h if one_pass else data_pointer(neu1e)
     for j0 in range(0, n, BLOCK):
         if n - j0 <= HALF:
-            _update_half(h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]),
-                         float32_pointer(addrs[j0 + 2]), _g(zs, j0, n), _g(zs, j0 + 1, n), _g(zs, j0 + 2, n),
+            _update_half(h, (float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]),
+                             float32_pointer(addrs[j0 + 2])), (_g(zs, j0, n), _g(zs, j0 + 1, n), _g(zs, j0 + 2, n)),
                          sink, one_pass, dim)
             continue
         _update_block(
-            h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]), float32_pointer(addrs[j0 + 2]),
-            float32_pointer(addrs[j0 + 3]), float32_pointer(addrs[j0 + 4]), float32_pointer(addrs[j0 + 5]),
-            _g(zs, j0, n), _g(zs, j0 + 1, n), _g(zs, j0 + 2, n), _g(zs, j0 + 3, n), _g(zs, j0 + 4, n),
-            _g(zs, j0 + 5, n), sink, one_pass, dim)
+            h, (float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]), float32_pointer(addrs[j0 + 2]),
+                float32_pointer(addrs[j0 + 3]), float32_pointer(addrs[j0 + 4]), float32_pointer(addrs[j0 + 5])),
+            (_g(zs, j0, n), _g(zs, j0 + 1, n), _g(zs, j0 + 2, n), _g(zs, j0 + 3, n), _g(zs, j0 + 4, n),
+             _g(zs, j0 + 5, n)), sink, one_pass, dim)
     if apply and not one_pass:
         if dim == FIXED_DIM:
             _add_into(h, neu1e, FIXED_DIM)
