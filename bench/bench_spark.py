@@ -103,6 +103,7 @@ def commands(corpus: Path, out: Path, epochs: int) -> dict[str, list[str]]:
         # MLlib with the JVM options our local masters get (core/spark/session.py: quick compiler only)
         "mllib-2-cluster-c1": [*mllib_cluster, "--partitions", "2", f"--java-options={LOCAL_JVM_OPTIONS}"],
         "ours-spark-2-hs-cluster": [*ours_hs, *spark_cluster, "--partitions", "2"],
+        "ours-spark-8-hs-cluster": [*ours_hs, *spark_cluster, "--partitions", "8"],
         "ours-spark-2-cluster": [*ours, *spark_cluster, "--partitions", "2"],
         "ours-spark-8-cluster": [*ours, *spark_cluster, "--partitions", "8"],
         # 8 partitions, 8 model copies (one per partition): what 8 executors of one core each train

@@ -47,6 +47,13 @@ def test_the_eight_replica_row_differs_from_the_default_only_in_replicas():
     assert _without(eight, "--replicas") == _without(default)
 
 
+def test_the_hs_rows_differ_only_in_partitions():
+    rows = commands(Path("corpus.txt"), Path("out"), 1)
+    two, eight = rows["ours-spark-2-hs-cluster"], rows["ours-spark-8-hs-cluster"]
+    assert two[two.index("--partitions") + 1] == "2" and eight[eight.index("--partitions") + 1] == "8"
+    assert _without(two, "--partitions") == _without(eight, "--partitions")
+
+
 def test_the_task_thread_rows_run_one_executor_of_two_cores_with_two_threads_a_task():
     rows = commands(Path("corpus.txt"), Path("out"), 1)
     for name in ("ours-spark-2-threads-1x2-cluster", "ours-spark-8-threads-1x2-cluster"):

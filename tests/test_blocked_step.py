@@ -159,3 +159,25 @@ def test_vector_row_update_is_the_element_loop_for_every_chunk_mix(dim, into_h):
         run(W_out, 0, *rows, g, sink_out)
         np.testing.assert_allclose(W_out, ref_W, rtol=0, atol=1e-5)
         np.testing.assert_allclose(sink_out, ref_sink, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("dim", [1, 29, 100])
+def test_one_row_vector_ops_are_the_element_loops(dim):
+    """add_row and scale_row (CBOW's context rows at the default size), including a row added to itself."""
+    from numba import njit
+
+    from core.train.lowlevel import add_row, float32_pointer, row_address, scale_row
+
+    @njit
+    def run(W, a, b, f):
+        add_row(float32_pointer(row_address(W, a)), float32_pointer(row_address(W, b)), dim)
+        scale_row(float32_pointer(row_address(W, a)), f, dim)
+
+    rng = np.random.default_rng(dim)
+    W = rng.normal(size=(3, dim)).astype(np.float32)
+    for a, b in ((0, 1), (2, 2)):
+        expected = W.copy()
+        expected[a] = (expected[a] + expected[b]) * np.float32(0.25)
+        got = W.copy()
+        run(got, a, b, np.float32(0.25))
+        np.testing.assert_array_equal(got, expected)

@@ -37,7 +37,7 @@ from .losses import (
     rng_next,
     rng_uniform,
 )
-from .lowlevel import borrow, prefetch_row
+from .lowlevel import add_row, borrow, data_pointer, float32_pointer, prefetch_row, row_address, scale_row
 
 ARCH_SG = int(Architecture.SKIPGRAM)
 ARCH_CBOW = int(Architecture.CBOW)
@@ -234,23 +234,39 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
 
 @njit(inline="always", nogil=True, fastmath=True)
 def _cbow_mean(H, neu1e, W_in, sen, lo, hi, i, cw, dim):
-    """H[0] = the mean of the context rows W_in[sen[c]], lo <= c < hi, c != i; neu1e = 0."""
+    """H[0] = the mean of the context rows W_in[sen[c]], lo <= c < hi, c != i; neu1e = 0.
+    subtle: at FIXED_DIM each row is added as explicit vectors (lowlevel.add_row): the compiled
+    loop compared H's and the row's addresses before every row (they could overlap, as far as
+    the compiler knows) and ended with scalar steps. The sums are the same, in the same order."""
     for d in range(dim):
         H[0, d] = 0.0
         neu1e[d] = 0.0
+    inv = np.float32(1.0) / np.float32(cw)
+    if dim == FIXED_DIM:
+        h = float32_pointer(row_address(H, 0))
+        for c in range(lo, hi):
+            if c != i:
+                add_row(h, float32_pointer(row_address(W_in, sen[c])), FIXED_DIM)
+        scale_row(h, inv, FIXED_DIM)
+        return
     for c in range(lo, hi):
         if c != i:
             w = sen[c]
             for d in range(dim):
                 H[0, d] += W_in[w, d]
-    inv = np.float32(1.0) / np.float32(cw)
     for d in range(dim):
         H[0, d] *= inv
 
 
 @njit(inline="always", nogil=True, fastmath=True)
 def _cbow_spread(neu1e, W_in, sen, lo, hi, i, dim):
-    """W_in[sen[c]] += neu1e for each context position c."""
+    """W_in[sen[c]] += neu1e for each context position c (at FIXED_DIM as explicit vectors, see _cbow_mean)."""
+    if dim == FIXED_DIM:
+        g = data_pointer(neu1e)
+        for c in range(lo, hi):
+            if c != i:
+                add_row(float32_pointer(row_address(W_in, sen[c])), g, FIXED_DIM)
+        return
     for c in range(lo, hi):
         if c != i:
             w = sen[c]

@@ -44,6 +44,8 @@ Why: written as a loop over elements, the compiler cannot tell that the rows do 
 before its vector loop it compares every pair of row pointers (21 pairs for six rows and h, 28
 with a separate sink: ~150 instructions and stack spills a call) and it finishes a 100-float row
 with four scalar steps per row. Measured in bench/README.md ("Row updates as explicit vectors").
+`add_row(dst, src, dim)` and `scale_row(dst, factor, dim)` are the same for one row (CBOW's
+context rows).
 
 ## Prefetch
 A software prefetch for Numba kernels: `prefetch_row(M, r)` asks the CPU to start loading row r
@@ -169,59 +171,109 @@ def _is_pointer_tuple(t, n: int | None = None) -> bool:
             and (n is None or t.count == n))
 
 
+def _vector_type(width: int):
+    return ir.FloatType() if width == 1 else ir.VectorType(ir.FloatType(), width)
+
+
+def _at(builder, p, start: int, width: int):
+    """The address of p[start] as a pointer to a chunk of `width` floats."""
+    return builder.bitcast(builder.gep(p, [ir.Constant(ir.IntType(64), start)]), _vector_type(width).as_pointer())
+
+
+def _splat(builder, x, width: int):
+    """The float x in every lane of a chunk of `width` floats."""
+    if width == 1:
+        return x
+    vt, i32 = _vector_type(width), ir.IntType(32)
+    v = builder.insert_element(ir.Constant(vt, ir.Undefined), x, i32(0))
+    return builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined), ir.Constant(ir.VectorType(i32, width), [0] * width))
+
+
+def _fma(builder, width: int):
+    """A function a, b, c -> a b + c (one rounding) on chunks of `width` floats."""
+    vt = _vector_type(width)
+    name = "llvm.fma.f32" if width == 1 else f"llvm.fma.v{width}f32"
+    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt] * 3), name)
+    return lambda a, b, c: builder.call(fn, [a, b, c])
+
+
+def _literal_size(dim) -> int | None:
+    return dim.literal_value if isinstance(dim, types.IntegerLiteral) and dim.literal_value > 0 else None
+
+
+_F32P = types.CPointer(types.float32)
+
+
 @intrinsic(prefer_literal=True)
 def update_rows(typingctx, h, rows, grads, sink, into_h, dim):
     """For each float32 row pointer p_i of `rows` in turn, with g_i from `grads` (a tuple of floats of
-    the same length, cast to float32): sink += g_i p_i (the row before its update), p_i += g_i h; with into_h the
-    sum goes into h and sink is not touched. `into_h` and `dim` must be compile-time constants."""
-    ptr = types.CPointer(types.float32)
-    if not (isinstance(dim, types.IntegerLiteral) and isinstance(into_h, types.BooleanLiteral)
-            and h == ptr and sink == ptr and _is_pointer_tuple(rows)
+    the same length, cast to float32): sink += g_i p_i (the row before its update), p_i += g_i h; with
+    into_h the sum goes into h and sink is not touched. `into_h` and `dim` must be compile-time constants."""
+    if not (_literal_size(dim) and isinstance(into_h, types.BooleanLiteral)
+            and h == _F32P and sink == _F32P and _is_pointer_tuple(rows)
             and isinstance(grads, types.UniTuple) and isinstance(grads.dtype, types.Float)
-            and grads.count == rows.count and dim.literal_value > 0):
+            and grads.count == rows.count):
         return None
     n, size, into = rows.count, dim.literal_value, into_h.literal_value
     sig = types.void(h, rows, grads, sink, into_h, dim)
 
     def codegen(context, builder, signature, args):
         hp, rows_v, grads_v, sink_p = args[:4]
-        f32, i32, i64 = ir.FloatType(), ir.IntType(32), ir.IntType(64)
         ps = [builder.extract_value(rows_v, i) for i in range(n)]
         gt = signature.args[2].dtype
         gs = [context.cast(builder, builder.extract_value(grads_v, i), gt, types.float32) for i in range(n)]
         for start, width in _chunks(size):
-            vt = f32 if width == 1 else ir.VectorType(f32, width)
-
-            def at(p, start=start, vt=vt):
-                return builder.bitcast(builder.gep(p, [ir.Constant(i64, start)]), vt.as_pointer())
-
-            def splat(x, width=width, vt=vt):
-                if width == 1:
-                    return x
-                v = builder.insert_element(ir.Constant(vt, ir.Undefined), x, i32(0))
-                return builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined),
-                                              ir.Constant(ir.VectorType(i32, width), [0] * width))
-
-            name = "llvm.fma.f32" if width == 1 else f"llvm.fma.v{width}f32"
-            fma_fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(vt, [vt] * 3), name)
-
-            def fma(a, b, c, fma_fn=fma_fn):
-                return builder.call(fma_fn, [a, b, c])
-
-            x = builder.load(at(hp), align=4)
+            fma = _fma(builder, width)
+            x = builder.load(_at(builder, hp, start, width), align=4)
             e = None
             for p, g in zip(ps, gs, strict=True):
-                gv = splat(g)
-                o = builder.load(at(p), align=4)
+                gv = _splat(builder, g, width)
+                o = builder.load(_at(builder, p, start, width), align=4)
                 e = builder.fmul(gv, o) if e is None else fma(gv, o, e)
-                builder.store(fma(gv, x, o), at(p), align=4)
-            if into:
-                builder.store(builder.fadd(x, e), at(hp), align=4)
-            else:
-                builder.store(builder.fadd(builder.load(at(sink_p), align=4), e), at(sink_p), align=4)
+                builder.store(fma(gv, x, o), _at(builder, p, start, width), align=4)
+            out = hp if into else sink_p
+            total = builder.fadd(x if into else builder.load(_at(builder, out, start, width), align=4), e)
+            builder.store(total, _at(builder, out, start, width), align=4)
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+@intrinsic(prefer_literal=True)
+def add_row(typingctx, dst, src, dim):
+    """dst += src over `dim` floats (float32 pointers; dim a compile-time constant), as explicit
+    vector chunks: no overlap checks (the two may even be the same row)."""
+    if not (_literal_size(dim) and dst == _F32P and src == _F32P):
+        return None
+    size = dim.literal_value
+
+    def codegen(context, builder, signature, args):
+        d, s = args[:2]
+        for start, width in _chunks(size):
+            a = builder.load(_at(builder, d, start, width), align=4)
+            b = builder.load(_at(builder, s, start, width), align=4)
+            builder.store(builder.fadd(a, b), _at(builder, d, start, width), align=4)
+        return context.get_dummy_value()
+
+    return types.void(dst, src, dim), codegen
+
+
+@intrinsic(prefer_literal=True)
+def scale_row(typingctx, dst, factor, dim):
+    """dst *= factor over `dim` floats (dst a float32 pointer, factor a float, dim a compile-time constant)."""
+    if not (_literal_size(dim) and dst == _F32P and isinstance(factor, types.Float)):
+        return None
+    size = dim.literal_value
+
+    def codegen(context, builder, signature, args):
+        d = args[0]
+        f = context.cast(builder, args[1], signature.args[1], types.float32)
+        for start, width in _chunks(size):
+            a = builder.load(_at(builder, d, start, width), align=4)
+            builder.store(builder.fmul(a, _splat(builder, f, width)), _at(builder, d, start, width), align=4)
+        return context.get_dummy_value()
+
+    return types.void(dst, factor, dim), codegen
 
 
 # -- prefetch --------------------------------------------------------------------------------
