@@ -235,9 +235,9 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
 @njit(inline="always", nogil=True, fastmath=True)
 def _cbow_mean(H, neu1e, W_in, sen, lo, hi, i, cw, dim):
     """H[0] = the mean of the context rows W_in[sen[c]], lo <= c < hi, c != i; neu1e = 0.
-    subtle: at FIXED_DIM each row is added as explicit vectors (lowlevel.add_row): the compiled
-    loop compared H's and the row's addresses before every row (they could overlap, as far as
-    the compiler knows) and ended with scalar steps. The sums are the same, in the same order."""
+    subtle: at FIXED_DIM each row is added as explicit vectors (lowlevel.add_row), as the loss
+    step's update pass is (losses._update_block): straight-line code needs no run-time check that
+    H and the row do not overlap and no scalar tail. The sums are the same, in the same order."""
     for d in range(dim):
         H[0, d] = 0.0
         neu1e[d] = 0.0

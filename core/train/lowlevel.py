@@ -166,9 +166,8 @@ def _chunks(dim: int) -> list[tuple[int, int]]:
     return out
 
 
-def _is_pointer_tuple(t, n: int | None = None) -> bool:
-    return (isinstance(t, types.UniTuple) and t.dtype == types.CPointer(types.float32)
-            and (n is None or t.count == n))
+def _is_pointer_tuple(t) -> bool:
+    return isinstance(t, types.UniTuple) and t.dtype == types.CPointer(types.float32)
 
 
 def _vector_type(width: int):
