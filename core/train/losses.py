@@ -213,12 +213,18 @@ def _update_block(h, rows, grads, sink, into_h, dim):
     the pass is lowlevel.update_rows: explicit vectors in the same order, without the compiled
     loop's run-time overlap checks and scalar tail (measured in bench/README.md)."""
     if dim == FIXED_DIM:
-        if into_h:
-            update_rows(h, rows, grads, sink, True, FIXED_DIM)
-        else:
-            update_rows(h, rows, grads, sink, False, FIXED_DIM)
+        _update_fixed(h, rows, grads, sink, into_h)
     else:
         _update_rows(h, rows, grads, sink, into_h, dim)
+
+
+@njit(inline="always", nogil=True)
+def _update_fixed(h, rows, grads, sink, into_h):
+    """lowlevel.update_rows at FIXED_DIM (it takes `into_h` as a compile-time constant)."""
+    if into_h:
+        update_rows(h, rows, grads, sink, True, FIXED_DIM)
+    else:
+        update_rows(h, rows, grads, sink, False, FIXED_DIM)
 
 
 @njit(inline="always", nogil=True, fastmath=True, error_model="numpy")
@@ -291,10 +297,7 @@ def _dot_rows3(h, p0, p1, p2, dim):
 def _update_half(h, rows, grads, sink, into_h, dim):
     """_update_block for three rows (a tail of at most HALF targets)."""
     if dim == FIXED_DIM:
-        if into_h:
-            update_rows(h, rows, grads, sink, True, FIXED_DIM)
-        else:
-            update_rows(h, rows, grads, sink, False, FIXED_DIM)
+        _update_fixed(h, rows, grads, sink, into_h)
     else:
         _update_rows3(h, rows, grads, sink, into_h, dim)
 
