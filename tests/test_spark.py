@@ -152,13 +152,16 @@ def test_seeded_runs_repeat_and_a_retried_task_is_applied_once(spark, corpus_pat
     assert not np.array_equal(a.W_in, c.W_in)
 
 
-@pytest.mark.parametrize("partitions", [2, 3])
-def test_the_peer_exchange_trains_bit_for_bit_what_the_driver_exchange_trains(spark, corpus_path, partitions):
+@pytest.mark.parametrize("partitions, loss", [(2, Loss.NS), (3, Loss.NS), (2, Loss.HS)])
+def test_the_peer_exchange_trains_bit_for_bit_what_the_driver_exchange_trains(spark, corpus_path, partitions, loss):
     """Three partitions on two slots with replicas="partitions": two share one task of the barrier
-    stage and still train each from the round's model, as three tasks of the driver exchange do."""
-    peer, rp, rec_p, _ = _train(spark, corpus_path, BASE, partitions=partitions, exchange="peer",
+    stage and still train each from the round's model, as three tasks of the driver exchange do.
+    HS at 2 partitions: W_out merged by overlap (merge.run_rule), in the tasks as on the driver."""
+    cfg = dataclasses.replace(BASE, loss=loss)
+    peer, rp, rec_p, _ = _train(spark, corpus_path, cfg, partitions=partitions, exchange="peer",
                                 replicas="partitions")
-    drv, rd, rec_d, _ = _train(spark, corpus_path, BASE, partitions=partitions, exchange="driver")
+    drv, rd, rec_d, _ = _train(spark, corpus_path, cfg, partitions=partitions, exchange="driver")
+    assert peer.merge_rule == drv.merge_rule == ("capped/overlap" if loss == Loss.HS else "auto")
     np.testing.assert_array_equal(peer.W_in, drv.W_in)
     np.testing.assert_array_equal(peer.W_out, drv.W_out)
     # the same float64 terms, added per partition over the rounds here and per round there

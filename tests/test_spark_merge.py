@@ -298,7 +298,7 @@ def test_adding_packed_rows_in_place_is_bit_for_bit_the_decoded_sum(fmt):
     """The peer exchange's merge for two partitions adds each packed change straight into the
     model; it must equal merge()'s sum of decoded changes exactly, or the replicas and the driver
     exchange would drift apart."""
-    from core.spark.deltas import add_packed, copy_rows
+    from core.spark.deltas import add_packed
     from core.spark.merge import effective_rule
 
     rng = np.random.default_rng(3)
@@ -315,11 +315,7 @@ def test_adding_packed_rows_in_place_is_bit_for_bit_the_decoded_sum(fmt):
     for p in packs:
         add_packed(got, p)
     np.testing.assert_array_equal(got, want)
-    dst = np.zeros_like(W)
-    copy_rows(dst, got, np.concatenate([packs[0].ids, packs[1].ids]))
     touched = np.union1d(packs[0].ids, packs[1].ids)
-    np.testing.assert_array_equal(dst[touched], got[touched])
-    assert not dst[np.setdiff1d(np.arange(50), touched)].any()
     # the fused form: the same sums, and a mirror (a task's training copy) given every touched row
     fused, mirror = W.copy(), np.full_like(W, 7.0)
     for p in packs:
@@ -575,3 +571,61 @@ def test_the_tasks_of_a_stage_learn_every_port_once_all_have_said_hello():
     meeting.offer(waiting, {"stage": 7, "rank": 0, "size": 2, "port": 1, "task": 1})
     meeting.forget(waiting)  # its task went away: the stage's group no longer counts it
     assert meeting.offer(socket.socket(), {"stage": 7, "rank": 1, "size": 2, "port": 2, "task": 2}) == []
+
+
+def _scaled_reference(W, changes, rule):
+    """The scaled rules as whole-matrix NumPy (merge()'s form before it walked only touched rows)."""
+    total = np.zeros(W.shape, np.float64)
+    count = np.zeros(W.shape[0])
+    squares = np.zeros(W.shape[0])
+    for ids, d in changes:
+        total[ids] += d
+        count[ids] += 1
+        n2 = (d.astype(np.float64) ** 2).sum(axis=1)
+        squares[ids] = squares[ids] + n2 if rule == "overlap" else np.maximum(squares[ids], n2)
+    rows = np.flatnonzero(count)
+    t = total[rows]
+    norm2 = (t ** 2).sum(axis=1)
+    factor = {"overlap": np.minimum(1.0, squares[rows] / np.maximum(norm2, 1e-30)),
+              "capped": np.minimum(1.0, 2.0 * np.sqrt(squares[rows]) / np.maximum(np.sqrt(norm2), 1e-30)),
+              "mean": 1.0 / count[rows], "sqrt": 1.0 / np.sqrt(count[rows])}[rule]
+    out = W.astype(np.float64)
+    out[rows] += t * factor[:, None]
+    return out, rows
+
+
+@pytest.mark.parametrize("rule", ["overlap", "capped", "mean", "sqrt"])
+@pytest.mark.parametrize("n", [1, 2, 3, 8])
+def test_scaled_rules_walk_the_touched_rows_as_the_whole_matrix_form_does(rule, n):
+    """merge()'s scaled rules walk the changes' ids together instead of building (V, D) sums: the
+    same result as the whole-matrix formula for rows in one, some or all changes (ids given out of
+    order too), the untouched rows unchanged, a row one change touched given exactly that change,
+    and the mirror given every changed row."""
+    rng = np.random.default_rng(n)
+    W = rng.normal(size=(40, 7)).astype(np.float32)
+    changes = []
+    for c in range(n):
+        ids = rng.choice(39 if c else 12, 10, replace=False)  # rows 0-11 in many changes, 39 in none
+        if c % 2:
+            ids = np.sort(ids)
+        changes.append((ids, rng.normal(size=(10, 7)).astype(np.float32)))
+    changes.append((np.array([39]), np.array([[0.5] * 7], np.float32)))  # a row only the last touches
+    want, rows = _scaled_reference(W, changes, rule)
+    got, mirror = W.copy(), np.full_like(W, 7.0)
+    assert merge(got, changes, rule, mirror=mirror) == rows.shape[0]
+    np.testing.assert_allclose(got, want, rtol=2e-5, atol=2e-6)
+    np.testing.assert_array_equal(got[39], W[39] + np.float32(0.5))
+    untouched = np.setdiff1d(np.arange(40), rows)
+    np.testing.assert_array_equal(got[untouched], W[untouched])
+    np.testing.assert_array_equal(mirror[rows], got[rows])
+    assert (mirror[untouched] == 7.0).all()
+
+
+def test_auto_merges_hs_output_rows_by_overlap_only_when_each_replica_trains_one_partition():
+    from core.spark.merge import HS_AUTO, run_rule
+
+    assert HS_AUTO == "capped/overlap"
+    assert run_rule("auto", hierarchical=True, chained=False) == HS_AUTO
+    assert run_rule("auto", hierarchical=True, chained=True) == "auto"  # chained replicas keep the sum
+    assert run_rule("auto", hierarchical=False, chained=False) == "auto"
+    assert run_rule("sum", hierarchical=True, chained=False) == "sum"  # a rule given is kept

@@ -269,12 +269,3 @@ def add_packed_all(W: np.ndarray, changes: list[Packed], mirror: np.ndarray | No
         else:
             add_packed(W, changes[i], mirror)
             i += 1
-
-
-@njit(cache=True, nogil=True)
-def copy_rows(dst: np.ndarray, src: np.ndarray, ids: np.ndarray) -> None:
-    """dst[ids] = src[ids] (ids may repeat)."""
-    for i in range(ids.shape[0]):
-        r = ids[i]
-        for j in range(src.shape[1]):
-            dst[r, j] = src[r, j]

@@ -41,7 +41,7 @@ from ..config import ConfigError, Loss, TrainConfig
 from ..corpus import Corpus
 from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
 from .deltas import DELTA_DEFAULT, DELTA_FORMATS, decode
-from .merge import MERGE_DEFAULT, NEEDS_COUNTS, merge, momentum_step, rule_parts
+from .merge import MERGE_DEFAULT, NEEDS_COUNTS, merge, momentum_step, rule_parts, run_rule
 from .session import get_session
 
 
@@ -101,7 +101,8 @@ class SparkTrainer:
     `replicas`: "tasks" (default) or "partitions", see REPLICAS; `task_threads`: with "tasks", how
     many of a task's partitions train at once on its copy (set spark.task.cpus to match).
     Read-only for observers after construction: `config`, `vocab`, `partition_words`, `tasks` (task
-    slots used), `replicas` (model copies trained at once), `chain`, `task_threads`, `sync_words`.
+    slots used), `replicas` (model copies trained at once), `chain`, `task_threads`, `sync_words`,
+    `merge_rule` (the rule used: merge.run_rule of the one given).
     """
 
     def __init__(self, source, config: TrainConfig | None = None, *, master: str | None = None,
@@ -125,7 +126,6 @@ class SparkTrainer:
             raise ConfigError(str(e)) from None
         # subtle: one thread per task (Spark's cores are the parallelism) and no buffered rows
         self.config = dataclasses.replace(cfg, threads=1, hot_rows=0)
-        self.merge_rule = merge_rule
         if not 0.0 <= block_momentum < 1.0:
             raise ConfigError(f"block momentum must be in [0, 1) (got {block_momentum})")
         # experimental, off by default: block momentum over the merged rounds (BMUF, Chen & Huo 2016)
@@ -177,6 +177,7 @@ class SparkTrainer:
         self.tasks = min(self.partitions, slots) if exchange == "peer" else self.partitions
         self.chain = replicas == "tasks" and self.tasks < self.partitions
         self.replicas = self.tasks if self.chain else self.partitions  # model copies trained at once
+        self.merge_rule = run_rule(merge_rule, cfg.loss == Loss.HS, self.chain)
         self.sync_words = sync_words or default_sync_words(self.partitions, self.replicas)
         self.vocab = self.corpus.vocab
         self.encoded = self.corpus.encoded

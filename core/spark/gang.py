@@ -43,7 +43,7 @@ import numpy as np
 
 from ..train.slices import SliceModel, SliceStats, train_slice
 from .data import _identity
-from .deltas import Packed, add_packed_all, copy_rows, decode, pack_changes
+from .deltas import Packed, add_packed_all, decode, pack_changes
 from .executor import row_updates, slice_bounds
 from .merge import effective_rule, merge
 from .mesh import (
@@ -223,9 +223,8 @@ def _epoch(plan, model, W_in0, W_out0, parts, mesh, link, ctx) -> dict:
                     # two changes are added in one pass over the rows they touch
                     add_packed_all(B, [c[k][0] for c in changes], mirror=W)
                 else:
-                    merge(B, ((*decode(c[k][0]), c[k][1]) for c in changes), plan.merge_rule, output=k == 2)
-                    for c in changes:
-                        copy_rows(W, B, c[k][0].ids)
+                    merge(B, ((*decode(c[k][0]), c[k][1]) for c in changes), plan.merge_rule, output=k == 2,
+                          mirror=W)
             t3 = time.perf_counter()
             loss = sum(e["loss"] for e in everyone)
             diverged = not np.isfinite(loss)
