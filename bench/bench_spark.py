@@ -142,7 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true",
                     help="keep the rows of --results that this run does not redo (same corpus and epochs)")
     ap.add_argument("--spark-args", default="", help="extra arguments for our Spark rows, e.g. '--merge sum'")
+    ap.add_argument("--table", action="store_true", help="only print the table of --results, run nothing")
     args = ap.parse_args(argv)
+    if args.table:
+        print(table(json.loads(args.results.read_text())["rows"]))
+        return 0
     shared = shared_dir()
     corpus = prepare_corpus(shared / "corpora" / "gutenberg-100m.txt.gz", args.head_words,
                             Path(tempfile.gettempdir()) / "w2v-bench")
@@ -198,24 +202,36 @@ def main(argv: list[str] | None = None) -> int:
         save()
         out.unlink()
     save()
-    rows = json.loads(args.results.read_text())["rows"]
+    print(f"\n{words:,} words, {args.epochs} epoch(s) on {time.strftime('%Y-%m-%d')}\n")
+    print(table(json.loads(args.results.read_text())["rows"]))
+    return 0
+
+
+def mllib_reference(name: str) -> str | None:
+    """The MLlib row an ours-on-Spark row is compared with: the same partitions, in the same mode
+    (a "-cluster" row against MLlib's "-cluster" row, a local[2] row against MLlib in local[2])."""
+    if not name.startswith("ours-spark-"):
+        return None
+    partitions = name.split("-")[2]
+    return f"mllib-{partitions}-cluster" if "-cluster" in name else f"mllib-{partitions}"
+
+
+def table(rows: list[dict]) -> str:
+    """The markdown table of a results file's rows, with the ratios to MLlib (mllib_reference)."""
     by = {r["name"]: r for r in rows}
-    print(f"\n{words:,} words, {args.epochs} epoch(s), local[2] on {time.strftime('%Y-%m-%d')}\n")
-    print("| run | wall s | train s | words/s | peak RSS process / tree GB | analogy | WS-353 "
-          "| speed vs MLlib (wall / train) |")
-    print("|---|---|---|---|---|---|---|---|")
+    lines = ["| run | wall s | train s | words/s | peak RSS process / tree GB | analogy | WS-353 "
+             "| speed vs MLlib (wall / train) |", "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
-            print(f"| {r['name']} | failed | | | | | | |")
+            lines.append(f"| {r['name']} | failed | | | | | | |")
             continue
-        p = r["name"].split("-")[2] if r["name"].startswith("ours-spark") else None
-        ref = by.get(f"mllib-{p}") if p else None
+        ref = by.get(mllib_reference(r["name"]) or "")
         ratio = (f"{ref['wall_s'] / r['wall_s']:.2f}x / {ref['train_s'] / r['train_s']:.2f}x"
                  if ref and "error" not in ref else "")
-        print(f"| {r['name']} | {r['wall_s']:.0f} | {r['train_s']:.0f} | {r['words_per_sec'] / 1e3:,.0f}k | "
-              f"{r['peak_rss_gb']:.2f} / {r['peak_tree_rss_gb']:.2f} | {100 * r['analogy']:.1f} % | "
-              f"{r['wordsim353']:.3f} | {ratio} |")
-    return 0
+        lines.append(f"| {r['name']} | {r['wall_s']:.1f} | {r['train_s']:.1f} | {r['words_per_sec'] / 1e3:,.0f}k | "
+                     f"{r['peak_rss_gb']:.2f} / {r['peak_tree_rss_gb']:.2f} | {100 * r['analogy']:.1f} % | "
+                     f"{r['wordsim353']:.3f} | {ratio} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_spark import CLUSTER_MB, commands  # noqa: E402
+from bench_spark import CLUSTER_MB, commands, mllib_reference, table  # noqa: E402
 
 
 def _without(cmd: list[str], *flags: str) -> list[str]:
@@ -60,3 +60,18 @@ def test_the_task_thread_rows_run_one_executor_of_two_cores_with_two_threads_a_t
         cmd = rows[name]
         assert cmd[cmd.index("--spark-master") + 1] == f"local-cluster[1,2,{CLUSTER_MB}]", name
         assert cmd[cmd.index("--task-threads") + 1] == "2", name
+
+
+def test_each_spark_row_is_compared_with_mllib_in_its_own_mode():
+    rows = commands(Path("corpus.txt"), Path("out"), 1)
+    assert mllib_reference("ours-spark-2") == "mllib-2"
+    assert mllib_reference("ours-spark-8-hs-cluster") == "mllib-8-cluster"
+    assert mllib_reference("ours-spark-8-cluster-8-replicas") == "mllib-8-cluster"
+    assert mllib_reference("ours-1-process") is None and mllib_reference("gensim") is None
+    assert all(mllib_reference(n) in rows for n in rows if n.startswith("ours-spark-"))
+    row = {"wall_s": 40.0, "train_s": 20.0, "words_per_sec": 1e6, "peak_rss_gb": 0.4, "peak_tree_rss_gb": 2.5,
+           "analogy": 0.2, "wordsim353": 0.3}
+    text = table([{"name": "mllib-2", **row, "wall_s": 80.0}, {"name": "mllib-2-cluster", **row, "wall_s": 160.0},
+                  {"name": "ours-spark-2-cluster", **row}, {"name": "ours-spark-2", **row}])
+    assert "| ours-spark-2-cluster | 40.0 | 20.0 |" in text and "| 4.00x / 1.00x |" in text
+    assert text.splitlines()[-1].endswith("| 2.00x / 1.00x |")  # local[2] against local[2]
