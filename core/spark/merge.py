@@ -21,7 +21,8 @@ Rules (each partition started the round from the same matrix):
   weighted by update counts.
 - "auto" (MERGE_DEFAULT): "capped" for W_in; for W_out "capped" up to 2 partitions and "overlap"
   beyond: the best measured at 2, 4 and 8 partitions below (until this change, "capped" up to 2
-  and "overlap" beyond for both matrices: `overlap` reproduces it from 3 partitions).
+  and "overlap" beyond for both matrices: `overlap` reproduces it from 3 partitions). With
+  hierarchical softmax and one partition a replica, "capped/overlap" from 2 on (run_rule).
 - "IN/OUT" (e.g. "capped/overlap"): rule IN for W_in and OUT for W_out.
 momentum_step adds block momentum over rounds (BMUF, Chen & Huo 2016) after any rule; off by
 default (SparkTrainer's block_momentum).
