@@ -276,7 +276,7 @@ def test_cli_trains_on_spark_and_parquet_gives_the_same_vocabulary(spark, corpus
                "--deltas", "int8", "--save-vocab", str(tmp_path / "vocab.txt")])
     assert rc == 0
     err = capsys.readouterr().err
-    assert "epoch 1/1: loss" in err and "100.0%" in err
+    assert "epoch 1/1: loss" in err and "100.0%" in err and "changes merged by auto" in err
     vectors = load(str(out))
     assert vectors.vectors.shape[1] == 12
     lines = corpus_path.read_text().splitlines()

@@ -59,7 +59,7 @@ def test_cli_task_threads_on_one_two_core_executor_and_an_orderly_stop(tmp_path)
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     report = json.loads(run.stdout.strip().splitlines()[-1])
-    assert report["replicas"] == 1 and report["partitions"] == 4
+    assert report["replicas"] == 1 and report["partitions"] == 4 and report["merge"] == "auto"
     assert out.exists()
     assert "Lost executor" not in run.stderr and "Exception" not in run.stderr, run.stderr[-2000:]
     # what a user watches before the first round: Spark starting, then the corpus counted

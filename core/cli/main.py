@@ -273,7 +273,7 @@ def _train_on(spark, args, cfg: TrainConfig, t0: float, session_seconds: float) 
     ready = time.perf_counter() - t0
     if show:
         sys.stderr.write(f"{sum(trainer.partition_words):,} words, a vocabulary of {len(trainer.vocab):,}, "
-                         f"ready after {ready:.1f} s\n")
+                         f"ready after {ready:.1f} s; changes merged by {trainer.merge_rule}\n")
     if show and trainer.chain:
         threads = f" of {trainer.task_threads} threads" if trainer.task_threads > 1 else ""
         sys.stderr.write(f"{args.partitions} partitions on {trainer.tasks} task slots: {trainer.replicas} model "
@@ -296,7 +296,7 @@ def _train_on(spark, args, cfg: TrainConfig, t0: float, session_seconds: float) 
             # before training: the session up (0 for a running one), the corpus read, counted and encoded
             "session_seconds": round(session_seconds, 3), "ready_seconds": round(ready, 3),
             "partitions": args.partitions, "master": spark.sparkContext.master,
-            "replicas": trainer.replicas, "sync_words": trainer.sync_words,
+            "replicas": trainer.replicas, "sync_words": trainer.sync_words, "merge": trainer.merge_rule,
             "rounds": [dataclasses.asdict(t) for t in trainer.timings], "exchange": trainer.exchange,
             "stages": [{"startup": round(a, 3), "wind_down": round(b, 3)} for a, b in trainer.stage_seconds],
             "epochs": [{"loss": e.loss if e.loss == e.loss else None, "seconds": round(e.seconds, 3),
