@@ -107,7 +107,7 @@ def effective_rule(rule: str, output: bool, partitions: int) -> str:
     return rule
 
 
-_SCALED = {"overlap": 0, "capped": 1, "mean": 2, "sqrt": 3}  # the rules _scaled_sum applies
+_SCALED = {"overlap": 0, "capped": 1, "mean": 2, "sqrt": 3}  # the rules _accumulate and _apply take (mode)
 
 
 def merge(W: np.ndarray, changes: Iterable[tuple], rule: str = MERGE_DEFAULT, output: bool = False,
