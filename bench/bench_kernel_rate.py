@@ -28,17 +28,18 @@ from numba import njit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.train.hot_rows import unbuffered  # noqa: E402
+from core.train.lanes import logistic_lanes  # noqa: E402
 from core.train.losses import (  # noqa: E402
     BLOCK,
     _dot_block,
-    _gradient,
+    _fold_loss,
     _row_address,
     _update_block,
     logistic_step,
     make_scratch,
     make_targets,
 )
-from core.train.lowlevel import borrow, float32_pointer, row_address  # noqa: E402
+from core.train.lowlevel import borrow, float32_pointer, item_pointer, row_address  # noqa: E402
 
 M, N = 6, 6  # pairs per window (2 x the mean effective window of 3), targets per pair (k = 5)
 
@@ -79,8 +80,11 @@ def window_block(W_in, ctx, m, out_rows, targets, alpha, scratch, grads):
     for a in range(m):
         h = float32_pointer(row_address(W_in, ctx[a]))
         z = _dot_block(h, p0, p1, p2, p3, p4, p5, dim)
-        for j in range(BLOCK):
-            grads[a * BLOCK + j], prod, total = _gradient(z[j], shifts[0, j], labels[0, j], alpha, True, prod, total)
+        g0, g1, g2, g3, g4, g5, lp, outside = logistic_lanes(z, item_pointer(shifts, 0, 0), item_pointer(labels, 0, 0),
+                                                             alpha, BLOCK)
+        prod, total = _fold_loss(lp, outside, z, shifts, labels, 0, 0, prod, total)
+        k = a * BLOCK
+        grads[k], grads[k + 1], grads[k + 2], grads[k + 3], grads[k + 4], grads[k + 5] = g0, g1, g2, g3, g4, g5
     for a in range(m):
         h = float32_pointer(row_address(W_in, ctx[a]))
         k = a * BLOCK

@@ -33,10 +33,10 @@ def test_each_pair_takes_the_next_k_words_of_the_pool(loss):
     expected = [[11, 12, 13], [14, 15, 16], [17, 11, 12], [13, 14, 15]]  # in turn, wrapping around
     for m in range(4):
         assert targets.n[m] == k + 1
-        assert targets.rows[m].tolist() == [word] + expected[m]
-        assert targets.labels[m].tolist() == [1.0, 0.0, 0.0, 0.0]
+        assert targets.rows[m, :k + 1].tolist() == [word] + expected[m]  # (rows are padded past n)
+        assert targets.labels[m, :k + 1].tolist() == [1.0, 0.0, 0.0, 0.0]
         want_shift = tables.log_kpn[[word] + expected[m]] if loss == LOSS_NCE else np.zeros(k + 1)
-        assert np.allclose(targets.shifts[m], want_shift)
+        assert np.allclose(targets.shifts[m, :k + 1], want_shift)
 
 
 def test_a_pool_smaller_than_k_gives_each_pair_the_whole_pool():

@@ -32,7 +32,8 @@ from numba import njit
 from .. import _numba_setup  # noqa: F401
 from ..config import Loss
 from .hot_rows import slot_of
-from .lowlevel import data_pointer, float32_pointer, row_address, update_rows
+from .lanes import LANES, logistic_lanes
+from .lowlevel import data_pointer, float32_pointer, item_pointer, row_address, update_rows
 
 MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
 LOSS_NS = int(Loss.NS)
@@ -92,33 +93,7 @@ def draw_noise(tables, rng):
     return np.int64(tables.alias_idx[i]), rng
 
 
-_LN2 = np.float32(math.log(2.0))
-_INV_LN2 = np.float32(1.0 / math.log(2.0))
-_POW2 = np.array([2.0 ** k for k in range(-9, 10)], dtype=np.float32)  # 2^n for |n| <= 9 (|t| <= 6)
-_C2, _C3, _C4, _C5, _C6, _C7 = (np.float32(1.0 / math.factorial(i)) for i in range(2, 8))
 LOSS_FLUSH = 1e200  # a pending product of loss terms is turned into its log above this
-
-
-@njit(inline="always", nogil=True, fastmath=True)
-def exp_clipped(t):
-    """e^clip(t, -MAX_EXP, MAX_EXP) in float32, relative error < 3e-7, inlined (no libm call).
-
-    t = n ln 2 + r with |r| <= ln 2 / 2, e^r by its Taylor series to r^7 (error < 6e-9), times
-    2^n from a table. A call to expf cannot be overlapped with the loop around it; this can
-    (word2vec.c uses a 1000-entry table of s(x) instead, with an error up to 6e-3)."""
-    tc = min(max(t, -MAX_EXP), MAX_EXP)
-    # subtle: clamp the integer too: a NaN logit (a diverging run) converts to INT64_MIN, and the
-    # table read must stay in bounds so the kernel can report the divergence instead of crashing
-    n = min(max(np.int64(np.floor(tc * _INV_LN2 + np.float32(0.5))), -9), 9)
-    r = tc - np.float32(n) * _LN2
-    p = _C6 + r * _C7
-    p = _C5 + r * p
-    p = _C4 + r * p
-    p = _C3 + r * p
-    p = _C2 + r * p
-    p = np.float32(1.0) + r * p
-    p = np.float32(1.0) + r * p
-    return p * _POW2[n + 9]
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -331,33 +306,28 @@ def _g(zs, j, n):
     return zs[j] if j < n else np.float32(0.0)
 
 
-@njit(nogil=True, fastmath=True, error_model="numpy")
-def _gradient(dot, shift, label, alpha, want_loss, prod, total):
-    """One target's g = alpha (label - s(clip(z))), z = dot - shift, and its loss term
-    log(1 + e^t), t = -z for label 1 and z for label 0: multiplied into `prod` as (1 + e^t), or
-    added to `total` when that is exact and cheaper. Returns (g, prod, total).
-
-    subtle: error_model="numpy", like the kernels that call it: with Python's, the division below
-    raises ZeroDivisionError when a diverging run's NaN meets fastmath's no-NaN assumption, and
-    the trainer never gets to report the divergence."""
-    z = dot - shift
-    pos = label > 0
-    t = -z if pos else z
-    e = exp_clipped(t)
-    q = e / (np.float32(1.0) + e)
-    if want_loss:
-        # subtle: one log per product of (1 + e^t) factors, not one per term (a libm log is
-        # ~5% of skip-gram's time); outside [-MAX_EXP, MAX_EXP] e is clipped, so recompute
-        if -MAX_EXP <= t <= MAX_EXP:
-            prod *= 1.0 + np.float64(e)
-        elif t < np.float32(30.0):
-            prod *= 1.0 + math.exp(np.float64(t))
-        else:
-            total += np.float64(t)  # log(1 + e^t) = t to float64 precision
-        if prod > LOSS_FLUSH:
-            total += math.log(prod)
-            prod = 1.0
-    return (q if pos else -q) * alpha, prod, total
+@njit(inline="always", nogil=True)
+def _fold_loss(lp, outside, z, shifts, labels, slot, j0, prod, total):
+    """Fold a block's loss terms log(1 + e^t_j) into (prod, total) (see lanes.logistic_lanes): its
+    product lp of in-range factors multiplies prod; a term whose t_j is outside [-MAX_EXP, MAX_EXP]
+    (bit j of `outside`) multiplies prod by 1 + e^t in float64 from the unclipped logit, or, from
+    t = 30 on, adds t (log(1 + e^t) = t to float64 precision); a NaN logit makes the loss NaN.
+    Returns (prod, total); a product past LOSS_FLUSH is turned into its log.
+    subtle: one block multiplies prod by at most (1 + e^30)^LANES < 1e105, so prod stays finite."""
+    prod *= lp
+    if outside:
+        for i in range(len(z)):
+            if (outside >> i) & 1:
+                x = z[i] - shifts[slot, j0 + i]
+                t = -x if labels[slot, j0 + i] > 0 else x
+                if t < np.float32(30.0):
+                    prod *= 1.0 + math.exp(np.float64(t))
+                else:
+                    total += np.float64(t)
+    if prod > LOSS_FLUSH:
+        total += math.log(prod)
+        prod = 1.0
+    return prod, total
 
 
 @njit(inline="always", nogil=True)
@@ -424,12 +394,10 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
         p4 = float32_pointer(_row_address(out_rows, rows, slot, 4, n, pad))
         p5 = float32_pointer(_row_address(out_rows, rows, slot, 5, n, pad))
         z0, z1, z2, z3, z4, z5 = _dot_block(h, p0, p1, p2, p3, p4, p5, dim)
-        g0, prod, total = _gradient(z0, shifts[slot, 0], labels[slot, 0], alpha, want_loss, prod, total)
-        g1, prod, total = _gradient(z1, shifts[slot, 1], labels[slot, 1], alpha, want_loss, prod, total)
-        g2, prod, total = _gradient(z2, shifts[slot, 2], labels[slot, 2], alpha, want_loss, prod, total)
-        g3, prod, total = _gradient(z3, shifts[slot, 3], labels[slot, 3], alpha, want_loss, prod, total)
-        g4, prod, total = _gradient(z4, shifts[slot, 4], labels[slot, 4], alpha, want_loss, prod, total)
-        g5, prod, total = _gradient(z5, shifts[slot, 5], labels[slot, 5], alpha, want_loss, prod, total)
+        g0, g1, g2, g3, g4, g5, lp, outside = logistic_lanes(
+            (z0, z1, z2, z3, z4, z5), item_pointer(shifts, slot, 0), item_pointer(labels, slot, 0), alpha, n)
+        if want_loss:
+            prod, total = _fold_loss(lp, outside, (z0, z1, z2, z3, z4, z5), shifts, labels, slot, 0, prod, total)
         total = _settle(want_loss, pending, prod, total)
         _update_block(h, (p0, p1, p2, p3, p4, p5), (g0, g1, g2, g3, g4, g5), h, True, dim)
         return total
@@ -437,20 +405,23 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
     # them from `addrs`: six inlined look-ups per block made the first compilation 3x longer
     for j in range((n + BLOCK - 1) // BLOCK * BLOCK):
         addrs[j] = _row_address(out_rows, rows, slot, j, n, pad)
-    for j0 in range(0, n, BLOCK):
+    for j0 in range(0, n, BLOCK):  # each block's logits, then at once their gradients (kept in zs)
+        sp, lbp = item_pointer(shifts, slot, j0), item_pointer(labels, slot, j0)
         if n - j0 <= HALF:  # the last 1-3 targets: half a block, less padding (HS paths end anywhere)
             zh = _dot_half(h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]),
                            float32_pointer(addrs[j0 + 2]), dim)
-            for i in range(n - j0):
-                zs[j0 + i] = zh[i]
+            g0, g1, g2, lp, outside = logistic_lanes(zh, sp, lbp, alpha, n - j0)
+            zs[j0], zs[j0 + 1], zs[j0 + 2] = g0, g1, g2
+            if want_loss:
+                prod, total = _fold_loss(lp, outside, zh, shifts, labels, slot, j0, prod, total)
             continue
         zb = _dot_block(
             h, float32_pointer(addrs[j0]), float32_pointer(addrs[j0 + 1]), float32_pointer(addrs[j0 + 2]),
             float32_pointer(addrs[j0 + 3]), float32_pointer(addrs[j0 + 4]), float32_pointer(addrs[j0 + 5]), dim)
-        for i in range(min(BLOCK, n - j0)):  # the padding's logits are not kept
-            zs[j0 + i] = zb[i]
-    for j in range(n):
-        zs[j], prod, total = _gradient(zs[j], shifts[slot, j], labels[slot, j], alpha, want_loss, prod, total)
+        g0, g1, g2, g3, g4, g5, lp, outside = logistic_lanes(zb, sp, lbp, alpha, n - j0)
+        zs[j0], zs[j0 + 1], zs[j0 + 2], zs[j0 + 3], zs[j0 + 4], zs[j0 + 5] = g0, g1, g2, g3, g4, g5
+        if want_loss:
+            prod, total = _fold_loss(lp, outside, zb, shifts, labels, slot, j0, prod, total)
     total = _settle(want_loss, pending, prod, total)
     one_pass = apply and n <= BLOCK
     if apply and not one_pass:
@@ -554,9 +525,16 @@ def output_step(loss, H, hi, out_rows, targets, slot, alpha, scratch, want_loss,
 
 
 def make_targets(slots: int, max_targets: int) -> Targets:
-    """Room for `slots` slots of up to max_targets targets each."""
-    return Targets(np.zeros((slots, max_targets), np.int64), np.zeros((slots, max_targets), np.float32),
-                   np.zeros((slots, max_targets), np.float32), np.zeros(slots, np.int64))
+    """Room for `slots` slots of up to max_targets targets each. Each slot's row is padded to whole
+    blocks of BLOCK plus LANES - BLOCK columns: the step reads a block's labels and shifts as LANES
+    floats at once (lanes.logistic_lanes), whatever the number of targets."""
+    width = _padded_width(max_targets)
+    return Targets(np.zeros((slots, width), np.int64), np.zeros((slots, width), np.float32),
+                   np.zeros((slots, width), np.float32), np.zeros(slots, np.int64))
+
+
+def _padded_width(max_targets: int) -> int:
+    return max(1, -(-int(max_targets) // BLOCK)) * BLOCK + LANES - BLOCK
 
 
 def make_scratch(max_targets: int, dim: int, n_scores: int = 0, defer_log: bool = False) -> StepScratch:
@@ -565,6 +543,6 @@ def make_scratch(max_targets: int, dim: int, n_scores: int = 0, defer_log: bool 
     product of its loss factors in pending (kernels); without, it returns the whole loss.
     pad is (BLOCK, D) float32 zeros that fill a partial block; addrs holds each target's row address."""
     blocks = max(1, -(-int(max_targets) // BLOCK))
-    return StepScratch(np.zeros(dim, np.float32), np.zeros(max(int(n_scores), int(max_targets), 1), np.float32),
+    return StepScratch(np.zeros(dim, np.float32), np.zeros(max(int(n_scores), blocks * BLOCK), np.float32),
                        np.ones(1 if defer_log else 0, np.float64), np.zeros((BLOCK, dim), np.float32),
                        np.zeros(blocks * BLOCK, np.int64))

@@ -5,8 +5,8 @@ tests/test_blocked_step.py and tests/test_kernel_refcounts.py.
 ## Pointers
 Raw pointers into arrays, for Numba kernels: `row_address(M, r)` keeps where row r of a matrix
 starts as an integer (storable in an int64 array), `float32_pointer(address)` turns it back into
-a pointer, and `data_pointer(v)` points at v[0]; `element_pointer` is the shared code generation
-(prefetch_row below uses it too).
+a pointer, `data_pointer(v)` points at v[0] and `item_pointer(M, r, c)` at M[r, c];
+`element_pointer` is the shared code generation (prefetch_row below uses it too).
 
 Does: give `CPointer` values whose `p[d]` reads and writes the element directly. A loop that
 walks several rows at once through such pointers (losses.py's blocked steps) compiles to one
@@ -109,6 +109,15 @@ def row_address(typingctx, arr, row):
         return builder.ptrtoint(ptr, context.get_value_type(types.intp))
 
     return sig, codegen
+
+
+@intrinsic
+def item_pointer(typingctx, arr, row, col):
+    """A pointer to arr[row, col] (arr: 2-D C-contiguous array; row and col unchecked)."""
+    if not is_c_matrix(arr):
+        return None
+    sig = types.CPointer(arr.dtype)(arr, row, col)
+    return sig, element_pointer
 
 
 @intrinsic

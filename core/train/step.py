@@ -32,7 +32,7 @@ import numpy as np
 from ..config import Loss
 from ..tables import Tables
 from .hot_rows import unbuffered
-from .losses import MAX_EXP, Targets, draw_targets, make_scratch, output_step
+from .losses import MAX_EXP, draw_targets, make_scratch, make_targets, output_step
 
 _LOSSES = (int(Loss.NS), int(Loss.HS), int(Loss.NCE))
 
@@ -101,9 +101,7 @@ def pick_targets(tables: Tables, loss: int | Loss, target: int, k: int = 5, rng:
     labels (n,) float32, shifts (n,) float32, new rng state). NS/NCE: the target then k noise
     draws (one equal to the target skipped); HS: the target's Huffman path; SOFTMAX: the target.
     Each noise draw is counted in `counts` (V,) int64 when given."""
-    width = max(k + 1, tables.points.shape[1], 1)
-    targets = Targets(np.zeros((1, width), np.int64), np.zeros((1, width), np.float32),
-                      np.zeros((1, width), np.float32), np.zeros(1, np.int64))
+    targets = make_targets(1, max(k + 1, tables.points.shape[1], 1))
     counts = np.zeros(0, np.int64) if counts is None else counts
     n, state = draw_targets(np.int64(loss), np.int64(target), np.int64(k), tables, _state(rng), targets,
                             np.int64(0), counts)
@@ -133,8 +131,11 @@ def apply_step(loss: int | Loss, H: np.ndarray, hi: int, W_out: np.ndarray, rows
         labels = np.r_[1.0, np.zeros(n - 1)]
     if shifts is None:
         shifts = np.zeros(n)
-    targets = Targets(rows[None, :].copy(), np.asarray(labels, np.float32).reshape(1, n).copy(),
-                      np.asarray(shifts, np.float32).reshape(1, n).copy(), np.array([n], np.int64))
+    targets = make_targets(1, n)
+    targets.rows[0, :n] = rows
+    targets.labels[0, :n] = np.asarray(labels, np.float32).reshape(n)
+    targets.shifts[0, :n] = np.asarray(shifts, np.float32).reshape(n)
+    targets.n[0] = n
     dim = H.shape[1]
     scratch = make_scratch(n, dim, W_out.shape[0] if int(loss) == int(Loss.SOFTMAX) else 0)
     value = output_step(np.int64(loss), H, np.int64(hi), unbuffered(W_out), targets, np.int64(0),
