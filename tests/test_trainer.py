@@ -120,6 +120,38 @@ def test_one_update_moves_only_the_rows_involved():
         assert out[1] == 2 and seen[a] == 1 and kept[b] == 1
 
 
+def test_which_rows_skip_gram_prefetches_changes_no_value(corpus):
+    """Skip-gram's per-pair noise draws prefetch output rows only past the first COLD_BYTES of W_out
+    (the most drawn rows sit in cache); shared negatives, CBOW and HS prefetch every row. A prefetch only warms the
+    cache: a seeded one-thread chunk is bit-identical whichever rows it prefetches."""
+    from core.train.kernels import COLD_BYTES
+
+    assert make_settings(0, Loss.NS, 5, 5, False, True, 0.025, 1e-4, dim=100).cold == COLD_BYTES // 400 == 4096
+    assert make_settings(0, Loss.NCE, 5, 5, False, True, 0.025, 1e-4, dim=300).cold == COLD_BYTES // 1200
+    assert make_settings(0, Loss.NS, 5, 5, True, True, 0.025, 1e-4, dim=100).cold == 0  # shared negatives
+    assert make_settings(1, Loss.NS, 5, 5, False, True, 0.025, 1e-4, dim=100).cold == 0  # CBOW
+    assert make_settings(0, Loss.HS, 5, 5, False, True, 0.025, 1e-4, dim=100).cold == 0
+    assert make_settings(0, Loss.NS, 5, 5, False, True, 0.025, 1e-4).cold == 0  # size unknown: every row
+    trainer = Trainer(corpus, TrainConfig(size=16, window=3, negative=4, sample=1e-3, threads=1))
+    v = len(corpus.vocab)
+    tokens, offsets = corpus.tokens, corpus.offsets
+    results = []
+    for cold in (0, v // 3, v + 1):  # every row, the rarer two thirds, none
+        settings = make_settings(0, Loss.NS, 3, 4, False, True, 0.025, 1e-4)._replace(cold=np.int64(cold))
+        W_in, W_out = trainer.W_in.copy(), trainer.W_out.copy()
+        W_out[:] = np.random.default_rng(1).normal(size=W_out.shape).astype(np.float32) * 0.1
+        tally = make_tally(np.array([7], np.uint64), v)
+        train_chunk(settings, trainer.tables, tokens, offsets, W_in, unbuffered(W_out), 0, 1e-7, tally,
+                    make_work(trainer.config.max_sentence, 3, 5, 16, W_out.shape[0], False))
+        results.append((W_in, W_out, tally.totals.copy(), tally.negatives.copy()))
+    for W_in, W_out, totals, negs in results[1:]:
+        np.testing.assert_array_equal(W_in, results[0][0])
+        np.testing.assert_array_equal(W_out, results[0][1])
+        np.testing.assert_array_equal(totals, results[0][2])
+        np.testing.assert_array_equal(negs, results[0][3])
+    assert results[0][2][1] > 1000  # examples were trained
+
+
 def test_callbacks_get_every_event_with_consistent_numbers(corpus):
     rec = Recorder()
     cfg = TrainConfig(size=16, epochs=2, threads=2, snapshot_topn=50, sample=1e-3)

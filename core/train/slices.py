@@ -64,7 +64,7 @@ def train_slice(model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, tokens: 
     v, dim = W_in.shape
     max_targets = max(cfg.negative + 1, model.tables.points.shape[1], 1)
     settings = make_settings(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
-                             cfg.compute_loss, cfg.alpha, cfg.min_alpha, cfg.shared_pool)
+                             cfg.compute_loss, cfg.alpha, cfg.min_alpha, cfg.shared_pool, dim)
     work = make_work(cfg.max_sentence, cfg.window, max_targets, dim, W_out.shape[0], cfg.loss == Loss.SOFTMAX,
                      settings.pool)
     nc = v if (cfg.track_counts if count is None else count) else 0
