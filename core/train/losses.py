@@ -31,11 +31,12 @@ from numba import njit
 
 from .. import _numba_setup  # noqa: F401
 from ..config import Loss
+from . import lanes
 from .hot_rows import slot_of
 from .lanes import LANES, logistic_lanes
 from .lowlevel import data_pointer, float32_pointer, item_pointer, row_address, update_rows
 
-MAX_EXP = np.float32(6.0)  # word2vec.c's MAX_EXP
+MAX_EXP = np.float32(lanes.MAX_EXP)  # word2vec.c's MAX_EXP (6)
 LOSS_NS = int(Loss.NS)
 LOSS_HS = int(Loss.HS)
 LOSS_SOFTMAX = int(Loss.SOFTMAX)
