@@ -385,9 +385,10 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
     h = float32_pointer(row_address(H, hi))
     total = 0.0
     prod = pending[0] if pending.shape[0] else 1.0
-    if apply and n == BLOCK:
+    if n == BLOCK:
         # subtle: the common case (NS with k = 5, no noise word equal to the target) keeps its six
         # row addresses, logits and gradients in registers: through arrays it was measured ~8 % slower
+        # (skip-gram); CBOW (no `apply`: the sum goes to neu1e, which the caller zeroed) takes it too
         p0 = float32_pointer(_row_address(out_rows, rows, slot, 0, n, pad))
         p1 = float32_pointer(_row_address(out_rows, rows, slot, 1, n, pad))
         p2 = float32_pointer(_row_address(out_rows, rows, slot, 2, n, pad))
@@ -400,7 +401,10 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
         if want_loss:
             prod, total = _fold_loss(lp, outside, (z0, z1, z2, z3, z4, z5), shifts, labels, slot, 0, prod, total)
         total = _settle(want_loss, pending, prod, total)
-        _update_block(h, (p0, p1, p2, p3, p4, p5), (g0, g1, g2, g3, g4, g5), h, True, dim)
+        if apply:
+            _update_block(h, (p0, p1, p2, p3, p4, p5), (g0, g1, g2, g3, g4, g5), h, True, dim)
+        else:
+            _update_block(h, (p0, p1, p2, p3, p4, p5), (g0, g1, g2, g3, g4, g5), data_pointer(neu1e), False, dim)
         return total
     # subtle: otherwise each target's row address is found once, in one loop, and the blocks take
     # them from `addrs`: six inlined look-ups per block made the first compilation 3x longer
