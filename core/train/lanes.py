@@ -3,8 +3,9 @@
 `logistic_lanes(z, shifts, labels, alpha, n)`: z is a tuple of k <= LANES float32 logits (a
 block's dot products, losses.py), `shifts` and `labels` float32 pointers to the block's logit
 shifts and labels (LANES floats must be readable from each: losses.make_targets pads its rows),
-alpha the learning rate and n the number of lanes that hold targets (taken as k when larger). With x_j = z_j - shift_j,
-t_j = -x_j for label 1 and x_j for label 0, and e_j = e^clip(t_j, -MAX_EXP, MAX_EXP), it returns
+alpha the learning rate and n the number of lanes that hold targets (taken as k when larger).
+With x_j = z_j - shift_j, t_j = -x_j for label 1 and x_j for label 0, and
+e_j = e^clip(t_j, -MAX_EXP, MAX_EXP), it returns
   - g_j = alpha e_j / (1 + e_j) for label 1 and -alpha e_j / (1 + e_j) for label 0: alpha
     (label - s(clip(x_j))), the step's scale for row j (losses.logistic_step); 0 for j >= n, and
     NaN for a NaN logit (a diverging run must stay visible);
@@ -35,6 +36,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .. import _numba_setup  # noqa: F401
+from .lowlevel import _fma, _splat
 
 LANES = 8  # logits per vector pass (a block of losses.BLOCK = 6 targets, padded)
 MAX_EXP = 6.0  # word2vec.c's MAX_EXP (losses.MAX_EXP is this value as float32)
@@ -57,14 +59,9 @@ def _call(builder, name: str, vt, *args):
     return builder.call(fn, list(args))
 
 
-def _splat(builder, x, vt):
-    v = builder.insert_element(ir.Constant(vt, ir.Undefined), x, _I32(0))
-    return builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined), _ints([0] * LANES))
-
-
 def _exp(builder, tc):
     """e^tc for |tc| <= MAX_EXP, lane by lane (see the module docstring)."""
-    fma = lambda a, b, c: _call(builder, "llvm.fma.v8f32", _VF, a, b, c)  # noqa: E731
+    fma = _fma(builder, LANES)
     m = _call(builder, "llvm.floor.v8f32", _VF, fma(tc, _const(1.0 / math.log(2.0)), _const(0.5)))
     r = fma(m, _const(-math.log(2.0)), tc)
     c = _TAYLOR
@@ -120,12 +117,12 @@ def logistic_lanes(typingctx, z, shifts, labels, alpha, n):
                    _const(MAX_EXP))
         e = _exp(builder, tc)
         q = builder.fdiv(e, builder.fadd(_const(1.0), e))
-        a = _splat(builder, context.cast(builder, al, signature.args[3], types.float32), _VF)
+        a = _splat(builder, context.cast(builder, al, signature.args[3], types.float32), LANES)
         g = builder.fmul(builder.select(pos, q, builder.fneg(q)), a)
         g = builder.select(builder.fcmp_unordered("uno", t, t), t, g)  # NaN in, NaN out
         count = builder.trunc(context.cast(builder, nv, signature.args[4], types.int64), _I32)
         count = builder.select(builder.icmp_signed("<", count, _I32(k)), count, _I32(k))  # lanes past k: no target
-        valid = builder.icmp_signed("<", _ints(list(range(LANES))), _splat(builder, count, _VI))
+        valid = builder.icmp_signed("<", _ints(list(range(LANES))), _splat(builder, count, LANES))
         g = builder.select(valid, g, _const(0.0))
         inside = builder.and_(builder.fcmp_ordered(">=", t, _const(-MAX_EXP)),
                               builder.fcmp_ordered("<=", t, _const(MAX_EXP)))

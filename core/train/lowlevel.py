@@ -189,10 +189,10 @@ def _at(builder, p, start: int, width: int):
 
 
 def _splat(builder, x, width: int):
-    """The float x in every lane of a chunk of `width` floats."""
+    """The scalar x (a float, or any LLVM scalar) in every lane of a vector of `width` lanes."""
     if width == 1:
         return x
-    vt, i32 = _vector_type(width), ir.IntType(32)
+    vt, i32 = ir.VectorType(x.type, width), ir.IntType(32)
     v = builder.insert_element(ir.Constant(vt, ir.Undefined), x, i32(0))
     return builder.shuffle_vector(v, ir.Constant(vt, ir.Undefined), ir.Constant(ir.VectorType(i32, width), [0] * width))
 
