@@ -171,3 +171,34 @@ def test_one_row_vector_ops_are_the_element_loops(dim):
         got = W.copy()
         run(got, a, b, np.float32(0.25))
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dim", [1, 3, 4, 29, 100, 128])
+def test_vector_dot_products_match_float64_for_every_chunk_mix(dim):
+    """dot_rows (the default size's dot pass) covers 16-, 8-, 4- and 1-float chunks and any mix of
+    them (29 = 16 + 8 + 4 + 1; 128 only whole chunks), for six rows and for three, a row given twice
+    included; each product is its float64 value to float32 rounding of the partial sums."""
+    from numba import njit
+
+    from core.train.lowlevel import dot_rows, float32_pointer, row_address
+
+    @njit
+    def six(W, hi, r):
+        p = [float32_pointer(row_address(W, r[i])) for i in range(6)]
+        return dot_rows(float32_pointer(row_address(W, hi)), (p[0], p[1], p[2], p[3], p[4], p[5]), dim)
+
+    @njit
+    def three(W, hi, r):
+        return dot_rows(float32_pointer(row_address(W, hi)), (float32_pointer(row_address(W, r[0])),
+                        float32_pointer(row_address(W, r[1])), float32_pointer(row_address(W, r[2]))), dim)
+
+    rng = np.random.default_rng(dim)
+    W = rng.normal(size=(8, dim)).astype(np.float32)
+    rows = np.array([1, 2, 3, 3, 7, 0], np.int64)
+    expected = W[rows].astype(np.float64) @ W[0].astype(np.float64)
+    tol = 1e-5 * (1 + np.abs(W[rows].astype(np.float64)) @ np.abs(W[0].astype(np.float64)))
+    got6 = np.array(six(W, 0, rows), np.float64)
+    got3 = np.array(three(W, 0, rows[:3]), np.float64)
+    assert np.all(np.abs(got6 - expected) <= tol), (got6, expected)
+    assert np.all(np.abs(got3 - expected[:3]) <= tol[:3])
+    assert got6[2] == got6[3]  # the same row twice: the same sum, in the same order

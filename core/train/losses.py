@@ -34,7 +34,7 @@ from ..config import Loss
 from . import lanes
 from .hot_rows import slot_of
 from .lanes import LANES, logistic_lanes
-from .lowlevel import data_pointer, float32_pointer, item_pointer, row_address, update_rows
+from .lowlevel import data_pointer, dot_rows, float32_pointer, item_pointer, row_address, update_rows
 
 MAX_EXP = np.float32(lanes.MAX_EXP)  # word2vec.c's MAX_EXP (6)
 LOSS_NS = int(Loss.NS)
@@ -165,7 +165,7 @@ def _dot_block(h, p0, p1, p2, p3, p4, p5, dim):
     and its remainder without run-time trip logic; measured in bench/README.md ("where the time
     goes"). Other sizes take the general loop, unchanged."""
     if dim == FIXED_DIM:
-        return _dot_rows(h, p0, p1, p2, p3, p4, p5, FIXED_DIM)
+        return dot_rows(h, (p0, p1, p2, p3, p4, p5), FIXED_DIM)
     return _dot_rows(h, p0, p1, p2, p3, p4, p5, dim)
 
 
@@ -254,7 +254,7 @@ HALF = 3  # a path's last targets, when at most this many are left, go in a half
 def _dot_half(h, p0, p1, p2, dim):
     """h . p_i for three rows in one pass over h: _dot_block for a tail of at most HALF targets."""
     if dim == FIXED_DIM:
-        return _dot_rows3(h, p0, p1, p2, FIXED_DIM)
+        return dot_rows(h, (p0, p1, p2), FIXED_DIM)
     return _dot_rows3(h, p0, p1, p2, dim)
 
 

@@ -247,6 +247,64 @@ def update_rows(typingctx, h, rows, grads, sink, into_h, dim):
     return sig, codegen
 
 
+def _halve_to(builder, v, width: int):
+    """Vector v summed in halves (lanes [0, w/2) plus [w/2, w), and again) down to `width` lanes;
+    width 1 gives a scalar."""
+    i32 = ir.IntType(32)
+    count = v.type.count
+    while count > max(width, 2):
+        half = count // 2
+        lo = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(i32, half), list(range(half))))
+        hi = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(i32, half), list(range(half, count))))
+        v, count = builder.fadd(lo, hi), half
+    if width == 1 and count == 2:
+        v = builder.fadd(builder.extract_element(v, i32(0)), builder.extract_element(v, i32(1)))
+    return v
+
+
+@intrinsic(prefer_literal=True)
+def dot_rows(typingctx, h, rows, dim):
+    """(h . p_i for each float32 row pointer p_i of `rows`), a tuple of float32, over a compile-time
+    `dim`: every chunk of each row (16 floats, then 8, 4 and 1 for the tail, as update_rows) is
+    multiply-added into that row's accumulator of its width, chunk after chunk; each accumulator is
+    then summed in halves and the narrower ones added in as their width is reached.
+
+    Why: written as a loop, the sum's order is the vectoriser's choice, and a function Numba compiles
+    on its own and again inside a cached kernel can get two different choices: the first run of a
+    process that compiled the kernel then scored pairs in a different order from every later run
+    that loaded it from the cache (tests/test_compile_once.py). Here the order is the code's."""
+    if not (_literal_size(dim) and h == _F32P and _is_pointer_tuple(rows)):
+        return None
+    n, size = rows.count, dim.literal_value
+    sig = types.UniTuple(types.float32, n)(h, rows, dim)
+
+    def codegen(context, builder, signature, args):
+        hp, rows_v = args[:2]
+        ps = [builder.extract_value(rows_v, i) for i in range(n)]
+        acc: dict[int, list] = {}
+        for start, width in _chunks(size):
+            fma = _fma(builder, width)
+            x = builder.load(_at(builder, hp, start, width), align=4)
+            prev = acc.get(width)
+            cur = []
+            for i, p in enumerate(ps):
+                o = builder.load(_at(builder, p, start, width), align=4)
+                cur.append(builder.fmul(x, o) if prev is None else fma(x, o, prev[i]))
+            acc[width] = cur
+        out = []
+        for i in range(n):
+            total = None
+            for width in (VECTOR_FLOATS, 8, 4, 1):
+                if total is not None and isinstance(total.type, ir.VectorType):
+                    total = _halve_to(builder, total, width)
+                if width in acc:
+                    total = acc[width][i] if total is None else builder.fadd(total, acc[width][i])
+            out.append(total if total is not None else ir.Constant(ir.FloatType(), 0.0))
+        return context.make_tuple(builder, signature.return_type, out)
+
+    return sig, codegen
+
+
 @intrinsic(prefer_literal=True)
 def add_row(typingctx, dst, src, dim):
     """dst += src over `dim` floats (float32 pointers; dim a compile-time constant), as explicit
