@@ -160,10 +160,13 @@ FIXED_DIM = 100  # the vector size the blocks are also compiled for with a const
 def _dot_block(h, p0, p1, p2, p3, p4, p5, dim):
     """h . p_i for six rows in one pass over h (each element of h loaded once).
 
-    subtle: for dim == FIXED_DIM the same loop is compiled a second time with a constant trip
-    count (_dot_rows is inlined with the literal), so the compiler lays out the whole vector loop
-    and its remainder without run-time trip logic; measured in bench/README.md ("where the time
-    goes"). Other sizes take the general loop, unchanged."""
+    subtle: for dim == FIXED_DIM the pass is lowlevel.dot_rows: explicit vectors with a fixed
+    summation order. As a loop (compiled with the constant trip count, 1.08-1.32x over the general
+    loop, bench/README.md "where the time goes") the vectoriser picked the order, and picked it
+    differently in the process that compiled the kernel and in one that loaded it from the cache,
+    so the first run on a machine trained differently from every later one (bench/README.md, "The
+    first run and the cached kernel"). Other sizes take the general loop (checked at 50 and 8:
+    the same both ways, by tests/test_compile_once.py for 8)."""
     if dim == FIXED_DIM:
         return dot_rows(h, (p0, p1, p2, p3, p4, p5), FIXED_DIM)
     return _dot_rows(h, p0, p1, p2, p3, p4, p5, dim)

@@ -45,7 +45,8 @@ before its vector loop it compares every pair of row pointers (21 pairs for six 
 with a separate sink: ~150 instructions and stack spills a call) and it finishes a 100-float row
 with four scalar steps per row. Measured in bench/README.md ("Row updates as explicit vectors").
 `add_row(dst, src, dim)` and `scale_row(dst, factor, dim)` are the same for one row (CBOW's
-context rows).
+context rows). `dot_rows(h, rows, dim)` is the dot pass (h . p_i for each row) the same way, with
+each sum's order fixed by the code rather than by the vectoriser (see its docstring).
 
 ## Prefetch
 A software prefetch for Numba kernels: `prefetch_row(M, r)` asks the CPU to start loading row r
