@@ -36,7 +36,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .. import _numba_setup  # noqa: F401
-from .lowlevel import _fma, _splat
+from .lowlevel import _fma, _halve_to, _splat
 
 LANES = 8  # logits per vector pass (a block of losses.BLOCK = 6 targets, padded)
 MAX_EXP = 6.0  # word2vec.c's MAX_EXP (losses.MAX_EXP is this value as float32)
@@ -76,16 +76,8 @@ def _exp(builder, tc):
 
 
 def _product(builder, v):
-    """The product of a <LANES x double>'s lanes, as a tree."""
-    width = LANES
-    while width > 1:
-        width //= 2
-        vt = ir.VectorType(_I32, width)
-        undef = ir.Constant(v.type, ir.Undefined)
-        lo = builder.shuffle_vector(v, undef, ir.Constant(vt, [_I32(i) for i in range(width)]))
-        hi = builder.shuffle_vector(v, undef, ir.Constant(vt, [_I32(i + width) for i in range(width)]))
-        v = builder.fmul(lo, hi)
-    return builder.extract_element(v, _I32(0))
+    """The product of a <LANES x double>'s lanes, as a tree (lowlevel._halve_to)."""
+    return _halve_to(builder, v, 1, builder.fmul)
 
 
 _F32P = types.CPointer(types.float32)

@@ -248,18 +248,20 @@ def update_rows(typingctx, h, rows, grads, sink, into_h, dim):
     return sig, codegen
 
 
-def _halve_to(builder, v, width: int):
-    """Vector v summed in halves (lanes [0, w/2) plus [w/2, w), and again) down to `width` lanes;
-    width 1 gives a scalar."""
+def _halve_to(builder, v, width: int, combine=None):
+    """Vector v folded in halves (lanes [0, w/2) with [w/2, w), and again) down to `width` lanes by
+    `combine` (default builder.fadd: a sum; lanes.py passes builder.fmul for a product); width 1
+    gives a scalar."""
+    combine = combine or builder.fadd
     i32 = ir.IntType(32)
     count = v.type.count
     while count > max(width, 2):
         half = count // 2
         lo = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(i32, half), list(range(half))))
         hi = builder.shuffle_vector(v, v, ir.Constant(ir.VectorType(i32, half), list(range(half, count))))
-        v, count = builder.fadd(lo, hi), half
+        v, count = combine(lo, hi), half
     if width == 1 and count == 2:
-        v = builder.fadd(builder.extract_element(v, i32(0)), builder.extract_element(v, i32(1)))
+        v = combine(builder.extract_element(v, i32(0)), builder.extract_element(v, i32(1)))
     return v
 
 
