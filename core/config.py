@@ -48,12 +48,14 @@ LOSS_LABELS = {Loss.NS: "negative sampling", Loss.HS: "hierarchical softmax", Lo
                Loss.NCE: "NCE"}
 LOSS_ABBREVIATIONS = {Loss.NS: "NS", Loss.HS: "HS", Loss.SOFTMAX: "softmax", Loss.NCE: "NCE"}  # tight spaces
 SOFTMAX_MAX_VOCAB = 50_000  # full softmax costs O(V*D) per example; beyond this it is pointless
-# output rows buffered per worker with 2+ threads, by architecture (hot_rows.py measures why): CBOW
-# trains one example per position, skip-gram ~6, so merging 4096 rows costs CBOW relatively more
-# skip-gram 1024: on Zen 5 (L2 1 MB a core), whole corpus, 2 threads, quiet, two sweeps: 1024 rows
-# 2.26 / 2.44 M words/s against 4096's 2.10 / 2.23 (hot_rows.py); the Xeon-era 4096 (2.53 vs 2048's
-# 2.50) was within 1 %. Three copies of 1024 rows (W, local, base: 1.2 MB) about fill such an L2.
-DEFAULT_HOT_ROWS = {Architecture.SKIPGRAM: 1024, Architecture.CBOW: 256}
+# output rows buffered per worker with 2+ threads, by loss (hot_rows.py measures why). History:
+# 4096 on a Xeon (2.53 vs 2048's 2.50 M words/s); skip-gram 1024 and CBOW 256 from 2026-12-02 (Zen 5,
+# L2 1 MB a core: 1024 rows 2.26 / 2.44 M words/s against 4096's 2.10 / 2.23). Since 2026-12-04 (Zen 4,
+# also 1 MB of L2, on a host where a cache line crossing between the two vCPUs often takes 230-320
+# ns instead of 60) a shared output row costs more than the copies' cache space: NS/NCE 4096 for both
+# architectures (CBOW merging every 512 positions), while HS keeps 1024: its nodes below depth ~10
+# are visited by few examples, and merging them cost more than sharing them (4096: 1.06-1.17x slower).
+DEFAULT_HOT_ROWS = {Loss.NS: 4096, Loss.NCE: 4096, Loss.HS: 1024, Loss.SOFTMAX: 0}
 DEFAULT_SHARED_POOL = 1  # shared negatives: noise words per window, in units of k (measured in bench/README.md)
 
 
@@ -82,7 +84,7 @@ class TrainConfig:
     compute_loss: bool = True  # accumulate the exact float64 loss (costs some speed)
     track_counts: bool = True  # count per word, each epoch, occurrences seen/kept and noise draws (~15% of SG time)
     hot_rows: int | None = None  # output rows each worker buffers, merged in tiers by use (hot_rows.py);
-    # None: 1024 for skip-gram and 256 for CBOW with two or more threads; 0 with one thread (where it
+    # None: DEFAULT_HOT_ROWS (4096 for NS/NCE, 1024 for HS) with two or more threads; 0 with one thread (where it
     # would change nothing but exactness) and with shared_negatives (5x fewer output-row writes; on the
     # full corpus 256 rows gained nothing, 4096 in tiers 11 % speed but a 0.2 % higher loss)
     snapshot_topn: int = 0  # keep a copy of the top-N input vectors after every epoch (0: none)
@@ -106,7 +108,7 @@ class TrainConfig:
             shared_pool=int(self.shared_pool if self.shared_pool is not None
                             else DEFAULT_SHARED_POOL * self.negative),
             hot_rows=int(self.hot_rows if self.hot_rows is not None
-                         else DEFAULT_HOT_ROWS[Architecture(self.architecture)]
+                         else DEFAULT_HOT_ROWS[Loss(self.loss)]
                          if threads > 1 and not self.shared_negatives else 0),
         )
         cfg.validate()

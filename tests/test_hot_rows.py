@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit
 
 from core.config import Architecture, ConfigError, Loss, TrainConfig
 from core.corpus import read_corpus_text
@@ -19,7 +20,7 @@ from core.train.hot_rows import (
     most_used_rows,
     unbuffered,
 )
-from core.train.kernels import make_settings, make_tally, make_work, train_chunk
+from core.train.kernels import _tick, make_settings, make_tally, make_work, train_chunk
 from core.train.trainer import Trainer
 
 
@@ -92,7 +93,35 @@ def test_merge_due_merges_each_tier_at_its_own_interval():
     assert np.array_equal(W[k:], 0 * W[k:])  # unbuffered rows untouched
     merge_rows(out)  # the end of a chunk: everything, whatever is due
     assert np.array_equal(W[:k, 0], np.full(k, 16.0, np.float32))
-    assert MERGE_EVERY == 256
+
+
+@njit
+def _ticks(settings, out, work, n):
+    for _ in range(n):
+        _tick(settings, out, work)
+
+
+@pytest.mark.parametrize("arch", list(Architecture))
+def test_the_kernels_merge_tier_zero_at_their_architectures_interval(arch):
+    """The trainer's own per-position count (kernels._tick with make_settings): tier 0 reaches W
+    after MERGE_EVERY[arch] positions (256 skip-gram, 512 CBOW), not one position earlier, and
+    again after twice as many."""
+    every = MERGE_EVERY[arch]
+    assert every & (every - 1) == 0  # a power of two: the kernel masks instead of dividing
+    k = 2 * TIER_ROWS
+    W = np.zeros((k + 1, 2), np.float32)
+    out = buffered(W, np.arange(k))
+    load_rows(out)
+    settings = make_settings(arch, Loss.NS, 5, 5, False, False, 0.025, 1e-4)
+    work = make_work(16, 5, 6, 2, k + 1, False)
+    out.local[:] += 1.0
+    _ticks(settings, out, work, every - 1)
+    assert not W.any()  # nothing merged yet
+    _ticks(settings, out, work, 1)
+    assert np.array_equal(W[:TIER_ROWS, 0], np.ones(TIER_ROWS, np.float32))  # tier 0 merged
+    assert not W[TIER_ROWS:].any()  # tier 1 waits for the second interval
+    _ticks(settings, out, work, every)
+    assert np.array_equal(W[:k, 0], np.ones(k, np.float32))
 
 
 def test_buffered_rejects_rows_that_are_not_a_run_of_rows_of_w():
@@ -144,8 +173,11 @@ def test_two_threads_with_and_without_buffering_learn_alike(corpus):
 
 def test_hot_rows_default_and_validation():
     assert TrainConfig(threads=1).resolved().hot_rows == 0  # one thread: exact, nothing buffered
-    assert TrainConfig(threads=2).resolved().hot_rows == 1024  # skip-gram: ~6 examples per position
-    assert TrainConfig(threads=2, architecture=Architecture.CBOW).resolved().hot_rows == 256  # CBOW: one
+    for arch in Architecture:  # NS/NCE: the 4,096 most frequent words; HS: the 1,024 nodes nearest the root
+        assert TrainConfig(threads=2, architecture=arch).resolved().hot_rows == 4096
+        assert TrainConfig(threads=2, architecture=arch, loss=Loss.NCE).resolved().hot_rows == 4096
+        assert TrainConfig(threads=2, architecture=arch, loss=Loss.HS, negative=0).resolved().hot_rows == 1024
+    assert TrainConfig(threads=2, loss=Loss.SOFTMAX, negative=0, max_vocab=100).resolved().hot_rows == 0
     assert TrainConfig(threads=2, hot_rows=0).resolved().hot_rows == 0
     assert TrainConfig(threads=2, shared_negatives=True).resolved().hot_rows == 0
     assert TrainConfig(threads=2, shared_negatives=True, hot_rows=8).resolved().hot_rows == 8

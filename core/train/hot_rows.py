@@ -5,9 +5,9 @@ rows that every example keeps touching (the most frequent words' rows for NS/NCE
 nearest the root for HS) the worker's own copy, which the loss step reads and writes instead.
 `merge_rows` adds the worker's change since the last merge to the shared rows and refreshes its
 copy (so it also picks up the other workers' changes). The kernels merge the buffered rows in
-tiers by use (`merge_due`): the TIER_ROWS most used every MERGE_EVERY positions, and each further
-tier, twice as many rows as the one before it, half as often; every row is merged at the end of
-every chunk, so W is complete whenever Python looks at it.
+tiers by use (`merge_due`): the TIER_ROWS most used every MERGE_EVERY[architecture] positions (256
+for skip-gram, 512 for CBOW), and each further tier, twice as many rows as the one before it, half
+as often; every row is merged at the end of every chunk, so W is complete whenever Python looks at it.
 Does not: change anything for one thread (the trainer buffers no rows then, and a seeded
 single-thread run stays bit-identical), lock (like every Hogwild update, two merges of one row at
 the same instant can lose one of them), or buffer input rows (measured: sharing them costs little).
@@ -27,7 +27,16 @@ the same to 3 digits (2.383 vs 2.382). CBOW trains one example per position, not
 weigh more there: 256 rows 7.6 M words/s, 512 7.3, 1024 7.3, 4096 7.2 (config.py's defaults).
 On Zen 5 (L2 1 MB a core; whole corpus, 2 threads, one process alternating, quiet) 1024 rows beat
 4096: 2.26 vs 2.10 and 2.44 vs 2.23 M words/s (2 and 4 rounds), 2048 2.20; skip-gram's default
-is now 1024.
+was 1024 from then.
+Why 4096 rows again, and CBOW merging every 512 (Zen 4, 2026-12-04; bench/README.md, "Two threads
+slowing each other down"): two threads sharing W_out cost CBOW 35 % of each core's work and up to
+3.5x in phases when a cache line takes 230-320 ns instead of 60 to cross between the two vCPUs; a
+private, never-merged W_out per thread (not a valid trainer, the bound) removed it, a private W_in
+did not. One process, runs interleaved, median CPU s of 8 rounds on an 11M-word slice: one thread
+3.14; two threads with 256 rows merged every 256 positions 4.38, 4,096 rows every 256 4.44, every
+512 3.83, every 1,024 3.77 (the loss 0.1 % higher, 0.3 % at 2,048); the private bound 3.85 in
+another sweep where the same settings gave 4.26 and 3.82. Skip-gram on a 2M-word slice, 6 rounds:
+1,024 rows 2.19, 4,096 2.00, the bound 2.05, one thread 1.81.
 """
 
 from __future__ import annotations
@@ -38,10 +47,14 @@ import numpy as np
 from numba import njit
 
 from .. import _numba_setup  # noqa: F401
-from ..config import Loss
+from ..config import Architecture, Loss
 
-MERGE_EVERY = 256  # positions (centre words) between merges of the most used rows
-TIER_ROWS = 256  # tier 0: slots [0, 256); tier j >= 1: slots [256 2^(j-1), 256 2^j), merged every 256 2^j positions
+# positions (centre words) between merges of the most used rows: a power of two (the kernels mask,
+# not divide). CBOW trains one example per position, skip-gram ~2 window / 2, so CBOW's 512 is still
+# fewer examples between merges than skip-gram's 256.
+MERGE_EVERY = {Architecture.SKIPGRAM: 256, Architecture.CBOW: 512}
+MERGE_SHIFT = {a: int(n).bit_length() - 1 for a, n in MERGE_EVERY.items()}
+TIER_ROWS = 256  # tier 0: slots [0, 256); tier j >= 1: slots [256 2^(j-1), 256 2^j), merged 2^j times as rarely
 
 # W (R, D) float32: the output matrix shared by all workers.
 # local (K, D) float32: the worker's current values of its buffered rows (K = 0: it buffers none).

@@ -21,7 +21,7 @@ from numba import njit
 
 from .. import _numba_setup  # noqa: F401
 from ..config import Architecture
-from .hot_rows import MERGE_EVERY, load_rows, merge_due, merge_rows, slot_of
+from .hot_rows import MERGE_SHIFT, load_rows, merge_due, merge_rows, slot_of
 from .losses import (
     FIXED_DIM,
     LOSS_NCE,
@@ -46,7 +46,9 @@ ARCH_CBOW = int(Architecture.CBOW)
 # pool: with shared negatives, the noise words drawn per window when more than `negative` (0: exactly
 # `negative`, every pair scoring the same ones; see _skipgram_prepare).
 # cold: skip-gram prefetches a drawn output row only from this row on (see COLD_BYTES; 0: every row).
-Settings = namedtuple("Settings", "arch loss window negative shared want_loss alpha0 min_alpha pool cold")
+# merge_shift: buffered output rows' tier 0 merges every 2^merge_shift positions (hot_rows.MERGE_SHIFT).
+Settings = namedtuple("Settings", "arch loss window negative shared want_loss alpha0 min_alpha pool cold "
+                                  "merge_shift")
 
 # Skip-gram's per-pair NS/NCE draws start loading an output row only when it lies beyond the first
 # COLD_BYTES of W_out (rows are sorted by word count, so the first ones are the most drawn and sit in
@@ -78,7 +80,8 @@ def make_settings(arch: int, loss: int, window: int, negative: int, shared: bool
     noise = int(loss) in (LOSS_NS, LOSS_NCE)
     cold = COLD_BYTES // (4 * int(dim)) if dim and int(arch) == ARCH_SG and noise and not shared else 0
     return Settings(np.int64(arch), np.int64(loss), np.int64(window), np.int64(negative), bool(shared),
-                    bool(want_loss), np.float32(alpha0), np.float32(min_alpha), np.int64(pool), np.int64(cold))
+                    bool(want_loss), np.float32(alpha0), np.float32(min_alpha), np.int64(pool), np.int64(cold),
+                    np.int64(MERGE_SHIFT[Architecture(int(arch))]))
 
 
 def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out: int, softmax: bool,
@@ -105,13 +108,13 @@ def make_tally(rng_state: np.ndarray, n_words: int) -> Tally:
 
 
 @njit(inline="always", nogil=True)
-def _tick(out_rows, work):
-    """Count one position; every MERGE_EVERY positions merge the tiers of buffered output rows
-    that are due (hot_rows.merge_due). The count restarts with every chunk."""
+def _tick(settings, out_rows, work):
+    """Count one position; every 2^settings.merge_shift positions merge the tiers of buffered
+    output rows that are due (hot_rows.merge_due). The count restarts with every chunk."""
     if out_rows.index.shape[0]:
         work.tick[0] += 1
-        if work.tick[0] % MERGE_EVERY == 0:
-            merge_due(out_rows, work.tick[0] // MERGE_EVERY)
+        if work.tick[0] & ((np.int64(1) << settings.merge_shift) - 1) == 0:
+            merge_due(out_rows, work.tick[0] >> settings.merge_shift)
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -242,7 +245,7 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
             loss_sum += output_step(settings.loss, W_in, c, out_rows, targets, slot, alpha, work.step,
                                     settings.want_loss, True)
             examples += 1
-        _tick(out_rows, work)
+        _tick(settings, out_rows, work)
     if settings.want_loss:  # subtle: settle the pending log per sentence, so chunking cannot change the sum
         loss_sum += flush_loss(work.step.pending)
     return loss_sum, examples, rng
@@ -334,7 +337,7 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
         else:
             _cbow_spread(neu1e, W_in, sen, lo, hi, i, dim)
         examples += 1
-        _tick(out_rows, work)
+        _tick(settings, out_rows, work)
     if settings.want_loss:
         loss_sum += flush_loss(work.step.pending)
     return loss_sum, examples, rng
