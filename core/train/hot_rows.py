@@ -48,6 +48,7 @@ from numba import njit
 
 from .. import _numba_setup  # noqa: F401
 from ..config import Architecture, Loss
+from .lowlevel import own_lines
 
 # positions (centre words) between merges of the most used rows: a power of two (the kernels mask,
 # not divide). CBOW trains one example per position, skip-gram ~2 window / 2, so CBOW's 512 is still
@@ -84,7 +85,7 @@ def buffered(W: np.ndarray, index: np.ndarray) -> OutRows:
     if not np.array_equal(index, index[0] + step * np.arange(index.size)):
         raise ValueError("buffered rows must be a run of consecutive rows (ascending or descending)")
     k, dim = index.size, W.shape[1]
-    return OutRows(W, np.zeros((k, dim), np.float32), np.zeros((k, dim), np.float32), index, np.int64(index[0]),
+    return OutRows(W, own_lines((k, dim), np.float32), own_lines((k, dim), np.float32), index, np.int64(index[0]),
                    np.int64(step))
 
 

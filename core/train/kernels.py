@@ -37,7 +37,7 @@ from .losses import (
     rng_next,
     rng_uniform,
 )
-from .lowlevel import add_row, borrow, data_pointer, float32_pointer, prefetch_row, row_address, scale_row
+from .lowlevel import add_row, borrow, data_pointer, float32_pointer, own_lines, prefetch_row, row_address, scale_row
 
 ARCH_SG = int(Architecture.SKIPGRAM)
 ARCH_CBOW = int(Architecture.CBOW)
@@ -91,20 +91,20 @@ def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out:
     step's scores have room for every output row with the full softmax; the step defers its
     loss logs (losses.logistic_step's pending)."""
     return Work(
-        np.zeros(max_sentence, np.int32),
-        np.zeros(4 * window, np.int32),
-        np.zeros((1, dim), np.float32),
-        np.zeros(1, np.int64),
+        own_lines(max_sentence, np.int32),
+        own_lines(4 * window, np.int32),
+        own_lines((1, dim), np.float32),
+        own_lines(1, np.int64),
         make_targets(4 * window, max_targets),
         make_scratch(max_targets, dim, n_out if softmax else 0, defer_log=True),
-        np.zeros(max(0, pool), np.int64),
+        own_lines(max(0, pool), np.int64),
     )
 
 
 def make_tally(rng_state: np.ndarray, n_words: int) -> Tally:
     """Accumulators for one worker; n_words = 0 for no per-word counts. rng_state (1,) uint64."""
-    return Tally(np.zeros(4, np.float64), np.zeros(n_words, np.int64), np.zeros(n_words, np.int64),
-                 np.zeros(n_words, np.int64), rng_state)
+    return Tally(own_lines(4, np.float64), own_lines(n_words, np.int64), own_lines(n_words, np.int64),
+                 own_lines(n_words, np.int64), rng_state)
 
 
 @njit(inline="always", nogil=True)

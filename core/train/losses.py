@@ -34,7 +34,7 @@ from ..config import Loss
 from . import lanes
 from .hot_rows import slot_of
 from .lanes import LANES, logistic_lanes
-from .lowlevel import data_pointer, dot_rows, float32_pointer, item_pointer, row_address, update_rows
+from .lowlevel import data_pointer, dot_rows, float32_pointer, item_pointer, own_lines, row_address, update_rows
 
 MAX_EXP = np.float32(lanes.MAX_EXP)  # word2vec.c's MAX_EXP (6)
 LOSS_NS = int(Loss.NS)
@@ -537,8 +537,8 @@ def make_targets(slots: int, max_targets: int) -> Targets:
     blocks of BLOCK plus LANES - BLOCK columns: the step reads a block's labels and shifts as LANES
     floats at once (lanes.logistic_lanes), whatever the number of targets."""
     width = _padded_width(max_targets)
-    return Targets(np.zeros((slots, width), np.int64), np.zeros((slots, width), np.float32),
-                   np.zeros((slots, width), np.float32), np.zeros(slots, np.int64))
+    return Targets(own_lines((slots, width), np.int64), own_lines((slots, width), np.float32),
+                   own_lines((slots, width), np.float32), own_lines(slots, np.int64))
 
 
 def _padded_width(max_targets: int) -> int:
@@ -551,6 +551,6 @@ def make_scratch(max_targets: int, dim: int, n_scores: int = 0, defer_log: bool 
     product of its loss factors in pending (kernels); without, it returns the whole loss.
     pad is (BLOCK, D) float32 zeros that fill a partial block; addrs holds each target's row address."""
     blocks = max(1, -(-int(max_targets) // BLOCK))
-    return StepScratch(np.zeros(dim, np.float32), np.zeros(max(int(n_scores), blocks * BLOCK), np.float32),
-                       np.ones(1 if defer_log else 0, np.float64), np.zeros((BLOCK, dim), np.float32),
-                       np.zeros(blocks * BLOCK, np.int64))
+    return StepScratch(own_lines(dim, np.float32), own_lines(max(int(n_scores), blocks * BLOCK), np.float32),
+                       own_lines(1 if defer_log else 0, np.float64, 1.0), own_lines((BLOCK, dim), np.float32),
+                       own_lines(blocks * BLOCK, np.int64))

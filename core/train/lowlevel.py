@@ -57,16 +57,48 @@ of the row. Skip-gram's noise rows are random, so their cache misses dominate on
 matrix outgrows the cache; drawing all of a position's noise words before training its first pair
 and prefetching their rows hides that latency.
 Does not: change any value; on a CPU without prefetch instructions it is a no-op.
+
+## Own lines
+`own_lines(shape, dtype, fill)`: a new array that shares no cache line with any other array, for
+the scratch and counters each worker writes (`Work`, `Tally`, `StepScratch`, `Targets`, its copies
+of the output rows).
+
+Does: align the data to LINE_BYTES and pad it to a whole number of them (a (0,) array still
+gets its own line, and numpy owns the buffer, so it is freed with the array).
+Does not: help with what workers share on purpose (W_in, W_out).
+Why: numpy hands out small buffers next to each other, so two workers' arrays made one after the
+other could sit in one line: the two deferred loss products (`StepScratch.pending`, read and
+written on every step) were 32 bytes apart in one run. Forcing them into one line against lines
+of their own: 2 threads, CPU s, medians of interleaved rounds: skip-gram 2.54 against 2.43 (6
+rounds), CBOW 4.53 against 4.32 (5) (bench/README.md, "Which shared writes cost it"). 128 bytes, because the
+adjacent-line prefetcher fetches 64-byte lines in pairs.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .. import _numba_setup  # noqa: F401
+
+LINE_BYTES = 128
+
+
+def own_lines(shape: int | tuple[int, ...], dtype: np.dtype | type, fill: float = 0) -> np.ndarray:
+    """A C-contiguous array of `shape` filled with `fill`, alone on its cache lines (module doc)."""
+    dt = np.dtype(dtype)
+    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(n) for n in shape)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    span = max(1, -(-nbytes // LINE_BYTES)) * LINE_BYTES
+    raw = np.zeros(span + LINE_BYTES, np.uint8)
+    start = -raw.ctypes.data % LINE_BYTES
+    out = raw[start:start + nbytes].view(dt).reshape(shape)
+    if fill:
+        out[...] = fill
+    return out
 
 
 # -- pointers --------------------------------------------------------------------------------
