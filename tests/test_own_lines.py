@@ -62,7 +62,7 @@ def test_two_workers_scratch_counters_and_row_copies_share_no_line(arch, loss):
     W = np.zeros((5000, 100), np.float32)
     hot = most_used_rows(loss, W.shape[0], 1024)
     workers = []
-    for t in range(2):
+    for _ in range(2):
         work = make_work(10_000, 5, 6, 100, W.shape[0], False, 0)
         tally = make_tally(np.ones(1, np.uint64), 300)
         out = buffered(W, hot)
