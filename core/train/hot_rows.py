@@ -34,8 +34,8 @@ slowing each other down"): two threads sharing W_out cost CBOW 35 % of each core
 private, never-merged W_out per thread (not a valid trainer, the bound) removed it, a private W_in
 did not. One process, runs interleaved, median CPU s of 8 rounds on an 11M-word slice: one thread
 3.14; two threads with 256 rows merged every 256 positions 4.38, 4,096 rows every 256 4.44, every
-512 3.83, every 1,024 3.77 (the loss 0.1 % higher, 0.3 % at 2,048); the private bound 3.85 in
-another sweep where the same settings gave 4.26 and 3.82. Skip-gram on a 2M-word slice, 6 rounds:
+512 3.83, every 1,024 3.77 (the loss 0.1 % higher, 0.3 % at 2,048); the private bound 3.85 in the
+first sweep (where 256 rows every 256 gave 6.79). Skip-gram on a 2M-word slice, 6 rounds:
 1,024 rows 2.19, 4,096 2.00, the bound 2.05, one thread 1.81.
 """
 
