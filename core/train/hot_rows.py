@@ -148,7 +148,7 @@ def merge_rows(out):
 
 @njit(inline="always", nogil=True)
 def merge_due(out, n):
-    """Merge the tiers due after the n-th (n >= 1) run of MERGE_EVERY positions: tier 0 always,
+    """Merge the tiers due after the n-th (n >= 1) run of MERGE_EVERY[arch] positions: tier 0 always,
     tier j >= 1 (slots [TIER_ROWS 2^(j-1), TIER_ROWS 2^j)) when 2^j divides n."""
     k = out.index.shape[0]
     _sync_rows(out, True, 0, TIER_ROWS)
