@@ -1,8 +1,9 @@
 """Noise distribution for negative sampling / NCE, and subsampling of frequent words.
 
 Does: Pn(w) = U(w)^p / Z (paper section 2.2, p = 3/4), an alias table (Walker 1977, Vose 1991)
-so the kernels draw a noise word in O(1) with one random number and at most two memory reads,
-and the per-word keep probabilities of subsampling (paper section 2.3 and word2vec.c).
+so the kernels draw a noise word in O(1) with one random number and one memory read (the table
+packed into one 64-bit word per entry, `packed_alias`), and the per-word keep probabilities of
+subsampling (paper section 2.3 and word2vec.c).
 Does not: draw anything itself (kernels do, with their own seeded generators).
 """
 
@@ -76,6 +77,42 @@ def alias_table(p: np.ndarray) -> AliasTable:
     p = np.ascontiguousarray(p, dtype=np.float64)
     prob, alias = _vose(p)
     return AliasTable(prob.astype(np.float32), alias)
+
+
+TWO32 = float(1 << 32)
+
+
+def packed_alias(table: AliasTable) -> np.ndarray:
+    """The alias table as the kernels read it, (V,) uint64: the low 32 bits of entry i an integer
+    threshold t_i, the high 32 bits alias[i]. A draw takes 64 random bits r, i from the top 32
+    and x = r mod 2^32, and returns i if x < t_i else alias[i] (losses.draw_noise).
+
+    t_i is the number of 32-bit x with float32(x) 2^-32 < prob[i], so the integer comparison makes
+    exactly the decisions the float32 one made before (tests/test_tables.py checks the
+    boundaries). Why: one load of one 8-byte entry instead of two arrays' entries, and no
+    conversion to float; the kernel picks i or alias[i] without a branch (measured in
+    bench/README.md, "The noise draw").
+    """
+    prob = np.asarray(table.prob, dtype=np.float32).astype(np.float64) * TWO32  # exact: a power of 2
+    # the smallest x in [0, 2^32] with float32(x) >= prob * 2^32 (float32 rounding is monotone);
+    # float32 spacing below 2^32 is at most 256, so it lies within 256 of prob * 2^32
+    lo = np.clip(np.floor(prob) - 257, 0, TWO32).astype(np.int64)
+    hi = np.clip(np.ceil(prob) + 1, 0, TWO32).astype(np.int64)
+    while np.any(lo < hi):  # invariant: the answer lies in [lo, hi]
+        mid = (lo + hi) // 2
+        up = mid.astype(np.float32).astype(np.float64) >= prob
+        hi = np.where(up, mid, hi)
+        lo = np.where(up, lo, mid + 1)
+    if np.any(lo >= 1 << 32):
+        raise ValueError("an alias threshold does not fit in 32 bits")
+    return lo.astype(np.uint64) | (np.asarray(table.alias, dtype=np.uint64) << np.uint64(32))
+
+
+def unpack_alias(packed: np.ndarray) -> AliasTable:
+    """The AliasTable a packed one samples: prob the exact acceptance t_i / 2^32 (float64)."""
+    packed = np.asarray(packed, dtype=np.uint64)
+    return AliasTable((packed & np.uint64(0xFFFFFFFF)).astype(np.float64) / TWO32,
+                      (packed >> np.uint64(32)).astype(np.int32))
 
 
 def alias_probabilities(table: AliasTable) -> np.ndarray:

@@ -19,12 +19,12 @@ import numpy as np
 
 from .config import Loss, SubsampleFormula, TrainConfig
 from .huffman import Huffman, build_huffman
-from .sampling import AliasTable, alias_table, keep_probabilities, noise_distribution
+from .sampling import AliasTable, alias_table, keep_probabilities, noise_distribution, packed_alias
 
 # The read-only tables as the kernels take them: one argument, not seven.
-Tables = namedtuple("Tables", "codes points lengths alias_prob alias_idx log_kpn keep_prob")
+Tables = namedtuple("Tables", "codes points lengths alias log_kpn keep_prob")
 # codes (V, L) uint8, points (V, L) int32, lengths (V,) int32      Huffman tree (HS; (1, 1) zeros otherwise)
-# alias_prob (V,) float32, alias_idx (V,) int32                     Pn(w) sampler (NS, NCE)
+# alias (V,) uint64                                                 Pn(w) sampler (NS, NCE; sampling.packed_alias)
 # log_kpn (V,) float32                                              log(k Pn(w)) (NCE's logit shifts)
 # keep_prob (V,) float32                                            subsampling: P(keep an occurrence)
 
@@ -51,8 +51,8 @@ def make_tables(codes: np.ndarray, points: np.ndarray, lengths: np.ndarray, alia
         np.ascontiguousarray(codes, dtype=np.uint8),
         np.ascontiguousarray(points, dtype=np.int32),
         np.ascontiguousarray(lengths, dtype=np.int32),
-        np.ascontiguousarray(alias_prob, dtype=np.float32),
-        np.ascontiguousarray(alias_idx, dtype=np.int32),
+        packed_alias(AliasTable(np.ascontiguousarray(alias_prob, dtype=np.float32),
+                                np.ascontiguousarray(alias_idx, dtype=np.int32))),
         np.ascontiguousarray(log_kpn, dtype=np.float32),
         np.ascontiguousarray(keep_prob, dtype=np.float32),
     )

@@ -9,7 +9,7 @@ import pytest
 
 from core.config import Loss, TrainConfig
 from core.corpus import read_corpus_text
-from core.sampling import AliasTable, alias_probabilities
+from core.sampling import alias_probabilities, unpack_alias
 from core.train.step import draw_negatives, one_example, skipgram_pairs
 from core.train.trainer import Trainer
 
@@ -117,7 +117,7 @@ def test_draw_negatives_follows_the_noise_distribution(corpus):
     target = corpus.vocab.index["queen"]
     negs, skipped, rng = draw_negatives(tr.tables, target, 20_000, rng=99)
     assert len(negs) + skipped == 20_000 and target not in negs.tolist()
-    p = alias_probabilities(AliasTable(tr.tables.alias_prob, tr.tables.alias_idx))
+    p = alias_probabilities(unpack_alias(tr.tables.alias))
     freq = np.bincount(negs, minlength=len(p)) / 20_000
     keep = np.arange(len(p)) != target
     np.testing.assert_allclose(freq[keep], p[keep], atol=0.01)

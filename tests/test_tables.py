@@ -11,7 +11,15 @@ from scipy import stats
 
 from core.config import SubsampleFormula
 from core.huffman import build_huffman, word_path, word_probabilities
-from core.sampling import alias_probabilities, alias_table, keep_probabilities, noise_distribution
+from core.sampling import (
+    AliasTable,
+    alias_probabilities,
+    alias_table,
+    keep_probabilities,
+    noise_distribution,
+    packed_alias,
+    unpack_alias,
+)
 from core.tables import make_tables
 from core.train.losses import draw_noise
 
@@ -92,7 +100,7 @@ def test_alias_table_represents_the_distribution_exactly():
 
 @njit
 def _draw_many(tables, n, seed):
-    out = np.zeros(tables.alias_prob.shape[0], np.int64)
+    out = np.zeros(tables.alias.shape[0], np.int64)
     rng = np.uint64(seed)
     for _ in range(n):
         w, rng = draw_noise(tables, rng)
@@ -123,3 +131,24 @@ def test_subsampling_formulas_by_hand():
     # word2vec.c: sqrt(t / f) + t / f, clipped at 1
     assert np.allclose(c_tool, [np.sqrt(1 / 60) + 1 / 60, np.sqrt(1 / 30) + 1 / 30, np.sqrt(1 / 9) + 1 / 9, 1.0])
     assert np.all(keep_probabilities(counts, 0.0) == 1.0)
+
+
+def test_packed_alias_thresholds_make_the_float32_comparisons_decisions():
+    """x < t_i (the kernels' integer test) exactly when float32(x) 2^-32 < prob[i] (the float32
+    test it replaced), at the boundary of every threshold and at random 32-bit x."""
+    rng = np.random.default_rng(5)
+    prob = np.concatenate([[0.0, 1.0, np.float32(1.0) - np.float32(6e-8), 1e-9, 0.5, 2.0 ** -24],
+                           rng.random(2000), 1 - rng.random(500) * 1e-6]).astype(np.float32)
+    alias = rng.integers(0, prob.size, prob.size).astype(np.int32)
+    packed = packed_alias(AliasTable(prob, alias))
+    t = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    np.testing.assert_array_equal(packed >> np.uint64(32), alias.astype(np.uint64))
+    for x in (t - 1, t, t + 1, rng.integers(0, 1 << 32, t.size)):
+        x = np.clip(x, 0, (1 << 32) - 1)
+        as_float = x.astype(np.float32) * np.float32(2.0 ** -32) < prob
+        np.testing.assert_array_equal(x < t, as_float)
+    # the word a draw with prob 1 cannot reach: float32 rounds the top 128 values of x up to 1
+    assert t[1] == (1 << 32) - 128
+    back = unpack_alias(packed)
+    np.testing.assert_array_equal(back.alias, alias)
+    np.testing.assert_allclose(back.prob, prob, atol=2.0 ** -24)

@@ -27,24 +27,36 @@ from .losses import (
     LOSS_NCE,
     LOSS_NS,
     LOSS_SOFTMAX,
-    draw_noise,
-    draw_targets,
+    alias_entry,
+    alias_pick,
     flush_loss,
     make_scratch,
     make_targets,
+    noise_draws,
     output_step,
     rng_below,
     rng_next,
     rng_uniform,
+    take_targets,
 )
-from .lowlevel import add_row, borrow, data_pointer, float32_pointer, own_lines, prefetch_row, row_address, scale_row
+from .lowlevel import (
+    add_row,
+    borrow,
+    data_pointer,
+    float32_pointer,
+    own_lines,
+    prefetch_item,
+    prefetch_row,
+    row_address,
+    scale_row,
+)
 
 ARCH_SG = int(Architecture.SKIPGRAM)
 ARCH_CBOW = int(Architecture.CBOW)
 
 # Scalars fixed for a whole run (was `Run`, which ui.runs.Run also names).
 # pool: with shared negatives, the noise words drawn per window when more than `negative` (0: exactly
-# `negative`, every pair scoring the same ones; see _skipgram_prepare).
+# `negative`, every pair scoring the same ones; see _skipgram_targets).
 # cold: skip-gram prefetches a drawn output row only from this row on (see COLD_BYTES; 0: every row).
 # merge_shift: buffered output rows' tier 0 merges every 2^merge_shift positions (hot_rows.MERGE_SHIFT).
 Settings = namedtuple("Settings", "arch loss window negative shared want_loss alpha0 min_alpha pool cold "
@@ -64,8 +76,9 @@ COLD_BYTES = 4096 * 100 * 4
 # hidden vector; tick (1,) int64
 # positions since the last merge of buffered output rows (hot_rows.py); targets (losses.Targets, one slot
 # per pair of the position being trained); step (losses.StepScratch); pool (P,) int64 a window's shared
-# noise words when Settings.pool > 0.
-Work = namedtuple("Work", "sen ctx h tick targets step pool")
+# noise words when Settings.pool > 0; raw (2, R) uint64 the random numbers of a position's noise draws, drawn
+# two positions ahead (two banks; see _skipgram_window); span (2, 2) int64 the window [lo, hi) of each bank.
+Work = namedtuple("Work", "sen ctx h tick targets step pool raw span")
 # Per-worker accumulators, kept across chunks: totals (4,) float64 [loss, examples, words read, last alpha];
 # seen, kept, negatives (V,) int64 per-word counts (or (0,): not counting); rng (1,) uint64 generator state.
 Tally = namedtuple("Tally", "totals seen kept negatives rng")
@@ -98,6 +111,8 @@ def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out:
         make_targets(4 * window, max_targets),
         make_scratch(max_targets, dim, n_out if softmax else 0, defer_log=True),
         own_lines(max(0, pool), np.int64),
+        own_lines((2, 2 * window * max_targets + max(0, pool)), np.uint64),
+        own_lines((2, 2), np.int64),
     )
 
 
@@ -118,16 +133,28 @@ def _tick(settings, out_rows, work):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _draw_and_load(settings, tables, word, rng, targets, slot, out_rows, neg_counts, cold):
-    """Draw the targets of `word` into `slot` and start loading their rows in W from row `cold` on
-    (a buffered row is in this core's cache already); returns rng."""
-    n, rng = draw_targets(settings.loss, word, settings.negative, tables, rng, targets, slot, neg_counts)
+def _draw_ahead(settings, tables, rng, work, rb, n):
+    """Draw the n random numbers of a position's noise words into work.raw[rb] and start loading
+    the alias table entries they will read; returns rng. See _skipgram_window."""
+    for j in range(n):
+        rng, r = rng_next(rng)
+        work.raw[rb, j] = r
+        prefetch_item(tables.alias, alias_entry(tables, r))
+    return rng
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _take_and_load(settings, tables, word, work, rb, j, targets, slot, out_rows, neg_counts, cold):
+    """Fill `slot` with the targets of `word` from the random numbers in work.raw[rb] from j on
+    (losses.take_targets) and start loading their rows in W from row `cold` on (a buffered row is
+    in this core's cache already); returns the next j."""
+    n, j = take_targets(settings.loss, word, settings.negative, tables, work.raw, rb, j, targets, slot, neg_counts)
     if settings.loss != LOSS_SOFTMAX:
-        for j in range(n):
-            r = targets.rows[slot, j]
+        for t in range(n):
+            r = targets.rows[slot, t]
             if r >= cold and slot_of(out_rows, r) < 0:
                 prefetch_row(out_rows.W, r)
-    return rng
+    return j
 
 
 @njit(inline="always", nogil=True)
@@ -139,22 +166,23 @@ def _slot_per_pair(settings):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _draw_pool(settings, tables, word, rng, pool, out_rows, neg_counts):
-    """Draw a window's settings.pool shared noise words from Pn into `pool` (a draw equal to the
-    centre word is skipped, as in draw_targets) and start loading their rows; returns (n, rng)."""
+def _take_pool(settings, tables, word, work, rb, out_rows, neg_counts):
+    """A window's settings.pool shared noise words from Pn into work.pool, from the random numbers
+    in work.raw[rb] (a draw equal to the centre word is skipped, as in draw_targets), and start
+    loading their rows; returns n."""
     n = 0
-    for _ in range(settings.pool):
-        w, rng = draw_noise(tables, rng)
+    pool = work.pool
+    for j in range(settings.pool):
+        w = alias_pick(tables, work.raw[rb, j])
         if neg_counts.shape[0]:
             neg_counts[w] += 1
         if w == word:
             continue
         pool[n] = w
         n += 1
-        k = slot_of(out_rows, w)
-        if k < 0:
+        if slot_of(out_rows, w) < 0:
             prefetch_row(out_rows.W, w)
-    return n, rng
+    return n
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -177,43 +205,76 @@ def _pool_targets(settings, tables, word, pool, n_pool, targets, m):
     targets.n[m] = 1 + take
 
 
-@njit(inline="always", nogil=True, fastmath=True)
-def _skipgram_prepare(settings, tables, sen, n_sen, i, out_rows, rng, work, neg_counts, base):
-    """Draw position i's window and the targets of each of its pairs into slots base, base + 1, ...
-    (their context words into ctx[base + m]), and start loading the output rows they will touch;
-    returns (number of pairs, rng).
+@njit(inline="always", nogil=True)
+def _window_draws(settings, pairs):
+    """How many random numbers position's noise words take with `pairs` pairs: per pair NS/NCE
+    `negative` each, a shared pool `pool` and classic shared negatives `negative` for the window
+    (when it has a pair), HS and softmax none."""
+    if pairs == 0:
+        return 0
+    if _slot_per_pair(settings):
+        return settings.pool if settings.pool > 0 else pairs * settings.negative
+    return noise_draws(settings.loss, settings.negative)
 
-    subtle: the caller draws one position ahead (two banks of 2 window slots), so a position's rows
-    load while the one before it trains. On Zen 4 that was measured 3-5 % slower than drawing at the
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _skipgram_window(settings, tables, n_sen, p, rng, work):
+    """Draw position p's window into work.span[p & 1] and the random numbers of its noise words
+    into work.raw[p & 1], and start loading the alias table entries they select; returns rng.
+
+    subtle: the kernel draws two positions ahead and turns the numbers into words (and their
+    output rows into loads, _skipgram_targets) one position ahead, so each load has a position's
+    time to arrive: a position's ~30 noise words each waited for their table entry (the table
+    is V x 8 bytes, out of L1 and often L2), about a tenth of skip-gram's time in a profile.
+    The random numbers are drawn in the order the words were drawn before (the window's, then
+    each pair's noise, position after position), so a seeded run trains exactly as before."""
+    rng, r = rng_next(rng)
+    eff = settings.window - rng_below(r, settings.window)
+    lo = max(0, p - eff)
+    hi = min(n_sen, p + eff + 1)
+    rb = p & 1
+    work.span[rb, 0] = lo
+    work.span[rb, 1] = hi
+    return _draw_ahead(settings, tables, rng, work, rb, _window_draws(settings, hi - lo - 1))
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _skipgram_targets(settings, tables, sen, p, out_rows, work, neg_counts, base):
+    """The pairs of position p (window and random numbers from _skipgram_window): the context words
+    into ctx[base + m], each pair's targets into slot base + m, and start loading the output rows
+    they will touch; returns the number of pairs. The caller does this one position ahead (two
+    banks of 2 window slots), so a position's rows load while the one before it trains.
+
+    subtle: on Zen 4 drawing one position ahead was measured 3-5 % slower than drawing at the
     position itself; on Zen 5 (bench/README.md, round of 2026-12-02 evening) one thread 1.04-1.08x,
     two threads 1.02-1.24x, shared negatives 1.25x, HS 0.93-1.08x."""
     targets, ctx = work.targets, work.ctx
-    word = sen[i]
-    rng, r = rng_next(rng)
-    eff = settings.window - rng_below(r, settings.window)
-    lo = max(0, i - eff)
-    hi = min(n_sen, i + eff + 1)
-    # NS/NCE draw fresh noise words per pair (the paper's semantics) unless shared_negatives;
+    word = sen[p]
+    rb = p & 1
+    lo = work.span[rb, 0]
+    hi = work.span[rb, 1]
+    # NS/NCE take fresh noise words per pair (the paper's semantics) unless shared_negatives;
     # HS and softmax targets depend only on the centre word, so slot 0 serves every pair.
     per_pair = _slot_per_pair(settings)
     pooled = per_pair and settings.pool > 0
     n_pool = 0
     if pooled and hi - lo > 1:
-        n_pool, rng = _draw_pool(settings, tables, word, rng, work.pool, out_rows, neg_counts)
+        n_pool = _take_pool(settings, tables, word, work, rb, out_rows, neg_counts)
         if slot_of(out_rows, word) < 0:
             prefetch_row(out_rows.W, word)
     m = 0
+    j = 0
     for c in range(lo, hi):
-        if c == i:
+        if c == p:
             continue
         ctx[base + m] = sen[c]
         if pooled:
             _pool_targets(settings, tables, word, work.pool, n_pool, targets, base + m)
         elif m == 0 or per_pair:
-            rng = _draw_and_load(settings, tables, word, rng, targets, base + m, out_rows, neg_counts,
-                                 settings.cold)
+            j = _take_and_load(settings, tables, word, work, rb, j, targets, base + m, out_rows, neg_counts,
+                               settings.cold)
         m += 1
-    return m, rng
+    return m
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
@@ -228,8 +289,10 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
     per_pair = _slot_per_pair(settings)
     bank = 2 * settings.window
     nxt = 0
+    for p in range(min(2, n_sen)):
+        rng = _skipgram_window(settings, tables, n_sen, p, rng, work)
     if n_sen > 0:
-        nxt, rng = _skipgram_prepare(settings, tables, sen, n_sen, 0, out_rows, rng, work, neg_counts, 0)
+        nxt = _skipgram_targets(settings, tables, sen, 0, out_rows, work, neg_counts, 0)
     for i in range(n_sen):
         ahead = i + settings.window + 2  # the input row that enters the window two positions on
         if ahead < n_sen:  # (measured +5 % one thread, +3 % two threads)
@@ -237,8 +300,9 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
         base = (i & 1) * bank
         pairs = nxt
         if i + 1 < n_sen:
-            nxt, rng = _skipgram_prepare(settings, tables, sen, n_sen, i + 1, out_rows, rng, work, neg_counts,
-                                         bank - base)
+            nxt = _skipgram_targets(settings, tables, sen, i + 1, out_rows, work, neg_counts, bank - base)
+        if i + 2 < n_sen:
+            rng = _skipgram_window(settings, tables, n_sen, i + 2, rng, work)
         for m in range(pairs):
             slot = base + (m if per_pair else 0)
             c = ctx[base + m]
@@ -304,25 +368,32 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
     neu1e, H = work.step.neu1e, work.h
     dim = neu1e.shape[0]
     targets = work.targets
-    # subtle: each position's targets are drawn one position ahead, into the other of slots 0 and 1,
+    # subtle: each position's targets are taken one position ahead, into the other of slots 0 and 1,
     # so their output rows load while the previous position trains (CBOW's ~0.3 us per position
     # is too short for a row from memory otherwise); measured 1.18x one thread, 1.18-1.21x two
-    # (bench/README.md). Skip-gram does the same with two banks of slots (_skipgram_sentence).
+    # (bench/README.md). Their random numbers are drawn two positions ahead (work.raw's banks), so
+    # the alias table entries load too (as _skipgram_window); the numbers are drawn in the order
+    # the words were drawn before (position i's window, then position i + 2's noise).
     # Only sentences of 2+ words have examples, and then every position has one: no draw is wasted.
+    k = noise_draws(settings.loss, settings.negative)
     if n_sen >= 2:
-        rng = _draw_and_load(settings, tables, sen[0], rng, targets, 0, out_rows, neg_counts, np.int64(0))
+        rng = _draw_ahead(settings, tables, rng, work, 0, k)
+        rng = _draw_ahead(settings, tables, rng, work, 1, k)
+        _take_and_load(settings, tables, sen[0], work, 0, 0, targets, 0, out_rows, neg_counts, np.int64(0))
     for i in range(n_sen):
         ahead = i + settings.window + 2  # the input row that enters the window two positions on
         if ahead < n_sen:
             prefetch_row(W_in, sen[ahead])
         slot = i & 1
         if i + 1 < n_sen:
-            rng = _draw_and_load(settings, tables, sen[i + 1], rng, targets, 1 - slot, out_rows, neg_counts,
-                                 np.int64(0))
+            _take_and_load(settings, tables, sen[i + 1], work, 1 - slot, 0, targets, 1 - slot, out_rows, neg_counts,
+                           np.int64(0))
         rng, r = rng_next(rng)
         eff = settings.window - rng_below(r, settings.window)
         lo = max(0, i - eff)
         hi = min(n_sen, i + eff + 1)
+        if i + 2 < n_sen:
+            rng = _draw_ahead(settings, tables, rng, work, slot, k)
         cw = hi - lo - 1
         if cw == 0:
             continue

@@ -59,7 +59,6 @@ S32 = np.uint64(32)
 S40 = np.uint64(40)
 LOW32 = np.uint64(0xFFFFFFFF)
 INV24 = np.float32(1.0 / (1 << 24))
-INV32 = np.float32(1.0 / (1 << 32))
 
 
 @njit(inline="always", nogil=True)
@@ -84,17 +83,68 @@ def rng_below(r, n):
 
 
 @njit(inline="always", nogil=True)
+def alias_pick(tables, r):
+    """The noise word that 64 random bits r select from Pn by the alias method (sampling.packed_alias).
+    subtle: one 8-byte entry holds both the threshold and the alias, and the word is picked by a
+    select, not a branch: the branch went whichever way a random number said, so it was
+    mispredicted about as often as taken, each time after waiting for the entry's cache miss."""
+    i = rng_below(r, tables.alias.shape[0])
+    e = tables.alias[i]
+    return i if (r & LOW32) < (e & LOW32) else np.int64(e >> S32)
+
+
+@njit(inline="always", nogil=True)
+def alias_entry(tables, r):
+    """Which entry of the alias table alias_pick(tables, r) reads (to prefetch it)."""
+    return rng_below(r, tables.alias.shape[0])
+
+
+@njit(inline="always", nogil=True)
 def draw_noise(tables, rng):
     """One word from Pn by the alias method; returns (word, rng)."""
     rng, r = rng_next(rng)
-    v = tables.alias_prob.shape[0]
-    i = rng_below(r, v)
-    if np.float32(r & LOW32) * INV32 < tables.alias_prob[i]:
-        return i, rng
-    return np.int64(tables.alias_idx[i]), rng
+    return alias_pick(tables, r), rng
 
 
 LOSS_FLUSH = 1e200  # a pending product of loss terms is turned into its log above this
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _first_target(loss, target, tables, targets, slot):
+    """Slot `slot`'s fixed targets: HS's path (returns its length), else `target` with label 1
+    (returns 1). Noise words follow with _put_noise."""
+    rows, labels, shifts = targets.rows, targets.labels, targets.shifts
+    if loss == LOSS_HS:
+        n = tables.lengths[target]
+        for d in range(n):
+            rows[slot, d] = tables.points[target, d]
+            labels[slot, d] = np.float32(1.0) - np.float32(tables.codes[target, d])
+            shifts[slot, d] = np.float32(0.0)
+        return n
+    rows[slot, 0] = target
+    labels[slot, 0] = np.float32(1.0)
+    shifts[slot, 0] = tables.log_kpn[target] if loss == LOSS_NCE else np.float32(0.0)
+    return 1
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def _put_noise(loss, w, target, tables, targets, slot, n, neg_counts):
+    """Append noise word w as target n of slot `slot` (label 0) unless it equals `target`, as in
+    word2vec.c; counts the draw in neg_counts unless it has length 0. Returns the new n."""
+    if neg_counts.shape[0]:  # a (0,) array: not counting (saves ~15% of skip-gram time)
+        neg_counts[w] += 1
+    if w == target:
+        return n
+    targets.rows[slot, n] = w
+    targets.labels[slot, n] = np.float32(0.0)
+    targets.shifts[slot, n] = tables.log_kpn[w] if loss == LOSS_NCE else np.float32(0.0)
+    return n + 1
+
+
+@njit(inline="always", nogil=True)
+def noise_draws(loss, negative):
+    """How many random numbers draw_targets takes for one slot: `negative` for NS/NCE, else 0."""
+    return negative if loss == LOSS_NS or loss == LOSS_NCE else 0
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -107,34 +157,25 @@ def draw_targets(loss, target, negative, tables, rng, targets, slot, neg_counts)
     to the target is skipped, as in word2vec.c. HS: the inner nodes on the target's path with
     label 1 - code. SOFTMAX: just the target (the step scores every row).
     """
-    rows, labels, shifts = targets.rows, targets.labels, targets.shifts
-    if loss == LOSS_HS:
-        n = tables.lengths[target]
-        for d in range(n):
-            rows[slot, d] = tables.points[target, d]
-            labels[slot, d] = np.float32(1.0) - np.float32(tables.codes[target, d])
-            shifts[slot, d] = np.float32(0.0)
-        targets.n[slot] = n
-        return n, rng
-    rows[slot, 0] = target
-    labels[slot, 0] = np.float32(1.0)
-    shifts[slot, 0] = tables.log_kpn[target] if loss == LOSS_NCE else np.float32(0.0)
-    if loss == LOSS_SOFTMAX:
-        targets.n[slot] = 1
-        return 1, rng
-    n = 1
-    for _ in range(negative):
-        w, rng = draw_noise(tables, rng)
-        if neg_counts.shape[0]:  # a (0,) array: not counting (saves ~15% of skip-gram time)
-            neg_counts[w] += 1
-        if w == target:
-            continue
-        rows[slot, n] = w
-        labels[slot, n] = np.float32(0.0)
-        shifts[slot, n] = tables.log_kpn[w] if loss == LOSS_NCE else np.float32(0.0)
-        n += 1
+    n = _first_target(loss, target, tables, targets, slot)
+    for _ in range(noise_draws(loss, negative)):
+        rng, r = rng_next(rng)
+        n = _put_noise(loss, alias_pick(tables, r), target, tables, targets, slot, n, neg_counts)
     targets.n[slot] = n
     return n, rng
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def take_targets(loss, target, negative, tables, raw, rb, j, targets, slot, neg_counts):
+    """draw_targets with the random numbers already drawn: the noise words from raw[rb, j],
+    raw[rb, j + 1], ... (noise_draws(loss, negative) of them, in draw_targets' order, so the
+    slot is the same as draw_targets would fill). Returns (n, the next j)."""
+    n = _first_target(loss, target, tables, targets, slot)
+    k = noise_draws(loss, negative)
+    for t in range(k):
+        n = _put_noise(loss, alias_pick(tables, raw[rb, j + t]), target, tables, targets, slot, n, neg_counts)
+    targets.n[slot] = n
+    return n, j + k
 
 
 BLOCK = 6  # targets scored and updated per pass over h: NS's target and k = 5 noise words (the default)

@@ -50,7 +50,8 @@ each sum's order fixed by the code rather than by the vectoriser (see its docstr
 
 ## Prefetch
 A software prefetch for Numba kernels: `prefetch_row(M, r)` asks the CPU to start loading row r
-of a C-contiguous 2-D float32 matrix into cache, without waiting for it.
+of a C-contiguous 2-D float32 matrix into cache, without waiting for it; `prefetch_item(v, i)`
+the line that holds v[i] of a 1-D array (the noise sampler's table entry of a draw made ahead).
 
 Does: emit LLVM's `llvm.prefetch` intrinsic (read, locality 3, data cache) for each 64-byte line
 of the row. Skip-gram's noise rows are random, so their cache misses dominate once the output
@@ -389,15 +390,37 @@ def _prefetch_address(typingctx, arr, row, col):
     sig = types.void(arr, row, col)
 
     def codegen(context, builder, signature, args):
-        ptr = element_pointer(context, builder, signature, args)
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
-        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
+        _emit_prefetch(builder, element_pointer(context, builder, signature, args))
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+@intrinsic
+def prefetch_item(typingctx, arr, i):
+    """Start loading the cache line that holds arr[i] (arr: 1-D C-contiguous array)."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 1 and arr.layout == "C"):
+        return None
+    sig = types.void(arr, i)
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = context.cast(builder, args[1], signature.args[1], types.intp)
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [idx], wraparound=False)
+        _emit_prefetch(builder, ptr)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _emit_prefetch(builder, ptr) -> None:
+    """llvm.prefetch(ptr, read, locality 3, data cache)."""
+    i8p = ir.IntType(8).as_pointer()
+    i32 = ir.IntType(32)
+    fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+    fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+    builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])
 
 
 @njit(inline="always", nogil=True)
