@@ -24,6 +24,7 @@ from ..config import Architecture
 from .hot_rows import MERGE_SHIFT, load_rows, merge_due, merge_rows, slot_of
 from .losses import (
     FIXED_DIM,
+    LOSS_HS,
     LOSS_NCE,
     LOSS_NS,
     LOSS_SOFTMAX,
@@ -143,6 +144,16 @@ def _draw_ahead(settings, tables, rng, work, rb, n):
     return rng
 
 
+@njit(inline="always", nogil=True)
+def _prefetch_path(settings, tables, word):
+    """With hierarchical softmax, start loading `word`'s Huffman path (its row of points and of
+    codes), which take_targets copies one position later: the copy waited on those rows (~4 % of
+    skip-gram HS in bench/profile_kernel.py)."""
+    if settings.loss == LOSS_HS:
+        prefetch_row(tables.points, word)
+        prefetch_row(tables.codes, word)
+
+
 @njit(inline="always", nogil=True, fastmath=True)
 def _take_and_load(settings, tables, word, work, rb, j, targets, slot, out_rows, neg_counts, cold):
     """Fill `slot` with the targets of `word` from the random numbers in work.raw[rb] from j on
@@ -218,7 +229,7 @@ def _window_draws(settings, pairs):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _skipgram_window(settings, tables, n_sen, p, rng, work):
+def _skipgram_window(settings, tables, sen, n_sen, p, rng, work):
     """Draw position p's window into work.span[p & 1] and the random numbers of its noise words
     into work.raw[p & 1], and start loading the alias table entries they select; returns rng.
 
@@ -235,6 +246,7 @@ def _skipgram_window(settings, tables, n_sen, p, rng, work):
     rb = p & 1
     work.span[rb, 0] = lo
     work.span[rb, 1] = hi
+    _prefetch_path(settings, tables, sen[p])
     return _draw_ahead(settings, tables, rng, work, rb, _window_draws(settings, hi - lo - 1))
 
 
@@ -290,7 +302,7 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
     bank = 2 * settings.window
     nxt = 0
     for p in range(min(2, n_sen)):
-        rng = _skipgram_window(settings, tables, n_sen, p, rng, work)
+        rng = _skipgram_window(settings, tables, sen, n_sen, p, rng, work)
     if n_sen > 0:
         nxt = _skipgram_targets(settings, tables, sen, 0, out_rows, work, neg_counts, 0)
     for i in range(n_sen):
@@ -302,7 +314,7 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
         if i + 1 < n_sen:
             nxt = _skipgram_targets(settings, tables, sen, i + 1, out_rows, work, neg_counts, bank - base)
         if i + 2 < n_sen:
-            rng = _skipgram_window(settings, tables, n_sen, i + 2, rng, work)
+            rng = _skipgram_window(settings, tables, sen, n_sen, i + 2, rng, work)
         for m in range(pairs):
             slot = base + (m if per_pair else 0)
             c = ctx[base + m]
@@ -394,6 +406,7 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
         hi = min(n_sen, i + eff + 1)
         if i + 2 < n_sen:
             rng = _draw_ahead(settings, tables, rng, work, slot, k)
+            _prefetch_path(settings, tables, sen[i + 2])
         cw = hi - lo - 1
         if cw == 0:
             continue
