@@ -1,9 +1,10 @@
 """The kernels draw a position's random numbers two positions ahead of training it and turn them into
 noise words one position ahead (kernels._skipgram_window, _skipgram_targets, _draw_ahead), so the
 table entries and rows they need are loading while the position before trains. Whatever the
-pipelining, each pair must train with the words the plain order gives: position after position,
-the window's number, then each pair's noise draws (skip-gram); CBOW draws each position's targets
-one position before its window. These tests replay that plain order in Python, through the same
+pipelining, each pair must train with the words the plain order gives: a sentence's subsampling
+numbers first (one per word whose keep probability is below 1), then position after position, the
+window's number, then each pair's noise draws (skip-gram); CBOW draws each position's targets one
+position before its window. These tests replay that plain order in Python, through the same
 compiled output step (core/train/step.py), and compare the trained matrices and the noise counts.
 """
 
@@ -16,21 +17,23 @@ from core.config import Architecture, Loss, TrainConfig
 from core.corpus import read_corpus_text
 from core.train.hot_rows import unbuffered
 from core.train.kernels import make_settings, make_tally, make_work, train_chunk
-from core.train.losses import rng_below, rng_next
+from core.train.losses import rng_below, rng_next, rng_uniform
 from core.train.step import _state, apply_step, pick_targets
 from core.train.trainer import Trainer
 
 DIM, WINDOW, K, ALPHA, SEED = 8, 3, 4, 0.05, 77
 
 
-@pytest.fixture(scope="module")
-def model():
+@pytest.fixture(scope="module", params=[0.0, 0.01], ids=["all-kept", "subsampled"])
+def model(request):
     rng = np.random.default_rng(3)
     words = iter(rng.zipf(1.3, 3000) % 60)
     lengths = [1, 2, 5, 37] * 18  # sentences too short for a window, and longer than two of them
     lines = [" ".join(f"w{next(words)}" for _ in range(n)) for n in lengths]
     corpus = read_corpus_text("\n".join(lines) + "\n", min_count=1)
-    trainer = Trainer(corpus, TrainConfig(size=DIM, window=WINDOW, negative=K, sample=0, threads=1, seed=1))
+    trainer = Trainer(corpus, TrainConfig(size=DIM, window=WINDOW, negative=K, sample=request.param, threads=1,
+                                          seed=1))
+    assert np.any(trainer.tables.keep_prob < 1) == (request.param > 0)
     init = np.random.default_rng(4)
     W_in = init.normal(0, 0.3, trainer.W_in.shape).astype(np.float32)
     W_out = init.normal(0, 0.3, trainer.W_out.shape).astype(np.float32)
@@ -40,7 +43,6 @@ def model():
 def _kernel(model, arch: Architecture, shared: bool):
     corpus, tables, W_in, W_out = model
     W_in, W_out = W_in.copy(), W_out.copy()
-    assert np.all(tables.keep_prob == 1)  # sample=0: no subsampling draws
     settings = make_settings(int(arch), int(Loss.NS), WINDOW, K, shared, True, ALPHA, ALPHA)
     work = make_work(64, WINDOW, K + 1, DIM, W_out.shape[0], False)
     tally = make_tally(np.array([SEED], np.uint64), W_in.shape[0])
@@ -65,7 +67,14 @@ def _reference(model, arch: Architecture, shared: bool):
     counts = np.zeros(W_in.shape[0], np.int64)
     rng = _state(SEED)
     for s in range(len(corpus.offsets) - 1):
-        sen = [int(w) for w in corpus.tokens[corpus.offsets[s]:corpus.offsets[s + 1]]]
+        sen = []
+        for w in corpus.tokens[corpus.offsets[s]:corpus.offsets[s + 1]]:
+            if tables.keep_prob[w] < 1:
+                rng, r = rng_next(rng)
+                rng = np.uint64(rng)
+                if rng_uniform(np.uint64(r)) >= tables.keep_prob[w]:
+                    continue
+            sen.append(int(w))
         n = len(sen)
         if arch == Architecture.SKIPGRAM:
             for i in range(n):
