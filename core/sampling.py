@@ -85,7 +85,7 @@ TWO32 = float(1 << 32)
 def packed_alias(table: AliasTable) -> np.ndarray:
     """The alias table as the kernels read it, (V,) uint64: the low 32 bits of entry i an integer
     threshold t_i, the high 32 bits alias[i]. A draw takes 64 random bits r, i from the top 32
-    and x = r mod 2^32, and returns i if x < t_i else alias[i] (losses.draw_noise).
+    and x = r mod 2^32, and returns i if x < t_i else alias[i] (losses.alias_pick).
 
     t_i is the number of 32-bit x with float32(x) 2^-32 < prob[i], so the integer comparison makes
     exactly the decisions the float32 one made before (tests/test_tables.py checks the

@@ -134,7 +134,7 @@ def _tick(settings, out_rows, work):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _draw_ahead(settings, tables, rng, work, rb, n):
+def _draw_ahead(tables, rng, work, rb, n):
     """Draw the n random numbers of a position's noise words into work.raw[rb] and start loading
     the alias table entries they will read; returns rng. See _skipgram_window."""
     for j in range(n):
@@ -218,7 +218,7 @@ def _pool_targets(settings, tables, word, pool, n_pool, targets, m):
 
 @njit(inline="always", nogil=True)
 def _window_draws(settings, pairs):
-    """How many random numbers position's noise words take with `pairs` pairs: per pair NS/NCE
+    """How many random numbers a position's noise words take with `pairs` pairs: per pair NS/NCE
     `negative` each, a shared pool `pool` and classic shared negatives `negative` for the window
     (when it has a pair), HS and softmax none."""
     if pairs == 0:
@@ -247,7 +247,7 @@ def _skipgram_window(settings, tables, sen, n_sen, p, rng, work):
     work.span[rb, 0] = lo
     work.span[rb, 1] = hi
     _prefetch_path(settings, tables, sen[p])
-    return _draw_ahead(settings, tables, rng, work, rb, _window_draws(settings, hi - lo - 1))
+    return _draw_ahead(tables, rng, work, rb, _window_draws(settings, hi - lo - 1))
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -389,8 +389,8 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
     # Only sentences of 2+ words have examples, and then every position has one: no draw is wasted.
     k = noise_draws(settings.loss, settings.negative)
     if n_sen >= 2:
-        rng = _draw_ahead(settings, tables, rng, work, 0, k)
-        rng = _draw_ahead(settings, tables, rng, work, 1, k)
+        rng = _draw_ahead(tables, rng, work, 0, k)
+        rng = _draw_ahead(tables, rng, work, 1, k)
         _take_and_load(settings, tables, sen[0], work, 0, 0, targets, 0, out_rows, neg_counts, np.int64(0))
     for i in range(n_sen):
         ahead = i + settings.window + 2  # the input row that enters the window two positions on
@@ -405,7 +405,7 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
         lo = max(0, i - eff)
         hi = min(n_sen, i + eff + 1)
         if i + 2 < n_sen:
-            rng = _draw_ahead(settings, tables, rng, work, slot, k)
+            rng = _draw_ahead(tables, rng, work, slot, k)
             _prefetch_path(settings, tables, sen[i + 2])
         cw = hi - lo - 1
         if cw == 0:
