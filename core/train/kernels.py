@@ -155,10 +155,11 @@ def _prefetch_path(settings, tables, word):
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def _take_and_load(settings, tables, word, work, rb, j, targets, slot, out_rows, neg_counts, cold):
-    """Fill `slot` with the targets of `word` from the random numbers in work.raw[rb] from j on
+def _take_and_load(settings, tables, word, work, rb, j, slot, out_rows, neg_counts, cold):
+    """Fill `slot` of work.targets with the targets of `word` from the random numbers in work.raw[rb] from j on
     (losses.take_targets) and start loading their rows in W from row `cold` on (a buffered row is
     in this core's cache already); returns the next j."""
+    targets = work.targets
     n, j = take_targets(settings.loss, word, settings.negative, tables, work.raw, rb, j, targets, slot, neg_counts)
     if settings.loss != LOSS_SOFTMAX:
         for t in range(n):
@@ -283,8 +284,7 @@ def _skipgram_targets(settings, tables, sen, p, out_rows, work, neg_counts, base
         if pooled:
             _pool_targets(settings, tables, word, work.pool, n_pool, targets, base + m)
         elif m == 0 or per_pair:
-            j = _take_and_load(settings, tables, word, work, rb, j, targets, base + m, out_rows, neg_counts,
-                               settings.cold)
+            j = _take_and_load(settings, tables, word, work, rb, j, base + m, out_rows, neg_counts, settings.cold)
         m += 1
     return m
 
@@ -379,7 +379,6 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
     examples = 0
     neu1e, H = work.step.neu1e, work.h
     dim = neu1e.shape[0]
-    targets = work.targets
     # subtle: each position's targets are taken one position ahead, into the other of slots 0 and 1,
     # so their output rows load while the previous position trains (CBOW's ~0.3 us per position
     # is too short for a row from memory otherwise); measured 1.18x one thread, 1.18-1.21x two
@@ -391,14 +390,14 @@ def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, wor
     if n_sen >= 2:
         rng = _draw_ahead(tables, rng, work, 0, k)
         rng = _draw_ahead(tables, rng, work, 1, k)
-        _take_and_load(settings, tables, sen[0], work, 0, 0, targets, 0, out_rows, neg_counts, np.int64(0))
+        _take_and_load(settings, tables, sen[0], work, 0, 0, 0, out_rows, neg_counts, np.int64(0))
     for i in range(n_sen):
         ahead = i + settings.window + 2  # the input row that enters the window two positions on
         if ahead < n_sen:
             prefetch_row(W_in, sen[ahead])
         slot = i & 1
         if i + 1 < n_sen:
-            _take_and_load(settings, tables, sen[i + 1], work, 1 - slot, 0, targets, 1 - slot, out_rows, neg_counts,
+            _take_and_load(settings, tables, sen[i + 1], work, 1 - slot, 0, 1 - slot, out_rows, neg_counts,
                            np.int64(0))
         rng, r = rng_next(rng)
         eff = settings.window - rng_below(r, settings.window)
