@@ -1,4 +1,4 @@
-"""Shared negatives drawn as a pool per window (TrainConfig.shared_pool, kernels._draw_pool and
+"""Shared negatives drawn as a pool per window (TrainConfig.shared_pool, kernels._take_pool and
 _pool_targets): each window draws P noise words once and its pairs take k of them in turn, so
 the window's contexts meet up to P distinct noise words (P = k is the classic shared mode: every
 pair the same k). Checked: which targets each pair gets, that P = k is the classic mode exactly,
