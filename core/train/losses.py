@@ -83,20 +83,20 @@ def rng_below(r, n):
 
 
 @njit(inline="always", nogil=True)
+def alias_entry(tables, r):
+    """Which entry of the alias table alias_pick(tables, r) reads (to prefetch it)."""
+    return rng_below(r, tables.alias.shape[0])
+
+
+@njit(inline="always", nogil=True)
 def alias_pick(tables, r):
     """The noise word that 64 random bits r select from Pn by the alias method (sampling.packed_alias).
     subtle: one 8-byte entry holds both the threshold and the alias, and the word is picked by a
     select, not a branch: the branch went whichever way a random number said (so it was often
     mispredicted), and only after the entry's cache miss (bench/README.md, "The noise draw")."""
-    i = rng_below(r, tables.alias.shape[0])
+    i = alias_entry(tables, r)
     e = tables.alias[i]
     return i if (r & LOW32) < (e & LOW32) else np.int64(e >> S32)
-
-
-@njit(inline="always", nogil=True)
-def alias_entry(tables, r):
-    """Which entry of the alias table alias_pick(tables, r) reads (to prefetch it)."""
-    return rng_below(r, tables.alias.shape[0])
 
 
 @njit(inline="always", nogil=True)
