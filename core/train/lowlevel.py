@@ -105,11 +105,12 @@ def own_lines(shape: int | tuple[int, ...], dtype: np.dtype | type, fill: float 
 # -- pointers --------------------------------------------------------------------------------
 def element_pointer(context, builder, signature, args):
     """Code generation: the LLVM pointer to arr[row, col] for an intrinsic whose first three
-    arguments are (arr, row, col), or (arr, row) for column 0. No bounds or wraparound checks."""
+    arguments are (arr, row, col), or (arr, row) for column 0 of a matrix or item row of a 1-D
+    array. No bounds or wraparound checks."""
     aryty = signature.args[0]
     ary = context.make_array(aryty)(context, builder, args[0])
     idx = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:3], signature.args[1:3], strict=False)]
-    if len(idx) == 1:
+    if len(idx) < aryty.ndim:  # (arr, row) of a matrix: column 0
         idx.append(context.get_constant(types.intp, 0))
     return cgutils.get_item_pointer(context, builder, aryty, ary, idx, wraparound=False)
 
@@ -404,11 +405,7 @@ def prefetch_item(typingctx, arr, i):
     sig = types.void(arr, i)
 
     def codegen(context, builder, signature, args):
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = context.cast(builder, args[1], signature.args[1], types.intp)
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [idx], wraparound=False)
-        _emit_prefetch(builder, ptr)
+        _emit_prefetch(builder, element_pointer(context, builder, signature, args))
         return context.get_dummy_value()
 
     return sig, codegen
