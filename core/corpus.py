@@ -20,6 +20,8 @@ import os
 import re
 import string
 import tempfile
+import threading
+import typing
 import zlib
 from array import array
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ from tokenize import TokenError
 
 import numpy as np
 
+from .corpus_parts import open_range, range_count, run_ranges, split_points
 from .vocab import Vocab
 from .word_table import WordTable
 
@@ -297,6 +300,56 @@ def _ids_in_range(tokens: np.ndarray, n_words: int, chunk: int = 1 << 20) -> boo
     return True
 
 
+@dataclass
+class _Part:
+    """One byte range of the text, encoded: provisional ids of its own table, spilled to a
+    temporary file group by group, with each block's line segments and the table's word counts."""
+
+    table: WordTable
+    spill: typing.BinaryIO
+    groups: list[tuple[int, list[np.ndarray]]]  # (tokens, each block's tokens per line segment)
+    counts: np.ndarray  # (len(table),) int64
+    stats: ReadStats
+
+
+def _encode_part(text: io.TextIOBase | str | Path, lowercase: bool, stats: ReadStats, stop: threading.Event) -> _Part:
+    """Encode one range into a new table; flushes its ids to the spill every ~512k tokens."""
+    table = WordTable()
+    # subtle: provisional ids go to an anonymous temporary file, not a list of arrays, so the peak
+    # is the final token array plus one block instead of two full copies of the corpus
+    part = _Part(table, tempfile.TemporaryFile(), [], np.zeros(0, dtype=np.int64), stats)
+    ids_parts: list[np.ndarray] = []
+    segs_parts: list[np.ndarray] = []
+    buffered = 0
+
+    def flush() -> None:
+        nonlocal ids_parts, segs_parts, buffered
+        if not segs_parts:
+            return
+        prov = np.concatenate(ids_parts)
+        c = np.bincount(prov, minlength=len(table)).astype(np.int64)
+        c[: part.counts.shape[0]] += part.counts
+        part.counts = c
+        part.spill.write(prov.tobytes())
+        part.groups.append((prov.shape[0], segs_parts))
+        ids_parts, segs_parts, buffered = [], [], 0
+
+    try:
+        for ids_block, segs in iter_encoded_blocks(text, table, lowercase, stats):
+            if stop.is_set():
+                break
+            ids_parts.append(ids_block)
+            segs_parts.append(segs)
+            buffered += ids_block.shape[0]
+            if buffered >= 1 << 19:
+                flush()
+        flush()
+    except BaseException:
+        part.spill.close()
+        raise
+    return part
+
+
 def read_corpus(
     source: str | Path | io.TextIOBase,
     min_count: int = 5,
@@ -305,77 +358,102 @@ def read_corpus(
     max_sentence: int = 10_000,
     out_prefix: str | Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
 ) -> Corpus:
     """Read, count and encode a corpus in one pass over the text.
 
     Words get provisional ids in first-seen order while the file streams; after the pass the
-    vocabulary is cut and sorted and the provisional ids are remapped block by block. With
-    `out_prefix`, the provisional ids go to a temporary file and the result is written to
+    vocabulary is cut and sorted and the provisional ids are remapped block by block. A plain
+    file of 8 MB or more is read as byte ranges on `threads` threads (default: the CPUs, at most
+    4; corpus_parts.py), each with its own table; merging the tables in file order gives every
+    word the provisional id a single pass gives it, so the result is the same to the bit. With
+    `out_prefix`, the provisional ids go to temporary files and the result is written to
     `{out_prefix}.tokens.npy` (memory-mapped), so memory stays bounded by the vocabulary size.
-    `progress(chars_read, total_bytes_or_0)` is called once per block.
+    `progress(chars_read, total_bytes_or_0)` is called every ~0.25 s and at the end.
     """
+    is_file = isinstance(source, str | Path) and Path(source).is_file()
+    total_bytes = os.path.getsize(source) if is_file else 0
+    ranges = range_count(total_bytes, threads) if is_file else 1
+    if ranges > 1:
+        _open_text(source).close()  # the checks on the file's head (missing, gzip, binary)
+        with open(source, "rb") as f:
+            ranges = 1 if f.read(2) == b"\x1f\x8b" else ranges
+    cuts = split_points(source, ranges) if ranges > 1 else [0, total_bytes]
+    texts = [open_range(source, a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)] if ranges > 1 \
+        else [source]
+    part_stats = [ReadStats() for _ in texts]
+    try:
+        parts = run_ranges(
+            list(zip(texts, part_stats, strict=True)),
+            lambda job, stop: _encode_part(job[0], lowercase, job[1], stop),
+            poll=(lambda: progress(sum(st.chars for st in part_stats), total_bytes)) if progress else None,
+        )
+    finally:
+        for t in texts:
+            if isinstance(t, io.TextIOBase) and t is not source:
+                t.close()
+    try:
+        return _merged(parts, min_count, max_vocab, max_sentence, out_prefix)
+    finally:
+        for part in parts:
+            part.spill.close()
+        if progress is not None:
+            progress(sum(st.chars for st in part_stats), total_bytes)
+
+
+def _merged(parts: list[_Part], min_count: int, max_vocab: int | None, max_sentence: int,
+            out_prefix: str | Path | None) -> Corpus:
+    """The corpus of the parts' text in order: one table, sentence cuts, the vocabulary and the
+    final ids."""
+    table = parts[0].table
+    into = [None] + [table.absorb(part.table) for part in parts[1:]]  # part k's ids -> table's
+    counts = np.zeros(len(table), dtype=np.int64)
     stats = ReadStats()
-    table = WordTable()
-    blocks: list[np.ndarray] = []  # sentence ends (raw token positions) per spilled block
-    # subtle: provisional ids go to an anonymous temporary file, not a list of arrays, so the peak
-    # is the final token array plus one block instead of two full copies of the corpus
-    spill = tempfile.TemporaryFile()
-    spill_sizes: list[int] = []
-    counts = np.zeros(0, dtype=np.int64)
-    total_bytes = os.path.getsize(source) if isinstance(source, str | Path) and Path(source).is_file() else 0
+    for part, ids_map in zip(parts, into, strict=True):
+        if ids_map is None:
+            counts[: part.counts.shape[0]] += part.counts
+        else:
+            counts[ids_map] += part.counts  # ids_map is one-to-one
+        stats.chars += part.stats.chars
+        stats.replaced += part.stats.replaced
+        stats.raw_tokens += part.stats.raw_tokens
+    # sentence ends, in raw token positions, per spilled group; lines as the text has them
     in_sentence = 0  # raw tokens in the current sentence so far
     pos = 0  # raw tokens so far
-    # subtle: flat typed buffers, not one numpy array per line: a file of one-word lines cost
-    # ~200 bytes per token that way (425 MB traced for 4 MB of 'a\n'); now 8 per line
-    ends_buf = array("q")
-    prov_parts: list[np.ndarray] = []
-    buffered = 0
-
-    def flush() -> None:
-        nonlocal prov_parts, ends_buf, buffered, counts
-        if not prov_parts and not ends_buf:
-            return
-        prov = np.concatenate(prov_parts) if prov_parts else np.zeros(0, np.int32)
-        ends = np.array(ends_buf, dtype=np.int64)
-        c = np.bincount(prov, minlength=len(table)).astype(np.int64)
-        if c.shape[0] > counts.shape[0]:
-            c[: counts.shape[0]] += counts
-            counts = c
-        else:
-            counts[: c.shape[0]] += c
-        spill.write(prov.tobytes())
-        spill_sizes.append(prov.shape[0])
-        blocks.append(ends)
-        prov_parts, ends_buf, buffered = [], array("q"), 0
-
-    for ids_block, segs in iter_encoded_blocks(source, table, lowercase, stats):
-        last = segs.shape[0] - 1
-        for si, n_toks in enumerate(segs.tolist()):
-            if n_toks:
-                # subtle: cut long lines every max_sentence raw tokens, continuing across blocks
-                start = pos
-                first_cut = max_sentence - in_sentence
-                if first_cut <= n_toks:
-                    ends_buf.extend(range(start + first_cut, start + n_toks + 1, max_sentence))
-                    in_sentence = (n_toks - first_cut) % max_sentence
-                else:
-                    in_sentence += n_toks
-                pos += n_toks
-            if si < last and in_sentence:  # a line ends here
-                ends_buf.append(pos)
-                in_sentence = 0
-        if ids_block.shape[0]:
-            prov_parts.append(ids_block)
-            buffered += ids_block.shape[0]
-        if buffered >= 1 << 19:
-            flush()
-            if progress is not None:
-                progress(stats.chars, total_bytes)
+    pending_line = False  # tokens after the last line end
+    group_ends: list[list[np.ndarray]] = []
+    for part in parts:
+        per_part = []
+        for _, group in part.groups:
+            # subtle: flat typed buffers, not one numpy array per line: a file of one-word lines cost
+            # ~200 bytes per token that way (425 MB traced for 4 MB of 'a\n'); now 8 per line
+            ends_buf = array("q")
+            for segs in group:
+                last = segs.shape[0] - 1
+                stats.lines += last
+                if last:
+                    pending_line = False
+                pending_line = pending_line or bool(segs[-1])
+                for si, n_toks in enumerate(segs.tolist()):
+                    if n_toks:
+                        # subtle: cut long lines every max_sentence raw tokens, continuing across blocks
+                        start = pos
+                        first_cut = max_sentence - in_sentence
+                        if first_cut <= n_toks:
+                            ends_buf.extend(range(start + first_cut, start + n_toks + 1, max_sentence))
+                            in_sentence = (n_toks - first_cut) % max_sentence
+                        else:
+                            in_sentence += n_toks
+                        pos += n_toks
+                    if si < last and in_sentence:  # a line ends here
+                        ends_buf.append(pos)
+                        in_sentence = 0
+            per_part.append(np.array(ends_buf, dtype=np.int64))
+        group_ends.append(per_part)
     if in_sentence:
-        ends_buf.append(pos)
-    flush()
-    if progress is not None:
-        progress(stats.chars, total_bytes)
+        group_ends[-1].append(np.array([pos], dtype=np.int64))
+        parts[-1].groups.append((0, []))
+    stats.lines += pending_line
 
     if pos == 0:
         raise CorpusError("the corpus has no words")
@@ -401,25 +479,26 @@ def read_corpus(
                                                     "shape": (n_out,)})
     else:
         tokens = np.empty(n_out, dtype=np.int32)
-    spill.seek(0)
     offsets_parts = [np.zeros(1, np.int64)]
     out_pos = 0
     raw_pos = 0
-    for bi, ends in enumerate(blocks):
-        prov = np.frombuffer(spill.read(spill_sizes[bi] * 4), dtype=np.int32)
-        fin = remap[prov]
-        keep = fin >= 0
-        kept = fin[keep]
-        if sink is not None:
-            sink.write(kept.tobytes())
-        else:
-            tokens[out_pos: out_pos + kept.shape[0]] = kept
-        if ends.size:
-            before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
-            offsets_parts.append(out_pos + before[ends - raw_pos])
-        out_pos += kept.shape[0]
-        raw_pos += prov.shape[0]
-    spill.close()
+    for part, ids_map, per_part in zip(parts, into, group_ends, strict=True):
+        final = remap if ids_map is None else remap[ids_map]
+        part.spill.seek(0)
+        for (n_ids, _), ends in zip(part.groups, per_part, strict=True):
+            prov = np.frombuffer(part.spill.read(n_ids * 4), dtype=np.int32)
+            fin = final[prov]
+            keep = fin >= 0
+            kept = fin[keep]
+            if sink is not None:
+                sink.write(kept.tobytes())
+            else:
+                tokens[out_pos: out_pos + kept.shape[0]] = kept
+            if ends.size:
+                before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+                offsets_parts.append(out_pos + before[ends - raw_pos])
+            out_pos += kept.shape[0]
+            raw_pos += prov.shape[0]
     offsets = np.unique(np.concatenate(offsets_parts + [np.array([out_pos], np.int64)]))
     if sink is not None:
         sink.close()

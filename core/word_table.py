@@ -4,6 +4,7 @@ Does: given a block as bytes in which tokens are separated by b" " and lines end
 give every token the id of its word, words numbered in first-seen order across all blocks (a new
 word gets the next id), and count the tokens of each line segment (the block split at b"\\n").
 Words are kept as UTF-8 bytes in one growing pool; `words()` decodes them once, at the end.
+`absorb` merges the table of a later part of the text into this one (parallel reading).
 Does not: decide what a token is (corpus.py tokenises and writes the block), count words, cut
 sentences or build the vocabulary.
 
@@ -42,15 +43,44 @@ def _rehash(slots, word_hash, n):
         _insert_slot(slots, word_hash[w], w)
 
 
-@njit(cache=True, nogil=True)
-def _encode(data, slots, word_hash, starts, pool, n, ids, segs):
-    """Scan `data`; returns (tokens, segments, words). Capacity is the caller's job (WordTable)."""
+@njit(cache=True, nogil=True, inline="always")
+def _find_or_add(slots, word_hash, starts, pool, n, h, src, i, size):
+    """The id of the word src[i:i + size] (hash h), adding it as id n if new; returns (id, n)."""
     mask = slots.shape[0] - 1
+    s = np.int64(h & np.uint64(mask))
+    while True:
+        w = slots[s]
+        if w < 0:  # a new word: the next id
+            w = n
+            slots[s] = w
+            word_hash[w] = h
+            a = starts[w]
+            for k in range(size):
+                pool[a + k] = src[i + k]
+            starts[w + 1] = a + size
+            return w, n + 1
+        if word_hash[w] == h and starts[w + 1] - starts[w] == size:
+            a = starts[w]
+            same = True
+            for k in range(size):
+                if pool[a + k] != src[i + k]:
+                    same = False
+                    break
+            if same:
+                return w, n
+        s = (s + 1) & mask
+
+
+@njit(cache=True, nogil=True)
+def _encode(data, slots, word_hash, starts, pool, n, ids, segs, state):
+    """Scan `data` from state = (position, tokens, segments, tokens in the open segment), updated
+    in place; returns (words, done). Stops before a token that might not fit (a new word past
+    half the slots or the id arrays, or past the pool), so the caller can grow the table and
+    call again: capacity grows with the words, not with the block (WordTable.encode)."""
     length = data.shape[0]
-    nt = 0
-    ns = 0
-    in_seg = 0
-    i = 0
+    i, nt, ns, in_seg = state[0], state[1], state[2], state[3]
+    cap_words = min(word_hash.shape[0], slots.shape[0] // 2)
+    done = True
     while i < length:
         b = data[i]
         if b == _NEWLINE:
@@ -67,37 +97,28 @@ def _encode(data, slots, word_hash, starts, pool, n, ids, segs):
         while j < length and data[j] != _SPACE and data[j] != _NEWLINE:
             h = (h ^ np.uint64(data[j])) * _FNV_PRIME
             j += 1
-        size = j - i
-        s = np.int64(h & np.uint64(mask))
-        while True:
-            w = slots[s]
-            if w < 0:  # a new word: the next id
-                w = n
-                slots[s] = w
-                word_hash[w] = h
-                a = starts[w]
-                for k in range(size):
-                    pool[a + k] = data[i + k]
-                starts[w + 1] = a + size
-                n += 1
-                break
-            if word_hash[w] == h and starts[w + 1] - starts[w] == size:
-                a = starts[w]
-                same = True
-                for k in range(size):
-                    if pool[a + k] != data[i + k]:
-                        same = False
-                        break
-                if same:
-                    break
-            s = (s + 1) & mask
+        if n >= cap_words or starts[n] + (j - i) > pool.shape[0]:
+            done = False
+            break
+        w, n = _find_or_add(slots, word_hash, starts, pool, n, h, data, i, j - i)
         ids[nt] = w
         nt += 1
         in_seg += 1
         i = j
-    segs[ns] = in_seg  # the last segment has no newline after it (possibly empty)
-    ns += 1
-    return nt, ns, n
+    if done:
+        segs[ns] = in_seg  # the last segment has no newline after it (possibly empty)
+        ns += 1
+    state[0], state[1], state[2], state[3] = i, nt, ns, in_seg
+    return n, done
+
+
+@njit(cache=True, nogil=True)
+def _absorb(slots, word_hash, starts, pool, n, o_hash, o_starts, o_pool, o_n, remap):
+    """Every word of another table, in its id order, found or added here; remap[its id] = our id."""
+    for v in range(o_n):
+        a = o_starts[v]
+        remap[v], n = _find_or_add(slots, word_hash, starts, pool, n, o_hash[v], o_pool, a, o_starts[v + 1] - a)
+    return n
 
 
 class WordTable:
@@ -113,15 +134,15 @@ class WordTable:
     def __len__(self) -> int:
         return self.n
 
-    def _reserve(self, block_bytes: int) -> None:
-        """Room for a block of `block_bytes`: at most block_bytes // 2 + 1 new words of at most
-        block_bytes bytes in all, with the table at most half full."""
-        most = self.n + block_bytes // 2 + 1
+    def _reserve(self, new_words: int, new_bytes: int) -> None:
+        """Room for `new_words` more words of `new_bytes` bytes in all, the slots at most half
+        full; each array at least doubles when it grows."""
+        most = self.n + new_words
         if self._hash.shape[0] < most:
             cap = max(most, 2 * self._hash.shape[0])
             self._hash = np.resize(self._hash, cap)
             self._starts = np.resize(self._starts, cap + 1)
-        need_pool = int(self._starts[self.n]) + block_bytes
+        need_pool = int(self._starts[self.n]) + new_bytes
         if self._pool.shape[0] < need_pool:
             self._pool = np.resize(self._pool, max(need_pool, 2 * self._pool.shape[0]))
         if self._slots.shape[0] < 2 * most:
@@ -134,11 +155,28 @@ class WordTable:
     def encode(self, block: bytes) -> tuple[np.ndarray, np.ndarray]:
         """(ids (T,) int32 of the block's tokens, tokens per line segment (block.count(b"\\n") + 1,) int64)."""
         data = np.frombuffer(block, dtype=np.uint8)
-        self._reserve(data.shape[0])
         ids = np.empty(data.shape[0] // 2 + 1, np.int32)
         segs = np.empty(block.count(b"\n") + 1, np.int64)
-        nt, ns, self.n = _encode(data, self._slots, self._hash, self._starts, self._pool, self.n, ids, segs)
-        return ids[:nt].copy(), segs[:ns]
+        state = np.zeros(4, np.int64)
+        while True:
+            self.n, done = _encode(data, self._slots, self._hash, self._starts, self._pool, self.n, ids, segs, state)
+            if done:
+                break
+            # subtle: grown by what the words need (doubling), not by the most a block could hold
+            # (half its bytes in new words: 25 MB of table per reader thread for 1 MB blocks)
+            self._reserve(1, data.shape[0] - int(state[0]))  # the rest of the block holds any token
+        return ids[: state[1]].copy(), segs[: state[2]]
+
+    def absorb(self, other: WordTable) -> np.ndarray:
+        """Add `other`'s words not yet here, in `other`'s id order; returns (len(other),) int32,
+        other's id -> id here. A table that read text A and absorbed the table of the text B
+        that follows it numbers words exactly as one table that read A then B."""
+        used = int(other._starts[other.n])
+        self._reserve(other.n, used)
+        remap = np.empty(other.n, np.int32)
+        self.n = _absorb(self._slots, self._hash, self._starts, self._pool, self.n, other._hash, other._starts,
+                         other._pool, other.n, remap)
+        return remap
 
     def words(self) -> list[str]:
         """Every word so far, by id (UTF-8 decoded)."""

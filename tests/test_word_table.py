@@ -124,3 +124,24 @@ def test_read_corpus_long_single_line_over_many_blocks():
     text = " " + " ".join(rng.choices(["the", "cat", "sat", "on", "mat", "x", "don't", "Über"], k=30_000))
     for block_chars in (4096, BLOCK_CHARS):
         assert_read_matches(text, 2, 700, True, block_chars)
+
+
+def test_the_table_grows_with_its_words_not_with_the_block():
+    """A 1 MB block of ten distinct words leaves the table at its first size (sizing for the most
+    a block could hold, half a million new words, cost ~25 MB per reader thread)."""
+    t = WordTable()
+    block = (" ".join(f"w{i % 10}" for i in range(300_000))).encode()
+    ids, _ = t.encode(block)
+    assert ids[:12].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1] and len(t) == 10
+    def size(table):
+        return table._slots.nbytes + table._hash.nbytes + table._starts.nbytes + table._pool.nbytes
+
+    assert size(t) == size(WordTable())  # ~1 MB
+
+
+def test_a_token_longer_than_the_pool_grows_it_mid_block():
+    t = WordTable()
+    long = "y" * 700_000  # past the first pool (256 KB) and past its double
+    ids, segs = t.encode(f"a {long} b\n{long} a".encode())
+    assert ids.tolist() == [0, 1, 2, 1, 0] and segs.tolist() == [3, 2]
+    assert t.words() == ["a", long, "b"]
