@@ -1,9 +1,10 @@
 """Corpus: stream a text file into a contiguous int32 token array plus sentence offsets.
 
-Does: read .txt / .gz of any size in blocks (text8 is one 100 MB line), tokenise (lowercased by
-default; word characters incl. Unicode letters, digits, underscores and inner apostrophes),
-split sentences at line ends and every `max_sentence` tokens, count words, build the Vocab and
-encode the corpus in a single pass (~4 bytes per token; no Python list per token is kept), and
+Does: read .txt / .gz of any size in blocks (text8 is one 100 MB line; a plain file of 8 MB or
+more as byte ranges on up to four threads, corpus_parts.py, with the result of one pass),
+tokenise (lowercased by default; word characters incl. Unicode letters, digits, underscores and
+inner apostrophes), split sentences at line ends and every `max_sentence` tokens, count words,
+build the Vocab and encode the corpus in a single pass (~4 bytes per token; no Python list per token is kept), and
 optionally write the encoding to `.npy` files that are memory-mapped for training.
 Does not: subsample (the kernels do that per epoch), detect phrases (phrases.py) or train.
 

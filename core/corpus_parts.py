@@ -10,7 +10,7 @@ Does not: tokenise, encode or merge anything (corpus.read_corpus does, range by 
 order), or split gzip files and streams (they cannot be entered in the middle; read as one range).
 
 Why: half of reading a corpus is the compiled encode, which releases the GIL, so two ranges read
-in ~0.55 of one range's time (bench/README.md, "Reading on two threads").
+in ~0.6 of one range's time (bench/README.md, "Reading on two threads": 0.61-0.62 on two cores).
 """
 
 from __future__ import annotations
