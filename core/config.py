@@ -87,10 +87,6 @@ class TrainConfig:
     # None: DEFAULT_HOT_ROWS (4096 for NS/NCE, 1024 for HS) with two or more threads; 0 with one thread (where it
     # would change nothing but exactness) and with shared_negatives (5x fewer output-row writes; on the
     # full corpus 256 rows gained nothing, 4096 in tiers 11 % speed but a 0.2 % higher loss)
-    hot_input_rows: int = 0  # skip-gram with 2+ threads: the most frequent words' input rows each worker
-    # buffers as hot_rows does output rows (hot_rows.input_rows); 0: none. Measured on 2026-12-04 in a phase of
-    # the host where two threads cost 1.1x one thread's CPU: 256 / 1024 / 4096 rows 3 % / 5 % / 12-32 % slower
-    # than none, so off by default; meant for hosts where a shared cache line is slow to cross between cores
     snapshot_topn: int = 0  # keep a copy of the top-N input vectors after every epoch (0: none)
     max_sentence: int = 10_000  # sentences longer than this are split (gensim's limit)
 
@@ -141,7 +137,6 @@ class TrainConfig:
             (self.snapshot_topn >= 0, f"snapshot_topn must be >= 0 (got {self.snapshot_topn})"),
             (self.hot_rows is None or 0 <= self.hot_rows <= 100_000,
              f"hot_rows must be in 0..100000 (got {self.hot_rows})"),
-            (0 <= self.hot_input_rows <= 100_000, f"hot_input_rows must be in 0..100000 (got {self.hot_input_rows})"),
             (self.shared_pool is None or self.negative <= self.shared_pool <= 1000,
              f"shared_pool must be in negative..1000 (got {self.shared_pool})"),
             (self.max_sentence >= 2, f"max_sentence must be >= 2 (got {self.max_sentence})"),

@@ -14,7 +14,6 @@ from core.train.hot_rows import (
     MERGE_EVERY,
     TIER_ROWS,
     buffered,
-    input_rows,
     load_rows,
     merge_due,
     merge_rows,
@@ -97,23 +96,16 @@ def test_merge_due_merges_each_tier_at_its_own_interval():
 
 
 @njit
-def _ticks_of(settings, in_rows, out_rows, work, n):
+def _ticks(settings, out, work, n):
     for _ in range(n):
-        _tick(settings, in_rows, out_rows, work)
+        _tick(settings, out, work)
 
 
-def _ticks(settings, out, work, n, side):
-    """n positions' ticks with `out` as the buffered output rows (side 0) or input rows (side 1)."""
-    plain = unbuffered(out.W)
-    _ticks_of(settings, plain if side == 0 else out, out if side == 0 else plain, work, n)
-
-
-@pytest.mark.parametrize("side", [0, 1], ids=["output rows", "input rows"])
 @pytest.mark.parametrize("arch", list(Architecture))
-def test_the_kernels_merge_tier_zero_at_their_architectures_interval(arch, side):
+def test_the_kernels_merge_tier_zero_at_their_architectures_interval(arch):
     """The trainer's own per-position count (kernels._tick with make_settings): tier 0 reaches W
     after MERGE_EVERY[arch] positions (256 skip-gram, 512 CBOW), not one position earlier, and
-    again after twice as many; for buffered output rows and for buffered input rows alike."""
+    again after twice as many."""
     every = MERGE_EVERY[arch]
     assert every & (every - 1) == 0  # a power of two: the kernel masks instead of dividing
     k = 2 * TIER_ROWS
@@ -123,12 +115,12 @@ def test_the_kernels_merge_tier_zero_at_their_architectures_interval(arch, side)
     settings = make_settings(arch, Loss.NS, 5, 5, False, False, 0.025, 1e-4)
     work = make_work(16, 5, 6, 2, k + 1, False)
     out.local[:] += 1.0
-    _ticks(settings, out, work, every - 1, side)
+    _ticks(settings, out, work, every - 1)
     assert not W.any()  # nothing merged yet
-    _ticks(settings, out, work, 1, side)
+    _ticks(settings, out, work, 1)
     assert np.array_equal(W[:TIER_ROWS, 0], np.ones(TIER_ROWS, np.float32))  # tier 0 merged
     assert not W[TIER_ROWS:].any()  # tier 1 waits for the second interval
-    _ticks(settings, out, work, every, side)
+    _ticks(settings, out, work, every)
     assert np.array_equal(W[:k, 0], np.ones(k, np.float32))
 
 
@@ -146,11 +138,9 @@ def test_one_worker_with_buffered_rows_computes_what_it_computes_without(corpus,
     """Same chunk, same seed, one worker: reading and writing the buffered copies and merging
     in tiers may only change float32 rounding (W + (local - base) vs local), so a bug in the
     plumbing (a buffered row read from W, a lost or repeated merge of some tier) shows up as a
-    real difference. 3 TIER_ROWS + 100 rows: tiers 0, 1 and a partial tier 2; output rows, and
-    for skip-gram input rows too (CBOW reads W_in's rows directly)."""
+    real difference. 3 TIER_ROWS + 100 rows: tiers 0, 1 and a partial tier 2."""
     results = []
-    many = 3 * TIER_ROWS + 100
-    for hot, hot_in in ((0, 0), (many, 0), (0, many), (many, many)):
+    for hot in (0, 3 * TIER_ROWS + 100):
         trainer = Trainer(corpus, TrainConfig(architecture=arch, loss=loss, size=16, threads=1, seed=4))
         cfg = trainer.config
         settings = make_settings(cfg.architecture, cfg.loss, cfg.window, cfg.negative, False, True, cfg.alpha,
@@ -161,41 +151,24 @@ def test_one_worker_with_buffered_rows_computes_what_it_computes_without(corpus,
         tally = make_tally(np.array([77], np.uint64), 0)
         acc = tally.totals
         c = corpus
-        in_rows = buffered(trainer.W_in, np.arange(hot_in))
-        train_chunk(settings, trainer.tables, c.tokens, c.offsets, in_rows, out_rows, 0, 1.0 / len(c), tally, work)
+        train_chunk(settings, trainer.tables, c.tokens, c.offsets, trainer.W_in, out_rows, 0, 1.0 / len(c), tally,
+                    work)
         results.append((trainer.W_in.copy(), trainer.W_out.copy(), acc.copy()))
-        assert out_rows.index.size == hot and in_rows.index.size == hot_in  # every tier
-        if hot_in:
-            assert np.array_equal(in_rows.local, trainer.W_in[:hot_in])  # merged at the end of the chunk
-    wi0, wo0, acc0 = results[0]
-    for wi1, wo1, acc1 in results[1:]:
-        assert acc0[1] == acc1[1]  # the same examples
-        assert np.isclose(acc0[0], acc1[0], rtol=1e-3)  # the same loss up to rounding
-        assert np.abs(wo1 - wo0).max() < 1e-3 and np.abs(wi1 - wi0).max() < 1e-3
+        assert out_rows.index.size == hot  # the vocabulary is large enough for every tier
+    (wi0, wo0, acc0), (wi1, wo1, acc1) = results
+    assert acc0[1] == acc1[1]  # the same examples
+    assert np.isclose(acc0[0], acc1[0], rtol=1e-3)  # the same loss up to rounding
+    assert np.abs(wo1 - wo0).max() < 1e-3 and np.abs(wi1 - wi0).max() < 1e-3
     assert not np.array_equal(wo0, 0 * wo0)  # it trained
 
 
-@pytest.mark.parametrize("field", ["hot_rows", "hot_input_rows"])
-def test_two_threads_with_and_without_buffering_learn_alike(corpus, field):
+def test_two_threads_with_and_without_buffering_learn_alike(corpus):
     losses = {}
     for hot in (0, 256):
-        r = Trainer(corpus, TrainConfig(size=24, epochs=3, threads=2, seed=2, **{field: hot})).train()
+        r = Trainer(corpus, TrainConfig(size=24, epochs=3, threads=2, seed=2, hot_rows=hot)).train()
         losses[hot] = [e.loss for e in r.epochs]
         assert losses[hot][-1] < losses[hot][0]
     assert abs(losses[256][-1] - losses[0][-1]) < 0.03 * losses[0][-1], losses
-
-
-def test_skipgram_workers_buffer_the_most_frequent_words_input_rows_when_asked():
-    """With 2+ threads and hot_input_rows = k each skip-gram worker buffers the k most frequent
-    words' input rows; one thread (exact, bit-identical) and CBOW (which reads them directly)
-    buffer none."""
-    assert np.array_equal(input_rows(Architecture.SKIPGRAM, 50_000, 2, 4096), np.arange(4096))
-    assert np.array_equal(input_rows(Architecture.SKIPGRAM, 100, 8, 4096), np.arange(100))
-    assert input_rows(Architecture.SKIPGRAM, 50_000, 2, 0).size == 0  # the default
-    assert input_rows(Architecture.SKIPGRAM, 50_000, 1, 4096).size == 0
-    assert input_rows(Architecture.CBOW, 50_000, 2, 4096).size == 0
-    with pytest.raises(ConfigError, match="hot_input_rows"):
-        TrainConfig(hot_input_rows=-1).resolved()
 
 
 def test_hot_rows_default_and_validation():

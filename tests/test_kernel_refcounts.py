@@ -31,8 +31,8 @@ def _refcount_calls(py_func, arch: Architecture) -> int:
     v, d = t.W_in.shape
     work = kernels.make_work(c.max_sentence, c.window, c.negative + 1, d, v, False)
     work.sen[:6] = np.arange(6) % v
-    fresh(settings, t.tables, work.sen, 6, unbuffered(t.W_in), unbuffered(t.W_out), np.float32(0.01), np.uint64(5),
-          work, np.zeros(v, np.int64))
+    fresh(settings, t.tables, work.sen, 6, t.W_in, unbuffered(t.W_out), np.float32(0.01), np.uint64(5), work,
+          np.zeros(v, np.int64))
     ir = next(iter(fresh.inspect_llvm().values()))
     header = next(line for line in ir.splitlines() if line.startswith("define") and py_func.__name__ in line)
     body = ir.split(header, 1)[1].split("\n}\n", 1)[0]

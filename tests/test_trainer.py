@@ -105,8 +105,8 @@ def test_one_update_moves_only_the_rows_involved():
         tally = make_tally(np.array([99], np.uint64), v)
         seen, kept, negs, out = tally.seen, tally.kept, tally.negatives, tally.totals
         assert np.all(trainer.tables.keep_prob == 1)  # sample=0: no subsampling
-        train_chunk(settings, trainer.tables, tokens, offsets, unbuffered(trainer.W_in), unbuffered(trainer.W_out), 0,
-                    1e-9, tally, work)
+        train_chunk(settings, trainer.tables, tokens, offsets, trainer.W_in, unbuffered(trainer.W_out), 0, 1e-9,
+                    tally, work)
         moved_in = set(np.flatnonzero(np.any(trainer.W_in != w_in0, axis=1)))
         moved_out = set(np.flatnonzero(np.any(trainer.W_out != w_out0, axis=1)))
         assert moved_in == {a, b}
@@ -141,7 +141,7 @@ def test_which_rows_skip_gram_prefetches_changes_no_value(corpus):
         W_in, W_out = trainer.W_in.copy(), trainer.W_out.copy()
         W_out[:] = np.random.default_rng(1).normal(size=W_out.shape).astype(np.float32) * 0.1
         tally = make_tally(np.array([7], np.uint64), v)
-        train_chunk(settings, trainer.tables, tokens, offsets, unbuffered(W_in), unbuffered(W_out), 0, 1e-7, tally,
+        train_chunk(settings, trainer.tables, tokens, offsets, W_in, unbuffered(W_out), 0, 1e-7, tally,
                     make_work(trainer.config.max_sentence, 3, 5, 16, W_out.shape[0], False))
         results.append((W_in, W_out, tally.totals.copy(), tally.negatives.copy()))
     for W_in, W_out, totals, negs in results[1:]:

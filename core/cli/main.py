@@ -95,10 +95,6 @@ def add_train(sub) -> None:
                         "positions (CBOW 512) and each further tier of twice as many half as often (default "
                         "with 2+ threads and per-pair negatives: 4096 for NS/NCE, 1024 for HS; 0: every "
                         "thread writes the shared matrix)")
-    p.add_argument("--hot-input-rows", type=int_arg(0), default=0,
-                   help="skip-gram with 2+ threads: the most frequent words' input rows each thread keeps its "
-                        "own copy of, merged as --hot-rows are (default 0: none; for hosts where cores share "
-                        "cache lines slowly)")
     p.add_argument("--keep-case", action="store_true", help="do not lowercase the corpus")
     p.add_argument("--save-vocab", default=None, help="also write 'word count' lines here")
     p.add_argument("--binary", action="store_true", help="write the binary word2vec format")
@@ -165,7 +161,7 @@ def cmd_train(args) -> int:
         min_count=args.min_count, max_vocab=args.max_vocab, epochs=args.epochs, alpha=args.alpha,
         min_alpha=args.min_alpha, threads=args.threads, seed=args.seed, shared_negatives=args.shared_negatives,
         shared_pool=args.shared_pool,
-        compute_loss=not args.no_loss, hot_rows=args.hot_rows, hot_input_rows=args.hot_input_rows,
+        compute_loss=not args.no_loss, hot_rows=args.hot_rows,
         track_counts=False,  # the per-word histograms are for the app; nothing here reads them
     )
     cfg = cfg.resolved()  # validate before reading a large corpus

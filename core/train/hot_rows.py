@@ -10,8 +10,7 @@ for skip-gram, 512 for CBOW), and each further tier, twice as many rows as the o
 as often; every row is merged at the end of every chunk, so W is complete whenever Python looks at it.
 Does not: change anything for one thread (the trainer buffers no rows then, and a seeded
 single-thread run stays bit-identical), lock (like every Hogwild update, two merges of one row at
-the same instant can lose one of them). Input rows (skip-gram's W_in) go through the same
-structure when TrainConfig.hot_input_rows asks (off by default: measured no gain, see config.py).
+the same instant can lose one of them), or buffer input rows (measured: sharing them costs little).
 
 Why: with two threads writing W directly, the hottest rows' cache lines bounce between the two
 cores on almost every example (the noise distribution sends ~30% of all draws to the top 256
@@ -88,15 +87,6 @@ def buffered(W: np.ndarray, index: np.ndarray) -> OutRows:
     k, dim = index.size, W.shape[1]
     return OutRows(W, own_lines((k, dim), np.float32), own_lines((k, dim), np.float32), index, np.int64(index[0]),
                    np.int64(step))
-
-
-def input_rows(arch: Architecture, n_words: int, threads: int, k: int) -> np.ndarray:
-    """The input rows each worker buffers: for skip-gram with 2+ threads the k most frequent
-    words' rows (a context row is read and written once per pair, by both workers for a frequent
-    word; TrainConfig.hot_input_rows, 0 by default); none for one thread (exact) or CBOW (whose
-    kernel reads the context rows from W_in directly)."""
-    k = k if threads > 1 and Architecture(arch) == Architecture.SKIPGRAM else 0
-    return np.arange(min(max(k, 0), n_words), dtype=np.int64)
 
 
 def most_used_rows(loss: Loss, n_out: int, k: int) -> np.ndarray:

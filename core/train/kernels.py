@@ -124,15 +124,13 @@ def make_tally(rng_state: np.ndarray, n_words: int) -> Tally:
 
 
 @njit(inline="always", nogil=True)
-def _tick(settings, in_rows, out_rows, work):
+def _tick(settings, out_rows, work):
     """Count one position; every 2^settings.merge_shift positions merge the tiers of buffered
-    input and output rows that are due (hot_rows.merge_due). The count restarts with every chunk."""
-    if out_rows.index.shape[0] or in_rows.index.shape[0]:
+    output rows that are due (hot_rows.merge_due). The count restarts with every chunk."""
+    if out_rows.index.shape[0]:
         work.tick[0] += 1
         if work.tick[0] & ((np.int64(1) << settings.merge_shift) - 1) == 0:
-            n = work.tick[0] >> settings.merge_shift
-            merge_due(out_rows, n)
-            merge_due(in_rows, n)
+            merge_due(out_rows, work.tick[0] >> settings.merge_shift)
 
 
 @njit(inline="always", nogil=True, fastmath=True)
@@ -292,12 +290,11 @@ def _skipgram_targets(settings, tables, sen, p, out_rows, work, neg_counts, base
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
-def _skipgram_sentence(settings, tables, sen, n_sen, in_rows, out_rows, alpha, rng, work, neg_counts):
+def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, work, neg_counts):
     # subtle: borrow again: this is a separate compiled function, and without unowned views every
     # inlined helper call per example increfs and decrefs its array arguments (measured 1.27x)
-    tables, sen, in_rows, out_rows, work, neg_counts = borrow(tables), borrow(sen), borrow(in_rows), \
-        borrow(out_rows), borrow(work), borrow(neg_counts)
-    W_in, own_in = in_rows.W, in_rows.local
+    tables, sen, W_in, out_rows, work, neg_counts = borrow(tables), borrow(sen), borrow(W_in), borrow(out_rows), \
+        borrow(work), borrow(neg_counts)
     loss_sum = 0.0
     examples = 0
     targets, ctx = work.targets, work.ctx
@@ -310,7 +307,7 @@ def _skipgram_sentence(settings, tables, sen, n_sen, in_rows, out_rows, alpha, r
         nxt = _skipgram_targets(settings, tables, sen, 0, out_rows, work, neg_counts, 0)
     for i in range(n_sen):
         ahead = i + settings.window + 2  # the input row that enters the window two positions on
-        if ahead < n_sen and slot_of(in_rows, sen[ahead]) < 0:  # (measured +5 % one thread, +3 % two)
+        if ahead < n_sen:  # (measured +5 % one thread, +3 % two threads)
             prefetch_row(W_in, sen[ahead])
         base = (i & 1) * bank
         pairs = nxt
@@ -321,12 +318,10 @@ def _skipgram_sentence(settings, tables, sen, n_sen, in_rows, out_rows, alpha, r
         for m in range(pairs):
             slot = base + (m if per_pair else 0)
             c = ctx[base + m]
-            # the context's input row: this worker's copy when it buffers that row (2+ threads)
-            k = slot_of(in_rows, c)
-            loss_sum += output_step(settings.loss, own_in if k >= 0 else W_in, k if k >= 0 else c, out_rows,
-                                    targets, slot, alpha, work.step, settings.want_loss, True)
+            loss_sum += output_step(settings.loss, W_in, c, out_rows, targets, slot, alpha, work.step,
+                                    settings.want_loss, True)
             examples += 1
-        _tick(settings, in_rows, out_rows, work)
+        _tick(settings, out_rows, work)
     if settings.want_loss:  # subtle: settle the pending log per sentence, so chunking cannot change the sum
         loss_sum += flush_loss(work.step.pending)
     return loss_sum, examples, rng
@@ -375,12 +370,11 @@ def _cbow_spread(neu1e, W_in, sen, lo, hi, i, dim):
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
-def _cbow_sentence(settings, tables, sen, n_sen, in_rows, out_rows, alpha, rng, work, neg_counts):
+def _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, work, neg_counts):
     # subtle: borrow again: this is a separate compiled function, and without unowned views every
     # inlined helper call per example increfs and decrefs its array arguments (measured 1.27x)
-    tables, sen, in_rows, out_rows, work, neg_counts = borrow(tables), borrow(sen), borrow(in_rows), \
-        borrow(out_rows), borrow(work), borrow(neg_counts)
-    W_in = in_rows.W  # CBOW reads and writes the shared rows (the trainer buffers no input rows for it)
+    tables, sen, W_in, out_rows, work, neg_counts = borrow(tables), borrow(sen), borrow(W_in), borrow(out_rows), \
+        borrow(work), borrow(neg_counts)
     loss_sum = 0.0
     examples = 0
     neu1e, H = work.step.neu1e, work.h
@@ -426,20 +420,20 @@ def _cbow_sentence(settings, tables, sen, n_sen, in_rows, out_rows, alpha, rng, 
         else:
             _cbow_spread(neu1e, W_in, sen, lo, hi, i, dim)
         examples += 1
-        _tick(settings, in_rows, out_rows, work)
+        _tick(settings, out_rows, work)
     if settings.want_loss:
         loss_sum += flush_loss(work.step.pending)
     return loss_sum, examples, rng
 
 
 @njit(nogil=True, fastmath=True, cache=True, error_model="numpy")
-def train_chunk(settings, tables, tokens, offsets, in_rows, out_rows, base_words, inv_total, tally, work):
+def train_chunk(settings, tables, tokens, offsets, W_in, out_rows, base_words, inv_total, tally, work):
     """Train on every sentence of a chunk: tokens (N,) int32 and sentence offsets (S+1,) int64 into
     them. Returns nothing; accumulates into `tally` (a Tally): totals[0] += loss, totals[1] +=
     examples, totals[2] += corpus words read, totals[3] = last alpha; seen/kept/negatives per word;
-    rng carries the generator state to the next chunk. `in_rows` and `out_rows` are this
-    worker's views (hot_rows.OutRows) of W_in and W_out; their buffered rows are loaded at the
-    start and merged back at the end, so both matrices are complete when the call returns.
+    rng carries the generator state to the next chunk. `out_rows` is this worker's OutRows
+    (hot_rows.py); its buffered rows are loaded from W_out at the start and merged back at the
+    end, so W_out is complete when the call returns.
 
     The learning rate is set before every sentence from the worker's exact progress,
     alpha = alpha0 - (alpha0 - min_alpha) (base_words + words_read) inv_total, an integer count
@@ -448,10 +442,9 @@ def train_chunk(settings, tables, tokens, offsets, in_rows, out_rows, base_words
     """
     # subtle: unowned views, so passing arrays around below costs no atomic reference counting
     tables, work, tally = borrow(tables), borrow(work), borrow(tally)
-    tokens, offsets, in_rows, out_rows = borrow(tokens), borrow(offsets), borrow(in_rows), borrow(out_rows)
+    tokens, offsets, W_in, out_rows = borrow(tokens), borrow(offsets), borrow(W_in), borrow(out_rows)
     keep_prob, seen, kept, neg_counts, totals = tables.keep_prob, tally.seen, tally.kept, tally.negatives, \
         tally.totals
-    load_rows(in_rows)
     load_rows(out_rows)
     work.tick[0] = 0
     rng = tally.rng[0]
@@ -486,14 +479,13 @@ def train_chunk(settings, tables, tokens, offsets, in_rows, out_rows, base_words
                 kept[w] += keep
         words += offsets[s + 1] - offsets[s]
         if settings.arch == ARCH_SG:
-            ls, ex, rng = _skipgram_sentence(settings, tables, sen, n_sen, in_rows, out_rows, alpha, rng, work,
+            ls, ex, rng = _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, work,
                                              neg_counts)
         else:
-            ls, ex, rng = _cbow_sentence(settings, tables, sen, n_sen, in_rows, out_rows, alpha, rng, work,
+            ls, ex, rng = _cbow_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng, work,
                                          neg_counts)
         loss_sum += ls
         examples += ex
-    merge_rows(in_rows)
     merge_rows(out_rows)
     tally.rng[0] = rng
     totals[0] = loss_sum

@@ -71,8 +71,8 @@ def train_slice(model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, tokens: 
     tally = make_tally(rng_state, nc)
     tally.totals[3] = cfg.alpha
     a, b = int(offsets[s_begin]), int(offsets[s_end])
-    train_chunk(settings, model.tables, tokens[a:b], offsets[s_begin:s_end + 1] - a, unbuffered(W_in),
-                unbuffered(W_out), base_words, inv_total, tally, work)
+    train_chunk(settings, model.tables, tokens[a:b], offsets[s_begin:s_end + 1] - a, W_in, unbuffered(W_out),
+                base_words, inv_total, tally, work)
     t = tally.totals
     return SliceStats(float(t[0]), int(t[1]), int(t[2]), float(t[3]),
                       tally.seen if nc else None, tally.kept if nc else None, tally.negatives if nc else None)

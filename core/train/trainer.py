@@ -30,7 +30,7 @@ from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
 from ..huffman import Huffman
 from ..tables import WordTables, build_tables
 from ..vectors.keyed import Vectors
-from .hot_rows import buffered, input_rows, most_used_rows
+from .hot_rows import buffered, most_used_rows
 from .kernels import make_settings, make_tally, make_work, train_chunk
 
 CHUNK_SECONDS = 0.1  # target duration of one kernel call: stop latency and progress granularity
@@ -184,8 +184,6 @@ class Trainer:
                  for _ in range(threads)]
         hot = most_used_rows(cfg.loss, self.W_out.shape[0], cfg.hot_rows)
         out_rows = [buffered(self.W_out, hot) for _ in range(threads)]
-        hot_in = input_rows(cfg.architecture, v, threads, cfg.hot_input_rows)
-        in_rows = [buffered(self.W_in, hot_in) for _ in range(threads)]
         nc = v if cfg.track_counts else 0  # (0,) arrays tell the kernel not to count
         tallies = [make_tally(_seed_state(cfg.seed, t), nc) for t in range(threads)]
         outs = [t.totals for t in tallies]
@@ -213,7 +211,7 @@ class Trainer:
                 # the chunk's own tokens and offsets: a view when the corpus is in memory, a read
                 # into a reused buffer when it is a file (never a mapping that grows the RSS)
                 chunk = readers[t].read(a, b)
-                train_chunk(settings, self.tables, chunk, offsets[s:e + 1] - a, in_rows[t], out_rows[t], base,
+                train_chunk(settings, self.tables, chunk, offsets[s:e + 1] - a, self.W_in, out_rows[t], base,
                             inv_total, tallies[t], works[t])
                 dt = time.perf_counter() - t0
                 words = b - a
@@ -240,7 +238,7 @@ class Trainer:
         def prepare() -> None:
             """Compile (first run) or load the kernels with an empty chunk: no sentence, no change."""
             empty = readers[0].read(0, 0)
-            train_chunk(settings, self.tables, empty, offsets[:1] - offsets[0], in_rows[0], out_rows[0], 0, 1.0,
+            train_chunk(settings, self.tables, empty, offsets[:1] - offsets[0], self.W_in, out_rows[0], 0, 1.0,
                         tallies[0], works[0])
 
         def run_all(futures: list, epoch: int) -> None:
