@@ -171,9 +171,10 @@ def iter_encoded_blocks(source: str | Path | io.TextIOBase, table: WordTable, lo
                         stats: ReadStats | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """The tokens of iter_token_runs as provisional ids of `table`, block by block: yields
     (ids (T,) int32, tokens per line segment), the segments being the block split at "\n" (all
-    but the last end a line). No Python string is made per token on the ASCII path."""
+    but the last end a line). No Python string is made per token on the ASCII path. Counts
+    characters and tokens into `stats`, not lines: a byte range may end inside a line, so
+    read_corpus counts lines from the segments of all ranges in file order."""
     stats = stats if stats is not None else ReadStats()
-    pending_line = False
     for block in iter_blocks(source, stats):
         block, ascii_only = _prepared(block, lowercase)
         if ascii_only:  # the tokens are already the runs of characters other than " " and "\n"
@@ -182,13 +183,7 @@ def iter_encoded_blocks(source: str | Path | io.TextIOBase, table: WordTable, lo
             data = "\n".join(" ".join(TOKEN_RE.findall(seg)) for seg in block.split("\n")).encode("utf-8")
         ids, segs = table.encode(data)
         stats.raw_tokens += ids.shape[0]
-        stats.lines += segs.shape[0] - 1
-        if segs.shape[0] > 1:
-            pending_line = False
-        pending_line = pending_line or bool(segs[-1])
         yield ids, segs
-    if pending_line:
-        stats.lines += 1
 
 
 def iter_sentences(source: str | Path | io.TextIOBase, lowercase: bool = True,
@@ -376,9 +371,10 @@ def read_corpus(
     total_bytes = os.path.getsize(source) if is_file else 0
     ranges = range_count(total_bytes, threads) if is_file else 1
     if ranges > 1:
-        _open_text(source).close()  # the checks on the file's head (missing, gzip, binary)
         with open(source, "rb") as f:
-            ranges = 1 if f.read(2) == b"\x1f\x8b" else ranges
+            ranges = 1 if f.read(2) == b"\x1f\x8b" else ranges  # gzip: one range, checked as it is read
+    if ranges > 1:
+        _open_text(source).close()  # the checks on the file's head (binary) that one range gets from iter_blocks
     cuts = split_points(source, ranges) if ranges > 1 else [0, total_bytes]
     texts = [open_range(source, a, b) for a, b in zip(cuts[:-1], cuts[1:], strict=True)] if ranges > 1 \
         else [source]
