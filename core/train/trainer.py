@@ -1,8 +1,9 @@
 """The trainer: Python owns time; compiled kernels do one chunk of sentences at a time.
 
 Does: build the output-layer tables for a corpus and config, initialise W_in / W_out, run
-epochs over `threads` contiguous corpus parts with one Python worker thread each (Hogwild: the
-kernels release the GIL and update shared matrices without locks), adapt chunk sizes to ~0.1 s,
+epochs over `threads` contiguous corpus parts with one Python worker thread each, a worker that
+finishes its part helping with the others' (chunks.py; Hogwild: the kernels release the GIL and
+update shared matrices without locks), adapt chunk sizes to ~0.1 s,
 emit the callback events of events.py, stop at the next chunk boundary on request, detect a
 diverging loss (keeping the last good epoch's vectors) and return the vectors.
 Does not: read files (corpus.py), or contain any per-example math (kernels.py, losses.py).
@@ -30,6 +31,7 @@ from ..events import Callback, EpochEnd, Progress, TrainBegin, TrainEnd
 from ..huffman import Huffman
 from ..tables import WordTables, build_tables
 from ..vectors.keyed import Vectors
+from .chunks import ChunkQueue
 from .hot_rows import buffered, most_used_rows
 from .kernels import make_settings, make_tally, make_work, train_chunk
 
@@ -151,14 +153,6 @@ class Trainer:
     def vectors(self) -> Vectors:
         return Vectors(self.vocab.words, self.W_in, self.vocab.counts)
 
-    def _parts(self, threads: int) -> list[tuple[int, int]]:
-        """`threads` contiguous sentence ranges with about equal token counts."""
-        off = self.corpus.offsets
-        n = int(off[-1])
-        cuts = [int(np.searchsorted(off, n * t // threads, side="left")) for t in range(threads)]
-        cuts.append(self.corpus.n_sentences)
-        return [(cuts[t], max(cuts[t], cuts[t + 1])) for t in range(threads)]
-
     # -- the run ------------------------------------------------------------------------------
     def train(self, callbacks: Sequence[Callback] = (), progress_interval: float = 0.25) -> TrainResult:
         """Train for `config.epochs` epochs, calling the callbacks; returns the result.
@@ -177,7 +171,6 @@ class Trainer:
         max_targets = max(cfg.negative + 1, self.tables.points.shape[1], 1)
         settings = make_settings(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
                                  cfg.compute_loss, cfg.alpha, cfg.min_alpha, cfg.shared_pool, cfg.size)
-        parts = self._parts(threads)
         softmax = cfg.loss == Loss.SOFTMAX
         works = [make_work(cfg.max_sentence, cfg.window, max_targets, dim, self.W_out.shape[0], softmax,
                            settings.pool)
@@ -195,31 +188,27 @@ class Trainer:
         offsets = self.corpus.offsets
         readers = [TokenReader(self.corpus.tokens, MAX_CHUNK_WORDS + cfg.max_sentence) for _ in range(threads)]
 
-        def work(t: int, epoch: int) -> None:
-            s0, s1 = parts[t]
-            part_words = int(offsets[s1] - offsets[s0])
-            if part_words == 0:
-                return
-            inv_total = 1.0 / (part_words * cfg.epochs)
-            s = s0
-            while s < s1 and not self._stop.is_set() and not diverged.is_set():
-                target = int(offsets[s]) + chunk_words[t]
-                e = min(s1, max(s + 1, int(np.searchsorted(offsets, target, side="left"))))
-                base = epoch * part_words + int(offsets[s] - offsets[s0])
+        def work(t: int, epoch: int, queue: ChunkQueue) -> None:
+            while not self._stop.is_set() and not diverged.is_set():
+                chunk = queue.take(t, chunk_words[t])
+                if chunk is None:
+                    return
+                # the learning rate follows the chunk's place in its part, whichever worker trains it
+                part_words = queue.part_words(chunk.part)
+                base = epoch * part_words + queue.words_before(chunk)
                 t0 = time.perf_counter()
-                a, b = int(offsets[s]), int(offsets[e])
+                a, b = int(offsets[chunk.s]), int(offsets[chunk.e])
                 # the chunk's own tokens and offsets: a view when the corpus is in memory, a read
                 # into a reused buffer when it is a file (never a mapping that grows the RSS)
-                chunk = readers[t].read(a, b)
-                train_chunk(settings, self.tables, chunk, offsets[s:e + 1] - a, self.W_in, out_rows[t], base,
-                            inv_total, tallies[t], works[t])
+                tokens = readers[t].read(a, b)
+                train_chunk(settings, self.tables, tokens, offsets[chunk.s:chunk.e + 1] - a, self.W_in, out_rows[t],
+                            base, 1.0 / (part_words * cfg.epochs), tallies[t], works[t])
                 dt = time.perf_counter() - t0
                 words = b - a
                 if dt > 0:
                     chunk_words[t] = int(min(MAX_CHUNK_WORDS, max(1_000, words * CHUNK_SECONDS / dt)))
                 if cfg.compute_loss and not math.isfinite(outs[t][0]):
                     diverged.set()
-                s = e
 
         def notify(method: str, event) -> None:
             for cb in callbacks:
@@ -269,7 +258,8 @@ class Trainer:
                 for o, a in zip(outs, outs_alpha, strict=True):
                     o[3] = a
                 ep_start = time.perf_counter()
-                run_all([pool.submit(work, t, epoch) for t in range(threads)], epoch)
+                queue = ChunkQueue(offsets, threads)
+                run_all([pool.submit(work, t, epoch, queue) for t in range(threads)], epoch)
                 ep_seconds = time.perf_counter() - ep_start
                 loss_sum = sum(o[0] for o in outs)
                 examples = int(sum(o[1] for o in outs))
