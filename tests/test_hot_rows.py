@@ -12,11 +12,13 @@ from core.corpus import read_corpus_text
 from core.huffman import build_huffman
 from core.train.hot_rows import (
     MERGE_EVERY,
+    MIN_MERGE_SHIFT,
     TIER_ROWS,
     buffered,
     load_rows,
     merge_due,
     merge_rows,
+    merge_shift,
     most_used_rows,
     unbuffered,
 )
@@ -104,7 +106,7 @@ def _ticks(settings, out, work, n):
 @pytest.mark.parametrize("arch", list(Architecture))
 def test_the_kernels_merge_tier_zero_at_their_architectures_interval(arch):
     """The trainer's own per-position count (kernels._tick with make_settings): tier 0 reaches W
-    after MERGE_EVERY[arch] positions (256 skip-gram, 512 CBOW), not one position earlier, and
+    after MERGE_EVERY[arch] positions (1,024 skip-gram, 512 CBOW), not one position earlier, and
     again after twice as many."""
     every = MERGE_EVERY[arch]
     assert every & (every - 1) == 0  # a power of two: the kernel masks instead of dividing
@@ -122,6 +124,20 @@ def test_the_kernels_merge_tier_zero_at_their_architectures_interval(arch):
     assert not W[TIER_ROWS:].any()  # tier 1 waits for the second interval
     _ticks(settings, out, work, every)
     assert np.array_equal(W[:k, 0], np.ones(k, np.float32))
+
+
+@pytest.mark.parametrize("arch", list(Architecture))
+def test_more_workers_merge_tier_zero_more_often(arch):
+    """Between two merges a buffered row misses the other workers' updates: with T workers the
+    interval is MERGE_EVERY / (T - 1) rounded down to a power of two, never under 16 positions,
+    and the trainer's settings carry it."""
+    every = MERGE_EVERY[arch]
+    for threads, expected in [(1, every), (2, every), (3, every // 2), (4, every // 4), (5, every // 4),
+                              (9, every // 8), (17, every // 16), (10_000, 1 << MIN_MERGE_SHIFT)]:
+        expected = max(expected, 1 << MIN_MERGE_SHIFT)
+        assert 1 << merge_shift(arch, threads) == expected, (threads, expected)
+        settings = make_settings(arch, Loss.NS, 5, 5, False, False, 0.025, 1e-4, threads=threads)
+        assert 1 << int(settings.merge_shift) == expected
 
 
 def test_buffered_rejects_rows_that_are_not_a_run_of_rows_of_w():

@@ -5,9 +5,10 @@ rows that every example keeps touching (the most frequent words' rows for NS/NCE
 nearest the root for HS) the worker's own copy, which the loss step reads and writes instead.
 `merge_rows` adds the worker's change since the last merge to the shared rows and refreshes its
 copy (so it also picks up the other workers' changes). The kernels merge the buffered rows in
-tiers by use (`merge_due`): the TIER_ROWS most used every MERGE_EVERY[architecture] positions (256
-for skip-gram, 512 for CBOW), and each further tier, twice as many rows as the one before it, half
-as often; every row is merged at the end of every chunk, so W is complete whenever Python looks at it.
+tiers by use (`merge_due`): the TIER_ROWS most used every MERGE_EVERY[architecture] positions (1,024
+for skip-gram, 512 for CBOW, at two workers; more often with more, `merge_shift`), and each further
+tier, twice as many rows as the one before it, half as often; every row is merged at the end of
+every chunk, so W is complete whenever Python looks at it.
 Does not: change anything for one thread (the trainer buffers no rows then, and a seeded
 single-thread run stays bit-identical), lock (like every Hogwild update, two merges of one row at
 the same instant can lose one of them), or buffer input rows (measured: sharing them costs little).
@@ -37,6 +38,11 @@ did not. One process, runs interleaved, median CPU s of 8 rounds on an 11M-word 
 512 3.83, every 1,024 3.77 (the loss 0.1 % higher, 0.3 % at 2,048); the private bound 3.85 in the
 first sweep (where 256 rows every 256 gave 6.79). Skip-gram on a 2M-word slice, 6 rounds:
 1,024 rows 2.19, 4,096 2.00, the bound 2.05, one thread 1.81.
+Why skip-gram merges every 1,024 positions (2026-12-05; bench/README.md, "Shared chunks and
+fewer merges"): whole corpus, 2 threads, one epoch, one process, interleaved, fast phase: CPU s
+every 256 positions 11.6-12.1, 512 11.2-11.4, 1,024 11.0-11.2 (5-6 % less); the first epoch's loss
+0.4 % higher, after 5 epochs 0.05 % (2.3531-2.3537 -> 2.3542-2.3559), analogies 39.2 / 39.2 % ->
+40.4 / 39.8 % (seeds 1 and 2).
 """
 
 from __future__ import annotations
@@ -53,8 +59,19 @@ from .lowlevel import own_lines
 # positions (centre words) between merges of the most used rows: a power of two (the kernels mask,
 # not divide). CBOW trains one example per position, skip-gram ~2 window / 2, so CBOW's 512 is still
 # fewer examples between merges than skip-gram's 256.
-MERGE_EVERY = {Architecture.SKIPGRAM: 256, Architecture.CBOW: 512}
+MERGE_EVERY = {Architecture.SKIPGRAM: 1024, Architecture.CBOW: 512}
 MERGE_SHIFT = {a: int(n).bit_length() - 1 for a, n in MERGE_EVERY.items()}
+MIN_MERGE_SHIFT = 4  # never merge tier 0 more often than every 16 positions
+
+
+def merge_shift(arch: int, threads: int) -> int:
+    """log2 of the positions between tier-0 merges for `threads` workers: MERGE_EVERY at two, and
+    for more, shorter in proportion to the other workers (a power of two, at least 16), so a
+    buffered row misses as many of the other workers' updates as it does at two (the staleness
+    argument in bench/README.md, "Thread scaling"). Measured only up to two workers here."""
+    shift = MERGE_SHIFT[Architecture(int(arch))]
+    others = max(1, int(threads) - 1)
+    return max(MIN_MERGE_SHIFT, shift - (others - 1).bit_length())
 TIER_ROWS = 256  # tier 0: slots [0, 256); tier j >= 1: slots [256 2^(j-1), 256 2^j), merged 2^j times as rarely
 
 # W (R, D) float32: the output matrix shared by all workers.

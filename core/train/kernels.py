@@ -21,7 +21,7 @@ from numba import njit
 
 from .. import _numba_setup  # noqa: F401
 from ..config import Architecture
-from .hot_rows import MERGE_SHIFT, load_rows, merge_due, merge_rows, slot_of
+from .hot_rows import load_rows, merge_due, merge_rows, merge_shift, slot_of
 from .losses import (
     FIXED_DIM,
     LOSS_HS,
@@ -59,7 +59,7 @@ ARCH_CBOW = int(Architecture.CBOW)
 # pool: with shared negatives, the noise words drawn per window when more than `negative` (0: exactly
 # `negative`, every pair scoring the same ones; see _skipgram_targets).
 # cold: skip-gram prefetches a drawn output row only from this row on (see COLD_BYTES; 0: every row).
-# merge_shift: buffered output rows' tier 0 merges every 2^merge_shift positions (hot_rows.MERGE_SHIFT).
+# merge_shift: buffered output rows' tier 0 merges every 2^merge_shift positions (hot_rows.merge_shift).
 Settings = namedtuple("Settings", "arch loss window negative shared want_loss alpha0 min_alpha pool cold "
                                   "merge_shift")
 
@@ -86,16 +86,17 @@ Tally = namedtuple("Tally", "totals seen kept negatives rng")
 
 
 def make_settings(arch: int, loss: int, window: int, negative: int, shared: bool, want_loss: bool,
-                  alpha0: float, min_alpha: float, pool: int = 0, dim: int = 0) -> Settings:
+                  alpha0: float, min_alpha: float, pool: int = 0, dim: int = 0, threads: int = 2) -> Settings:
     """`pool` > negative (with `shared`): each window draws that many noise words and its pairs take
     `negative` of them in turn; otherwise 0. `dim`, the vector size, sets the first row skip-gram's
-    noise draws prefetch (COLD_BYTES); 0 prefetches every row."""
+    noise draws prefetch (COLD_BYTES); 0 prefetches every row. `threads`, the workers, sets how often
+    buffered output rows merge (hot_rows.merge_shift; one worker buffers none)."""
     pool = int(pool) if shared and pool > negative else 0
     noise = int(loss) in (LOSS_NS, LOSS_NCE)
     cold = COLD_BYTES // (4 * int(dim)) if dim and int(arch) == ARCH_SG and noise and not shared else 0
     return Settings(np.int64(arch), np.int64(loss), np.int64(window), np.int64(negative), bool(shared),
                     bool(want_loss), np.float32(alpha0), np.float32(min_alpha), np.int64(pool), np.int64(cold),
-                    np.int64(MERGE_SHIFT[Architecture(int(arch))]))
+                    np.int64(merge_shift(arch, threads)))
 
 
 def make_work(max_sentence: int, window: int, max_targets: int, dim: int, n_out: int, softmax: bool,

@@ -170,7 +170,7 @@ class Trainer:
         total_words = n_words * cfg.epochs
         max_targets = max(cfg.negative + 1, self.tables.points.shape[1], 1)
         settings = make_settings(cfg.architecture, cfg.loss, cfg.window, cfg.negative, cfg.shared_negatives,
-                                 cfg.compute_loss, cfg.alpha, cfg.min_alpha, cfg.shared_pool, cfg.size)
+                                 cfg.compute_loss, cfg.alpha, cfg.min_alpha, cfg.shared_pool, cfg.size, threads)
         softmax = cfg.loss == Loss.SOFTMAX
         works = [make_work(cfg.max_sentence, cfg.window, max_targets, dim, self.W_out.shape[0], softmax,
                            settings.pool)
