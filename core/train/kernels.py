@@ -38,6 +38,7 @@ from .losses import (
     rng_below,
     rng_next,
     rng_uniform,
+    shared_pairs_step,
     take_targets,
 )
 from .lowlevel import (
@@ -300,6 +301,7 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
     examples = 0
     targets, ctx = work.targets, work.ctx
     per_pair = _slot_per_pair(settings)
+    fuse = not per_pair and settings.loss != LOSS_SOFTMAX  # every pair scores one slot: shared_pairs_step
     bank = 2 * settings.window
     nxt = 0
     for p in range(min(2, n_sen)):
@@ -316,12 +318,18 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
             nxt = _skipgram_targets(settings, tables, sen, i + 1, out_rows, work, neg_counts, bank - base)
         if i + 2 < n_sen:
             rng = _skipgram_window(settings, tables, sen, n_sen, i + 2, rng, work)
-        for m in range(pairs):
-            slot = base + (m if per_pair else 0)
-            c = ctx[base + m]
-            loss_sum += output_step(settings.loss, W_in, c, out_rows, targets, slot, alpha, work.step,
-                                    settings.want_loss, True)
-            examples += 1
+        done = False
+        if fuse:
+            part, done = shared_pairs_step(W_in, ctx, base, pairs, out_rows, targets, base, alpha, work.step,
+                                           settings.want_loss)
+            loss_sum += part
+        if not done:
+            for m in range(pairs):
+                slot = base + (m if per_pair else 0)
+                c = ctx[base + m]
+                loss_sum += output_step(settings.loss, W_in, c, out_rows, targets, slot, alpha, work.step,
+                                        settings.want_loss, True)
+        examples += pairs
         _tick(settings, out_rows, work)
     if settings.want_loss:  # subtle: settle the pending log per sentence, so chunking cannot change the sum
         loss_sum += flush_loss(work.step.pending)

@@ -34,7 +34,16 @@ from ..config import Loss
 from . import lanes
 from .hot_rows import slot_of
 from .lanes import LANES, logistic_lanes
-from .lowlevel import data_pointer, dot_rows, float32_pointer, item_pointer, own_lines, row_address, update_rows
+from .lowlevel import (
+    data_pointer,
+    dot_rows,
+    float32_pointer,
+    item_pointer,
+    own_lines,
+    row_address,
+    update_dot_rows,
+    update_rows,
+)
 
 MAX_EXP = np.float32(lanes.MAX_EXP)  # word2vec.c's MAX_EXP (6)
 LOSS_NS = int(Loss.NS)
@@ -496,6 +505,67 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
         else:
             _add_into(h, neu1e, dim)
     return total
+
+
+@njit(nogil=True, fastmath=True, error_model="numpy")
+def _update_dot_block(h, rows, grads, h2):
+    """lowlevel.update_dot_rows at FIXED_DIM: update the six rows and h, return the rows' new dot
+    products with h2 (a function of its own, as _dot_block, so the kernel's code stays small)."""
+    return update_dot_rows(h, rows, grads, h2, FIXED_DIM)
+
+
+@njit(inline="always", nogil=True)
+def _distinct(a0, a1, a2, a3, a4, a5):
+    return (a0 != a1 and a0 != a2 and a0 != a3 and a0 != a4 and a0 != a5 and a1 != a2 and a1 != a3
+            and a1 != a4 and a1 != a5 and a2 != a3 and a2 != a4 and a2 != a5 and a3 != a4 and a3 != a5
+            and a4 != a5)
+
+
+@njit(inline="always", nogil=True, fastmath=True)
+def shared_pairs_step(W_in, ctx, base, pairs, out_rows, targets, slot, alpha, scratch, want_loss):
+    """Skip-gram's pairs of one position that all score slot `slot` (classic shared negatives, HS):
+    pair m's hidden vector is W_in[ctx[base + m]]; as logistic_step(W_in, ctx[base + m], ..., apply=True)
+    for m = 0, 1, ... in turn, bit for bit. Returns (loss, True), or (0.0, False) having changed
+    nothing when it does not apply: fewer than two pairs, n != BLOCK targets, a row among them
+    twice, or a vector size other than FIXED_DIM; the caller then steps pair by pair.
+
+    Why: pair m + 1 scores the rows pair m has just updated, so pair m's update pass also takes
+    pair m + 1's dot products (lowlevel.update_dot_rows), while each new row chunk is in a
+    register: per pair, the six rows are read once instead of twice."""
+    rows = targets.rows
+    n = targets.n[slot]
+    pending, pad = scratch.pending, scratch.pad
+    dim = W_in.shape[1]
+    if pairs < 2 or n != BLOCK or dim != FIXED_DIM:
+        return 0.0, False
+    a0 = _row_address(out_rows, rows, slot, 0, n, pad)
+    a1 = _row_address(out_rows, rows, slot, 1, n, pad)
+    a2 = _row_address(out_rows, rows, slot, 2, n, pad)
+    a3 = _row_address(out_rows, rows, slot, 3, n, pad)
+    a4 = _row_address(out_rows, rows, slot, 4, n, pad)
+    a5 = _row_address(out_rows, rows, slot, 5, n, pad)
+    if not _distinct(a0, a1, a2, a3, a4, a5):
+        return 0.0, False
+    ps = (float32_pointer(a0), float32_pointer(a1), float32_pointer(a2), float32_pointer(a3),
+          float32_pointer(a4), float32_pointer(a5))
+    sp, lbp = item_pointer(targets.shifts, slot, 0), item_pointer(targets.labels, slot, 0)
+    total = 0.0
+    prod = pending[0] if pending.shape[0] else 1.0
+    h = float32_pointer(row_address(W_in, ctx[base]))
+    z = _dot_block(h, ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], dim)
+    for m in range(pairs):
+        g0, g1, g2, g3, g4, g5, lp, outside = logistic_lanes(z, sp, lbp, alpha, n)
+        if want_loss:
+            prod, total = _fold_loss(lp, outside, z, targets.shifts, targets.labels, slot, 0, prod, total)
+            total = _settle(want_loss, pending, prod, total)  # per pair, as logistic_step
+            prod = pending[0] if pending.shape[0] else 1.0
+        if m + 1 < pairs:
+            h2 = float32_pointer(row_address(W_in, ctx[base + m + 1]))
+            z = _update_dot_block(h, ps, (g0, g1, g2, g3, g4, g5), h2)
+            h = h2
+        else:
+            _update_block(h, ps, (g0, g1, g2, g3, g4, g5), h, True, dim)
+    return total, True
 
 
 @njit(inline="always", nogil=True, fastmath=True)

@@ -300,6 +300,62 @@ def _halve_to(builder, v, width: int, combine=None):
 
 
 @intrinsic(prefer_literal=True)
+def update_dot_rows(typingctx, h, rows, grads, h2, dim):
+    """update_rows(h, rows, grads, h, True, dim), then dot_rows(h2, rows, dim), in one pass: each
+    chunk of a row is multiplied by h2's chunk while its new value is still in a register, in the
+    order dot_rows uses, so the dot products are bit for bit dot_rows' after update_rows. h2's chunk
+    is loaded after h's chunk is stored, so h2 may be h itself. The rows must be distinct (a row
+    given twice would be scored after its first update only); the caller checks."""
+    if not (_literal_size(dim) and h == _F32P and h2 == _F32P and _is_pointer_tuple(rows)
+            and isinstance(grads, types.UniTuple) and isinstance(grads.dtype, types.Float)
+            and grads.count == rows.count):
+        return None
+    n, size = rows.count, dim.literal_value
+    sig = types.UniTuple(types.float32, n)(h, rows, grads, h2, dim)
+
+    def codegen(context, builder, signature, args):
+        hp, rows_v, grads_v, h2p = args[:4]
+        ps = [builder.extract_value(rows_v, i) for i in range(n)]
+        gt = signature.args[2].dtype
+        gs = [context.cast(builder, builder.extract_value(grads_v, i), gt, types.float32) for i in range(n)]
+        acc: dict[int, list] = {}
+        for start, width in _chunks(size):
+            fma = _fma(builder, width)
+            x = builder.load(_at(builder, hp, start, width), align=4)
+            e = None
+            new = []
+            for p, g in zip(ps, gs, strict=True):
+                gv = _splat(builder, g, width)
+                o = builder.load(_at(builder, p, start, width), align=4)
+                e = builder.fmul(gv, o) if e is None else fma(gv, o, e)
+                updated = fma(gv, x, o)
+                builder.store(updated, _at(builder, p, start, width), align=4)
+                new.append(updated)
+            builder.store(builder.fadd(x, e), _at(builder, hp, start, width), align=4)
+            x2 = builder.load(_at(builder, h2p, start, width), align=4)
+            prev = acc.get(width)
+            acc[width] = [builder.fmul(x2, o) if prev is None else fma(x2, o, prev[i]) for i, o in enumerate(new)]
+        return context.make_tuple(builder, signature.return_type, _sum_chunks(builder, acc, n))
+
+    return sig, codegen
+
+
+def _sum_chunks(builder, acc: dict[int, list], n: int) -> list:
+    """Each of n rows' dot product from its accumulators per chunk width (dot_rows' order): the
+    widest summed in halves, the narrower ones added in as their width is reached."""
+    out = []
+    for i in range(n):
+        total = None
+        for width in (VECTOR_FLOATS, 8, 4, 1):
+            if total is not None and isinstance(total.type, ir.VectorType):
+                total = _halve_to(builder, total, width)
+            if width in acc:
+                total = acc[width][i] if total is None else builder.fadd(total, acc[width][i])
+        out.append(total if total is not None else ir.Constant(ir.FloatType(), 0.0))
+    return out
+
+
+@intrinsic(prefer_literal=True)
 def dot_rows(typingctx, h, rows, dim):
     """(h . p_i for each float32 row pointer p_i of `rows`), a tuple of float32, over a compile-time
     `dim`: every chunk of each row (16 floats, then 8, 4 and 1 for the tail, as update_rows) is
@@ -328,16 +384,7 @@ def dot_rows(typingctx, h, rows, dim):
                 o = builder.load(_at(builder, p, start, width), align=4)
                 cur.append(builder.fmul(x, o) if prev is None else fma(x, o, prev[i]))
             acc[width] = cur
-        out = []
-        for i in range(n):
-            total = None
-            for width in (VECTOR_FLOATS, 8, 4, 1):
-                if total is not None and isinstance(total.type, ir.VectorType):
-                    total = _halve_to(builder, total, width)
-                if width in acc:
-                    total = acc[width][i] if total is None else builder.fadd(total, acc[width][i])
-            out.append(total if total is not None else ir.Constant(ir.FloatType(), 0.0))
-        return context.make_tuple(builder, signature.return_type, out)
+        return context.make_tuple(builder, signature.return_type, _sum_chunks(builder, acc, n))
 
     return sig, codegen
 
