@@ -23,6 +23,7 @@ from .. import _numba_setup  # noqa: F401
 from ..config import Architecture
 from .hot_rows import load_rows, merge_due, merge_rows, merge_shift, slot_of
 from .losses import (
+    BLOCK,
     FIXED_DIM,
     LOSS_HS,
     LOSS_NCE,
@@ -30,6 +31,7 @@ from .losses import (
     LOSS_SOFTMAX,
     alias_entry,
     alias_pick,
+    chain_pairs,
     flush_loss,
     make_scratch,
     make_targets,
@@ -38,7 +40,6 @@ from .losses import (
     rng_below,
     rng_next,
     rng_uniform,
-    shared_pairs_step,
     take_targets,
 )
 from .lowlevel import (
@@ -301,7 +302,7 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
     examples = 0
     targets, ctx = work.targets, work.ctx
     per_pair = _slot_per_pair(settings)
-    fuse = not per_pair and settings.loss != LOSS_SOFTMAX  # every pair scores one slot: shared_pairs_step
+    chain = settings.loss != LOSS_SOFTMAX and W_in.shape[1] == FIXED_DIM  # losses.chain_pairs
     bank = 2 * settings.window
     nxt = 0
     for p in range(min(2, n_sen)):
@@ -318,17 +319,16 @@ def _skipgram_sentence(settings, tables, sen, n_sen, W_in, out_rows, alpha, rng,
             nxt = _skipgram_targets(settings, tables, sen, i + 1, out_rows, work, neg_counts, bank - base)
         if i + 2 < n_sen:
             rng = _skipgram_window(settings, tables, sen, n_sen, i + 2, rng, work)
-        done = False
-        if fuse:
-            part, done = shared_pairs_step(W_in, ctx, base, pairs, out_rows, targets, base, alpha, work.step,
-                                           settings.want_loss)
-            loss_sum += part
-        if not done:
-            for m in range(pairs):
-                slot = base + (m if per_pair else 0)
-                c = ctx[base + m]
-                loss_sum += output_step(settings.loss, W_in, c, out_rows, targets, slot, alpha, work.step,
+        m = 0
+        while m < pairs:
+            slot = base + (m if per_pair else 0)
+            if chain and targets.n[slot] == BLOCK:
+                loss_sum, m = chain_pairs(W_in, ctx, targets, work.step, out_rows, (base, m, pairs), per_pair, alpha,
+                                          settings.want_loss, loss_sum)
+            else:
+                loss_sum += output_step(settings.loss, W_in, ctx[base + m], out_rows, targets, slot, alpha, work.step,
                                         settings.want_loss, True)
+                m += 1
         examples += pairs
         _tick(settings, out_rows, work)
     if settings.want_loss:  # subtle: settle the pending log per sentence, so chunking cannot change the sum

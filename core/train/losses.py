@@ -41,8 +41,8 @@ from .lowlevel import (
     item_pointer,
     own_lines,
     row_address,
-    update_dot_rows,
     update_rows,
+    update_then_dot,
 )
 
 MAX_EXP = np.float32(lanes.MAX_EXP)  # word2vec.c's MAX_EXP (6)
@@ -508,64 +508,100 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
 
 
 @njit(nogil=True, fastmath=True, error_model="numpy")
-def _update_dot_block(h, rows, grads, h2):
-    """lowlevel.update_dot_rows at FIXED_DIM: update the six rows and h, return the rows' new dot
-    products with h2 (a function of its own, as _dot_block, so the kernel's code stays small)."""
-    return update_dot_rows(h, rows, grads, h2, FIXED_DIM)
+def _update_then_dot_all(h, rows, grads, h2):
+    """lowlevel.update_then_dot at FIXED_DIM, the next pair scoring the same six distinct rows."""
+    return update_then_dot(h, rows, grads, h2, rows, 6, FIXED_DIM)
+
+
+@njit(nogil=True, fastmath=True, error_model="numpy")
+def _update_then_dot_first(h, rows, grads, h2, rows2):
+    """lowlevel.update_then_dot at FIXED_DIM, the next pair sharing the first row (the positive target)."""
+    return update_then_dot(h, rows, grads, h2, rows2, 1, FIXED_DIM)
+
+
+@njit(nogil=True, fastmath=True, error_model="numpy")
+def _update_then_dot_none(h, rows, grads, h2, rows2):
+    """lowlevel.update_then_dot at FIXED_DIM, every row of the next pair read back."""
+    return update_then_dot(h, rows, grads, h2, rows2, 0, FIXED_DIM)
 
 
 @njit(inline="always", nogil=True)
-def _distinct(a0, a1, a2, a3, a4, a5):
-    return (a0 != a1 and a0 != a2 and a0 != a3 and a0 != a4 and a0 != a5 and a1 != a2 and a1 != a3
-            and a1 != a4 and a1 != a5 and a2 != a3 and a2 != a4 and a2 != a5 and a3 != a4 and a3 != a5
-            and a4 != a5)
+def _six_addresses(out_rows, rows, slot, pad):
+    """The addresses of slot `slot`'s BLOCK target rows."""
+    return (_row_address(out_rows, rows, slot, 0, BLOCK, pad), _row_address(out_rows, rows, slot, 1, BLOCK, pad),
+            _row_address(out_rows, rows, slot, 2, BLOCK, pad), _row_address(out_rows, rows, slot, 3, BLOCK, pad),
+            _row_address(out_rows, rows, slot, 4, BLOCK, pad), _row_address(out_rows, rows, slot, 5, BLOCK, pad))
+
+
+@njit(inline="always", nogil=True)
+def _pointers(a):
+    return (float32_pointer(a[0]), float32_pointer(a[1]), float32_pointer(a[2]), float32_pointer(a[3]),
+            float32_pointer(a[4]), float32_pointer(a[5]))
+
+
+@njit(inline="always", nogil=True)
+def _first_once(a):
+    """Whether a[0] appears only once in the six addresses."""
+    return a[0] != a[1] and a[0] != a[2] and a[0] != a[3] and a[0] != a[4] and a[0] != a[5]
+
+
+@njit(inline="always", nogil=True)
+def _distinct(a):
+    return (_first_once(a) and a[1] != a[2] and a[1] != a[3] and a[1] != a[4] and a[1] != a[5] and a[2] != a[3]
+            and a[2] != a[4] and a[2] != a[5] and a[3] != a[4] and a[3] != a[5] and a[4] != a[5])
 
 
 @njit(inline="always", nogil=True, fastmath=True)
-def shared_pairs_step(W_in, ctx, base, pairs, out_rows, targets, slot, alpha, scratch, want_loss):
-    """Skip-gram's pairs of one position that all score slot `slot` (classic shared negatives, HS):
-    pair m's hidden vector is W_in[ctx[base + m]]; as logistic_step(W_in, ctx[base + m], ..., apply=True)
-    for m = 0, 1, ... in turn, bit for bit. Returns (loss, True), or (0.0, False) having changed
-    nothing when it does not apply: fewer than two pairs, n != BLOCK targets, a row among them
-    twice, or a vector size other than FIXED_DIM; the caller then steps pair by pair.
+def chain_pairs(W_in, ctx, targets, scratch, out_rows, span, per_pair, alpha, want_loss, total):
+    """Skip-gram's pairs span = (base, m, end) of one position, from pair m on, for as long as they
+    have BLOCK targets each: pair i's hidden vector is W_in[ctx[base + i]] and its targets are slot
+    base + i (`per_pair`) or slot base (every pair the same: shared negatives, HS). Exactly as
+    logistic_step(W_in, ctx[base + i], out_rows, targets, slot, alpha, scratch, want_loss, True)
+    for i = m, m + 1, ..., bit for bit, each step's loss added to `total` in turn. Pair m must have
+    BLOCK targets and the vectors FIXED_DIM floats (the caller checks). Returns (total, the first
+    pair not done: `end`, or one without BLOCK targets, for the caller to step).
 
-    Why: pair m + 1 scores the rows pair m has just updated, so pair m's update pass also takes
-    pair m + 1's dot products (lowlevel.update_dot_rows), while each new row chunk is in a
-    register: per pair, the six rows are read once instead of twice."""
-    rows = targets.rows
-    n = targets.n[slot]
+    Why: pair i's update pass also takes pair i + 1's dot products (lowlevel.update_then_dot):
+    one pass over the chunks instead of two, pair i + 1's first loads (often cache misses) issued
+    among pair i's updates, and the rows both pairs score (the positive target; with shared
+    negatives or HS all six) taken from the registers just stored rather than read again.
+    Measured in bench/README.md, "Shared chunks and fewer merges"."""
+    base, m, end = span
+    rows, labels, shifts, ns = targets.rows, targets.labels, targets.shifts, targets.n
     pending, pad = scratch.pending, scratch.pad
-    dim = W_in.shape[1]
-    if pairs < 2 or n != BLOCK or dim != FIXED_DIM:
-        return 0.0, False
-    a0 = _row_address(out_rows, rows, slot, 0, n, pad)
-    a1 = _row_address(out_rows, rows, slot, 1, n, pad)
-    a2 = _row_address(out_rows, rows, slot, 2, n, pad)
-    a3 = _row_address(out_rows, rows, slot, 3, n, pad)
-    a4 = _row_address(out_rows, rows, slot, 4, n, pad)
-    a5 = _row_address(out_rows, rows, slot, 5, n, pad)
-    if not _distinct(a0, a1, a2, a3, a4, a5):
-        return 0.0, False
-    ps = (float32_pointer(a0), float32_pointer(a1), float32_pointer(a2), float32_pointer(a3),
-          float32_pointer(a4), float32_pointer(a5))
-    sp, lbp = item_pointer(targets.shifts, slot, 0), item_pointer(targets.labels, slot, 0)
-    total = 0.0
-    prod = pending[0] if pending.shape[0] else 1.0
-    h = float32_pointer(row_address(W_in, ctx[base]))
-    z = _dot_block(h, ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], dim)
-    for m in range(pairs):
-        g0, g1, g2, g3, g4, g5, lp, outside = logistic_lanes(z, sp, lbp, alpha, n)
+    slot = base + m if per_pair else base
+    a = _six_addresses(out_rows, rows, slot, pad)
+    ps = _pointers(a)
+    all_six = not per_pair and _distinct(a)  # every pair scores these six rows, each once
+    h = float32_pointer(row_address(W_in, ctx[base + m]))
+    z = _dot_block(h, ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], W_in.shape[1])
+    while True:
+        prod = pending[0] if pending.shape[0] else 1.0
+        g0, g1, g2, g3, g4, g5, lp, outside = logistic_lanes(
+            z, item_pointer(shifts, slot, 0), item_pointer(labels, slot, 0), alpha, BLOCK)
+        step = 0.0
         if want_loss:
-            prod, total = _fold_loss(lp, outside, z, targets.shifts, targets.labels, slot, 0, prod, total)
-            total = _settle(want_loss, pending, prod, total)  # per pair, as logistic_step
-            prod = pending[0] if pending.shape[0] else 1.0
-        if m + 1 < pairs:
-            h2 = float32_pointer(row_address(W_in, ctx[base + m + 1]))
-            z = _update_dot_block(h, ps, (g0, g1, g2, g3, g4, g5), h2)
-            h = h2
+            prod, step = _fold_loss(lp, outside, z, shifts, labels, slot, 0, prod, step)
+        total += _settle(want_loss, pending, prod, step)
+        m += 1
+        nxt = base + m if per_pair else base
+        if m < end and ns[nxt] == BLOCK:
+            h2 = float32_pointer(row_address(W_in, ctx[base + m]))
+            grads = (g0, g1, g2, g3, g4, g5)
+            if all_six:
+                z = _update_then_dot_all(h, ps, grads, h2)
+            else:
+                a2 = _six_addresses(out_rows, rows, nxt, pad)
+                ps2 = _pointers(a2)
+                if a2[0] == a[0] and _first_once(a):
+                    z = _update_then_dot_first(h, ps, grads, h2, ps2)
+                else:
+                    z = _update_then_dot_none(h, ps, grads, h2, ps2)
+                a, ps = a2, ps2
+            h, slot = h2, nxt
         else:
-            _update_block(h, ps, (g0, g1, g2, g3, g4, g5), h, True, dim)
-    return total, True
+            _update_block(h, ps, (g0, g1, g2, g3, g4, g5), h, True, W_in.shape[1])
+            return total, m
 
 
 @njit(inline="always", nogil=True, fastmath=True)

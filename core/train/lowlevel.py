@@ -300,22 +300,26 @@ def _halve_to(builder, v, width: int, combine=None):
 
 
 @intrinsic(prefer_literal=True)
-def update_dot_rows(typingctx, h, rows, grads, h2, dim):
-    """update_rows(h, rows, grads, h, True, dim), then dot_rows(h2, rows, dim), in one pass: each
-    chunk of a row is multiplied by h2's chunk while its new value is still in a register, in the
-    order dot_rows uses, so the dot products are bit for bit dot_rows' after update_rows. h2's chunk
-    is loaded after h's chunk is stored, so h2 may be h itself. The rows must be distinct (a row
-    given twice would be scored after its first update only); the caller checks."""
+def update_then_dot(typingctx, h, rows, grads, h2, rows2, reuse, dim):
+    """update_rows(h, rows, grads, h, True, dim), then dot_rows(h2, rows2, dim), in one pass over
+    the chunks, bit for bit as the two passes one after the other (the dot products are summed in
+    dot_rows' order). Chunk k of every row in `rows` and of h is written before chunk k of h2 and
+    of each row in `rows2` is read, so any of them may be the same row.
+    `reuse` (a compile-time int) says that rows2[i] is rows[i] for i < reuse and that no later row
+    of `rows` is rows[i]: those chunks are taken from the register that was just stored rather
+    than read back (a read of a just-stored 64-byte chunk waited on the store: measured slower)."""
     if not (_literal_size(dim) and h == _F32P and h2 == _F32P and _is_pointer_tuple(rows)
-            and isinstance(grads, types.UniTuple) and isinstance(grads.dtype, types.Float)
-            and grads.count == rows.count):
+            and _is_pointer_tuple(rows2) and isinstance(grads, types.UniTuple)
+            and isinstance(grads.dtype, types.Float) and grads.count == rows.count
+            and isinstance(reuse, types.IntegerLiteral) and 0 <= reuse.literal_value <= min(rows.count, rows2.count)):
         return None
-    n, size = rows.count, dim.literal_value
-    sig = types.UniTuple(types.float32, n)(h, rows, grads, h2, dim)
+    n, n2, size, keep = rows.count, rows2.count, dim.literal_value, reuse.literal_value
+    sig = types.UniTuple(types.float32, n2)(h, rows, grads, h2, rows2, reuse, dim)
 
     def codegen(context, builder, signature, args):
-        hp, rows_v, grads_v, h2p = args[:4]
+        hp, rows_v, grads_v, h2p, rows2_v = args[:5]
         ps = [builder.extract_value(rows_v, i) for i in range(n)]
+        qs = [builder.extract_value(rows2_v, i) for i in range(n2)]
         gt = signature.args[2].dtype
         gs = [context.cast(builder, builder.extract_value(grads_v, i), gt, types.float32) for i in range(n)]
         acc: dict[int, list] = {}
@@ -334,8 +338,12 @@ def update_dot_rows(typingctx, h, rows, grads, h2, dim):
             builder.store(builder.fadd(x, e), _at(builder, hp, start, width), align=4)
             x2 = builder.load(_at(builder, h2p, start, width), align=4)
             prev = acc.get(width)
-            acc[width] = [builder.fmul(x2, o) if prev is None else fma(x2, o, prev[i]) for i, o in enumerate(new)]
-        return context.make_tuple(builder, signature.return_type, _sum_chunks(builder, acc, n))
+            cur = []
+            for i, q in enumerate(qs):
+                o = new[i] if i < keep else builder.load(_at(builder, q, start, width), align=4)
+                cur.append(builder.fmul(x2, o) if prev is None else fma(x2, o, prev[i]))
+            acc[width] = cur
+        return context.make_tuple(builder, signature.return_type, _sum_chunks(builder, acc, n2))
 
     return sig, codegen
 
