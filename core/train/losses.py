@@ -8,6 +8,8 @@ Negative sampling, NCE and hierarchical softmax all reduce to one binary-logisti
 few (row, label, logit shift) targets; the full softmax has its own step.
 The read-only per-word tables arrive as one `tables.Tables`; the targets of the pairs being
 trained as one `Targets`, the step's scratch as one `StepScratch` (make_targets, make_scratch).
+`chain_pairs` steps several pairs whose hidden vectors are rows of W_in one after the other
+(skip-gram's pairs of one position), each pair's update pass taking the next pair's dot products.
 Does not: touch W_in other than h when asked (`apply`), loop over a corpus, or know the
 architecture (kernels.py does that).
 

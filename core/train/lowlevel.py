@@ -47,6 +47,9 @@ with four scalar steps per row. Measured in bench/README.md ("Row updates as exp
 `add_row(dst, src, dim)` and `scale_row(dst, factor, dim)` are the same for one row (CBOW's
 context rows). `dot_rows(h, rows, dim)` is the dot pass (h . p_i for each row) the same way, with
 each sum's order fixed by the code rather than by the vectoriser (see its docstring).
+`update_then_dot(h, rows, grads, h2, rows2, reuse, dim)` is update_rows into h followed by
+dot_rows(h2, rows2) in one pass (skip-gram's chain of pairs, losses.chain_pairs), bit for bit the
+two passes.
 
 ## Prefetch
 A software prefetch for Numba kernels: `prefetch_row(M, r)` asks the CPU to start loading row r
