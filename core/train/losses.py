@@ -397,6 +397,20 @@ def _settle(want_loss, pending, prod, total):
     return total
 
 
+@njit(inline="always", nogil=True)
+def _six_addresses(out_rows, rows, slot, pad):
+    """The addresses of slot `slot`'s BLOCK target rows."""
+    return (_row_address(out_rows, rows, slot, 0, BLOCK, pad), _row_address(out_rows, rows, slot, 1, BLOCK, pad),
+            _row_address(out_rows, rows, slot, 2, BLOCK, pad), _row_address(out_rows, rows, slot, 3, BLOCK, pad),
+            _row_address(out_rows, rows, slot, 4, BLOCK, pad), _row_address(out_rows, rows, slot, 5, BLOCK, pad))
+
+
+@njit(inline="always", nogil=True)
+def _pointers(a):
+    return (float32_pointer(a[0]), float32_pointer(a[1]), float32_pointer(a[2]), float32_pointer(a[3]),
+            float32_pointer(a[4]), float32_pointer(a[5]))
+
+
 @njit(inline="always", nogil=True, fastmath=True)
 def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, apply):
     """Binary logistic regression of each target row: label 1 pushes s(z) up, label 0 down.
@@ -444,12 +458,7 @@ def logistic_step(H, hi, out_rows, targets, slot, alpha, scratch, want_loss, app
         # subtle: the common case (NS with k = 5, no noise word equal to the target) keeps its six
         # row addresses, logits and gradients in registers: through arrays it was measured ~8 % slower
         # (skip-gram); CBOW (no `apply`: the sum goes to neu1e, which the caller zeroed) takes it too
-        p0 = float32_pointer(_row_address(out_rows, rows, slot, 0, n, pad))
-        p1 = float32_pointer(_row_address(out_rows, rows, slot, 1, n, pad))
-        p2 = float32_pointer(_row_address(out_rows, rows, slot, 2, n, pad))
-        p3 = float32_pointer(_row_address(out_rows, rows, slot, 3, n, pad))
-        p4 = float32_pointer(_row_address(out_rows, rows, slot, 4, n, pad))
-        p5 = float32_pointer(_row_address(out_rows, rows, slot, 5, n, pad))
+        p0, p1, p2, p3, p4, p5 = _pointers(_six_addresses(out_rows, rows, slot, pad))
         z0, z1, z2, z3, z4, z5 = _dot_block(h, p0, p1, p2, p3, p4, p5, dim)
         g0, g1, g2, g3, g4, g5, lp, outside = logistic_lanes(
             (z0, z1, z2, z3, z4, z5), item_pointer(shifts, slot, 0), item_pointer(labels, slot, 0), alpha, n)
@@ -525,20 +534,6 @@ def _update_then_dot_first(h, rows, grads, h2, rows2):
 def _update_then_dot_none(h, rows, grads, h2, rows2):
     """lowlevel.update_then_dot at FIXED_DIM, every row of the next pair read back."""
     return update_then_dot(h, rows, grads, h2, rows2, 0, FIXED_DIM)
-
-
-@njit(inline="always", nogil=True)
-def _six_addresses(out_rows, rows, slot, pad):
-    """The addresses of slot `slot`'s BLOCK target rows."""
-    return (_row_address(out_rows, rows, slot, 0, BLOCK, pad), _row_address(out_rows, rows, slot, 1, BLOCK, pad),
-            _row_address(out_rows, rows, slot, 2, BLOCK, pad), _row_address(out_rows, rows, slot, 3, BLOCK, pad),
-            _row_address(out_rows, rows, slot, 4, BLOCK, pad), _row_address(out_rows, rows, slot, 5, BLOCK, pad))
-
-
-@njit(inline="always", nogil=True)
-def _pointers(a):
-    return (float32_pointer(a[0]), float32_pointer(a[1]), float32_pointer(a[2]), float32_pointer(a[3]),
-            float32_pointer(a[4]), float32_pointer(a[5]))
 
 
 @njit(inline="always", nogil=True)

@@ -250,6 +250,26 @@ def _literal_size(dim) -> int | None:
 _F32P = types.CPointer(types.float32)
 
 
+def _update_chunk(builder, hp, ps, gs, out, into: bool, start: int, width: int) -> list:
+    """update_rows' work on one chunk: for each row p_i in turn, e += g_i p_i (the chunk before its
+    update) and p_i += g_i h; then out += e (out is h itself when `into`). Returns the rows' new
+    chunks (the values just stored)."""
+    fma = _fma(builder, width)
+    x = builder.load(_at(builder, hp, start, width), align=4)
+    e = None
+    new = []
+    for p, g in zip(ps, gs, strict=True):
+        gv = _splat(builder, g, width)
+        o = builder.load(_at(builder, p, start, width), align=4)
+        e = builder.fmul(gv, o) if e is None else fma(gv, o, e)
+        updated = fma(gv, x, o)
+        builder.store(updated, _at(builder, p, start, width), align=4)
+        new.append(updated)
+    total = builder.fadd(x if into else builder.load(_at(builder, out, start, width), align=4), e)
+    builder.store(total, _at(builder, out, start, width), align=4)
+    return new
+
+
 @intrinsic(prefer_literal=True)
 def update_rows(typingctx, h, rows, grads, sink, into_h, dim):
     """For each float32 row pointer p_i of `rows` in turn, with g_i from `grads` (a tuple of floats of
@@ -269,17 +289,7 @@ def update_rows(typingctx, h, rows, grads, sink, into_h, dim):
         gt = signature.args[2].dtype
         gs = [context.cast(builder, builder.extract_value(grads_v, i), gt, types.float32) for i in range(n)]
         for start, width in _chunks(size):
-            fma = _fma(builder, width)
-            x = builder.load(_at(builder, hp, start, width), align=4)
-            e = None
-            for p, g in zip(ps, gs, strict=True):
-                gv = _splat(builder, g, width)
-                o = builder.load(_at(builder, p, start, width), align=4)
-                e = builder.fmul(gv, o) if e is None else fma(gv, o, e)
-                builder.store(fma(gv, x, o), _at(builder, p, start, width), align=4)
-            out = hp if into else sink_p
-            total = builder.fadd(x if into else builder.load(_at(builder, out, start, width), align=4), e)
-            builder.store(total, _at(builder, out, start, width), align=4)
+            _update_chunk(builder, hp, ps, gs, hp if into else sink_p, into, start, width)
         return context.get_dummy_value()
 
     return sig, codegen
@@ -328,17 +338,7 @@ def update_then_dot(typingctx, h, rows, grads, h2, rows2, reuse, dim):
         acc: dict[int, list] = {}
         for start, width in _chunks(size):
             fma = _fma(builder, width)
-            x = builder.load(_at(builder, hp, start, width), align=4)
-            e = None
-            new = []
-            for p, g in zip(ps, gs, strict=True):
-                gv = _splat(builder, g, width)
-                o = builder.load(_at(builder, p, start, width), align=4)
-                e = builder.fmul(gv, o) if e is None else fma(gv, o, e)
-                updated = fma(gv, x, o)
-                builder.store(updated, _at(builder, p, start, width), align=4)
-                new.append(updated)
-            builder.store(builder.fadd(x, e), _at(builder, hp, start, width), align=4)
+            new = _update_chunk(builder, hp, ps, gs, hp, True, start, width)
             x2 = builder.load(_at(builder, h2p, start, width), align=4)
             prev = acc.get(width)
             cur = []
