@@ -519,6 +519,16 @@ def _compacted(vocab: Vocab) -> Vocab:
     return Vocab(blob.split("\n"), counts)
 
 
+def split_sentences(offsets: np.ndarray, partitions: int) -> list[tuple[int, int]]:
+    """Sentence ranges [s0, s1) of `partitions` contiguous parts with about equal word shares
+    (`offsets` (n_sentences + 1,) the sentence start offsets in tokens). The trainer's workers
+    (train/chunks.py) and Spark's partitions (spark/data.py) cut the corpus this way."""
+    words = int(offsets[-1])
+    cuts = [int(np.searchsorted(offsets, words * p // partitions, side="left")) for p in range(partitions + 1)]
+    cuts[-1] = offsets.shape[0] - 1
+    return [(cuts[p], cuts[p + 1]) for p in range(partitions)]
+
+
 def read_corpus_text(text: str, **kwargs) -> Corpus:
     """Convenience for tests and small inputs: encode a string."""
     return read_corpus(io.StringIO(text), **kwargs)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..corpus import TOKEN_RE, CorpusError, _prepared
+from ..corpus import TOKEN_RE, CorpusError, _prepared, split_sentences
 from ..vocab import Vocab
 
 PIECE_CHARS = 1 << 15  # longest document kept whole (~6k words of English)
@@ -366,14 +366,6 @@ def round_slices(encoded, partitions: int, rounds: int, group: int = SLICE_GROUP
 
 def _identity(key: int) -> int:
     return key
-
-
-def split_sentences(offsets: np.ndarray, partitions: int) -> list[tuple[int, int]]:
-    """Sentence ranges [s0, s1) of `partitions` contiguous parts with about equal word shares."""
-    words = int(offsets[-1])
-    cuts = [int(np.searchsorted(offsets, words * p // partitions, side="left")) for p in range(partitions + 1)]
-    cuts[-1] = offsets.shape[0] - 1
-    return [(cuts[p], cuts[p + 1]) for p in range(partitions)]
 
 
 def from_corpus(spark, corpus, partitions: int) -> SparkCorpus:

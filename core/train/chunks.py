@@ -22,6 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..corpus import split_sentences
+
 
 class Chunk(NamedTuple):
     """Sentences [s, e) of part `part`."""
@@ -37,11 +39,7 @@ class ChunkQueue:
     def __init__(self, offsets: np.ndarray, workers: int) -> None:
         """`offsets` (n_sentences + 1,) the corpus's sentence start offsets in tokens."""
         self.offsets = offsets
-        n_sent = len(offsets) - 1
-        n = int(offsets[-1])
-        cuts = [int(np.searchsorted(offsets, n * t // workers, side="left")) for t in range(workers)]
-        cuts.append(n_sent)
-        self.parts = [(cuts[t], max(cuts[t], cuts[t + 1])) for t in range(workers)]
+        self.parts = split_sentences(offsets, workers)
         self._next = [s for s, _ in self.parts]
         self._lock = threading.Lock()
 
