@@ -348,8 +348,10 @@ def gensim_version() -> str:
 
 
 def command(
-    spec: Spec, corpus: Path, out: Path, epochs: int, threads: int, same_alpha: bool = False
+    spec: Spec, corpus: Path, out: Path, epochs: int, threads: int, same_alpha: bool = False, seed: int = 1
 ) -> list[str]:
+    """The child's command line. Both trainers get the same settings and `--seed`; with two or
+    more threads neither is deterministic, so the seed only makes repeats differ on purpose."""
     s = SETTINGS
     if spec.trainer == "gensim":
         cmd = [
@@ -372,6 +374,8 @@ def command(
             "--workers",
             str(threads),
             "--binary",
+            "--seed",
+            str(seed),
         ]
         if spec.hs:  # hierarchical softmax alone: hs=1, negative=0
             cmd += ["--hs"]
@@ -409,6 +413,8 @@ def command(
             str(threads),
             "--binary",
             "--json",
+            "--seed",
+            str(seed),
             *spec.extra,
         ]
     if spec.arch == "cbow":
@@ -511,9 +517,10 @@ def do_run(
     questions: Path | None,
     timeout: float,
     same_alpha: bool = False,
+    seed: int = 1,
 ) -> dict:
     out = workdir / f"{spec.slug}.bin"
-    cmd = command(spec, corpus, out, epochs, threads, same_alpha)
+    cmd = command(spec, corpus, out, epochs, threads, same_alpha, seed)
     stdout_path, stderr_path = workdir / f"{spec.slug}.stdout", workdir / f"{spec.slug}.stderr"
     log(f"[{spec.arch}] {spec.label}: {' '.join(cmd[1:])}")
     stats = run_child(cmd, stdout_path, stderr_path, timeout)
@@ -525,6 +532,7 @@ def do_run(
         "group": spec.key,
         "epochs": epochs,
         "words": words,
+        "seed": seed,
         "cmd": cmd[1:],
         "returncode": stats.returncode,
         "wall_s": stats.wall_s,
@@ -574,14 +582,26 @@ def _fmt(x: float | None, spec: str) -> str:
 
 
 def merge_repeats(got: list[dict]) -> dict:
-    """One row per trainer: fastest wall and train time of the repeats, highest peak RSS, first analogy."""
+    """One row per trainer from its repeats (one seed each): the fastest wall, train and CPU time,
+    the highest peak memory, and the analogy score's mean over the repeats (`accuracy_runs` keeps
+    each, `accuracy_sd` their sample standard deviation): two-thread runs of either trainer spread
+    by 1-2 points from seed to seed, so one run per side cannot say "within 1 point"."""
     row = dict(got[0])
     ok = [g for g in got if "error" not in g]
     if len(got) == 1 or not ok or "error" in row:
         return row
     row["repeats"] = [
-        {k: g.get(k) for k in ("wall_s", "train_s", "cpu_s", "peak_rss_gb", "error")} for g in got
+        {k: g.get(k) for k in ("seed", "wall_s", "train_s", "cpu_s", "peak_rss_gb", "peak_private_gb", "error")}
+        | {"accuracy": g.get("analogy", {}).get("accuracy")}
+        for g in got
     ]
+    scores = [g["analogy"]["accuracy"] for g in ok if "analogy" in g]
+    if scores:
+        mean = sum(scores) / len(scores)
+        row["analogy"] = dict(row.get("analogy") or ok[0]["analogy"], accuracy=mean)
+        row["accuracy_runs"] = scores
+        if len(scores) > 1:
+            row["accuracy_sd"] = (sum((x - mean) ** 2 for x in scores) / (len(scores) - 1)) ** 0.5
     row["wall_s"] = min(g["wall_s"] for g in ok)
     row["cpu_s"] = min(g["cpu_s"] for g in ok)
     trains = [g["train_s"] for g in ok if g.get("train_s")]
@@ -627,6 +647,17 @@ def add_ratios(rows: list[dict]) -> None:
                 r["private_ratio"] = r["peak_private_gb"] / lean_private["peak_private_gb"]
             if best is not None and "analogy" in r:
                 r["accuracy_delta_pts"] = 100 * (r["analogy"]["accuracy"] - best["analogy"]["accuracy"])
+                r["accuracy_ref"] = best["label"]
+                se = _mean_difference_se(r, best)
+                if se is not None:
+                    r["accuracy_delta_se_pts"] = 100 * se
+
+
+def _mean_difference_se(a: dict, b: dict) -> float | None:
+    """Standard error of the difference of two rows' mean accuracies (Welch), when both repeated."""
+    if "accuracy_sd" not in a or "accuracy_sd" not in b:
+        return None
+    return (a["accuracy_sd"] ** 2 / len(a["accuracy_runs"]) + b["accuracy_sd"] ** 2 / len(b["accuracy_runs"])) ** 0.5
 
 
 def table(rows: list[dict]) -> str:
@@ -663,11 +694,13 @@ def table(rows: list[dict]) -> str:
                 + ("" if r["words_per_sec_basis"] == "train" else " (wall)"),
                 _fmt(r["peak_rss_gb"], ".2f"),
                 _fmt(r.get("peak_private_gb") or None, ".2f"),
-                _fmt(None if acc is None else 100 * acc, ".1f"),
+                _fmt(None if acc is None else 100 * acc, ".1f")
+                + ("" if r.get("accuracy_sd") is None else f" ± {100 * r['accuracy_sd']:.1f}"),
                 _fmt(r.get("speed_ratio"), ".2f"),
                 _fmt(r.get("train_speed_ratio"), ".2f"),
                 _fmt(r.get("cpu_ratio"), ".2f"),
-                _fmt(r.get("accuracy_delta_pts"), "+.1f"),
+                _fmt(r.get("accuracy_delta_pts"), "+.1f")
+                + ("" if r.get("accuracy_delta_se_pts") is None else f" ± {r['accuracy_delta_se_pts']:.1f}"),
                 _fmt(r.get("rss_ratio"), ".2f"),
                 _fmt(r.get("private_ratio"), ".2f"),
             ]
@@ -697,6 +730,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-gensim", action="store_true", help="do not run gensim (no ratios then)")
     ap.add_argument("--no-gensim-in-memory", action="store_true",
                     help="skip gensim's second run with the sentences held in a list (faster, ~1.5 GB)")
+    ap.add_argument("--no-gensim-file", action="store_true",
+                    help="skip gensim's streaming run (slower than in memory, so never the speed reference)")
     ap.add_argument("--skip-ours", action="store_true", help="do not run our trainer")
     ap.add_argument(
         "--no-shared-negatives",
@@ -733,7 +768,8 @@ def main(argv: list[str] | None = None) -> int:
         "--repeat",
         type=int,
         default=1,
-        help="run every trainer N times, interleaved; report the fastest (analogy from the first)",
+        help="run every trainer N times, interleaved, repeat i with seed i + 1; report the fastest "
+        "times, the highest memory and the mean analogy score (± its standard deviation)",
     )
     ap.add_argument("--timeout", type=float, default=3600, help="seconds before a training run is killed")
     args = ap.parse_args(argv)
@@ -764,7 +800,8 @@ def main(argv: list[str] | None = None) -> int:
         archs, args.no_hs, args.no_small = ["sg"], True, False
     for arch in archs if not args.only_small else []:
         if not args.skip_gensim:
-            specs.append(Spec("gensim", f"gensim {gensim_version()}", arch))
+            if not args.no_gensim_file:
+                specs.append(Spec("gensim", f"gensim {gensim_version()}", arch))
             if not args.no_gensim_in_memory:
                 specs.append(Spec("gensim", f"gensim {gensim_version()} in memory", arch, ["--in-memory"]))
         if run_ours:
@@ -779,7 +816,8 @@ def main(argv: list[str] | None = None) -> int:
             specs.append(Spec("ours", "ours --loss hs", "sg", group="sg-hs", hs=True))
     if "sg" in archs and not args.no_small:  # start-up weighs more here: imports, caches, reading
         if not args.skip_gensim:
-            specs.append(Spec("gensim", f"gensim {gensim_version()}", "sg", group="sg-small", small=True))
+            if not args.no_gensim_file:
+                specs.append(Spec("gensim", f"gensim {gensim_version()}", "sg", group="sg-small", small=True))
             specs.append(Spec("gensim", f"gensim {gensim_version()} in memory", "sg", ["--in-memory"],
                               group="sg-small", small=True))
         if run_ours:
@@ -816,9 +854,10 @@ def main(argv: list[str] | None = None) -> int:
                         1 if spec.small else args.epochs,
                         args.threads,
                         workdir,
-                        questions if rep == 0 else None,
+                        questions,
                         args.timeout,
                         args.same_alpha,
+                        seed=rep + 1,
                     )
                 )
     finally:
