@@ -46,7 +46,8 @@ def _kernel(model, arch: Architecture, shared: bool):
     settings = make_settings(int(arch), int(Loss.NS), WINDOW, K, shared, True, ALPHA, ALPHA)
     work = make_work(64, WINDOW, K + 1, DIM, W_out.shape[0], False)
     tally = make_tally(np.array([SEED], np.uint64), W_in.shape[0])
-    train_chunk(settings, tables, corpus.tokens, corpus.offsets, W_in, unbuffered(W_out), 0, 1e-9, tally, work)
+    ids = corpus.tokens.astype(np.int32)
+    train_chunk(settings, tables, ids, corpus.offsets, W_in, unbuffered(W_out), 0, 1e-9, tally, work)
     return W_in, W_out, tally.negatives
 
 

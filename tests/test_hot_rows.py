@@ -167,8 +167,8 @@ def test_one_worker_with_buffered_rows_computes_what_it_computes_without(corpus,
         tally = make_tally(np.array([77], np.uint64), 0)
         acc = tally.totals
         c = corpus
-        train_chunk(settings, trainer.tables, c.tokens, c.offsets, trainer.W_in, out_rows, 0, 1.0 / len(c), tally,
-                    work)
+        ids = c.tokens.astype(np.int32)
+        train_chunk(settings, trainer.tables, ids, c.offsets, trainer.W_in, out_rows, 0, 1.0 / len(c), tally, work)
         results.append((trainer.W_in.copy(), trainer.W_out.copy(), acc.copy()))
         assert out_rows.index.size == hot  # the vocabulary is large enough for every tier
     (wi0, wo0, acc0), (wi1, wo1, acc1) = results

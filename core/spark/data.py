@@ -378,7 +378,7 @@ def from_corpus(spark, corpus, partitions: int) -> SparkCorpus:
     parts = []
     for p, (s0, s1) in enumerate(split_sentences(corpus.offsets, partitions)):
         a, b = int(corpus.offsets[s0]), int(corpus.offsets[s1])
-        parts.append((p, corpus.tokens[a:b].copy(), corpus.offsets[s0:s1 + 1] - a))
+        parts.append((p, corpus.tokens[a:b].astype(np.int32), corpus.offsets[s0:s1 + 1] - a))  # the kernels' type
     sc = spark.sparkContext
     encoded = sc.parallelize(parts, partitions).persist()
     index_bc = sc.broadcast({})  # subtle: nothing to tokenise with; kept so that close() is the same

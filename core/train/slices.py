@@ -53,7 +53,7 @@ def slice_model(trainer) -> SliceModel:
 def train_slice(model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, tokens: np.ndarray,
                 offsets: np.ndarray, s_begin: int, s_end: int, base_words: int, inv_total: float,
                 rng_state: np.ndarray, count: bool | None = None) -> SliceStats:
-    """Train sentences [s_begin, s_end) of (tokens (N,) int32, offsets (S+1,) int64) in place
+    """Train sentences [s_begin, s_end) of (tokens (N,) int32 or uint16, offsets (S+1,) int64) in place
     into W_in (V, D) and W_out ((V, D), (V-1, D) for HS) float32.
 
     The learning rate at a sentence is alpha0 - (alpha0 - min_alpha) (base_words + words read
@@ -71,7 +71,9 @@ def train_slice(model: SliceModel, W_in: np.ndarray, W_out: np.ndarray, tokens: 
     tally = make_tally(rng_state, nc)
     tally.totals[3] = cfg.alpha
     a, b = int(offsets[s_begin]), int(offsets[s_end])
-    train_chunk(settings, model.tables, tokens[a:b], offsets[s_begin:s_end + 1] - a, W_in, unbuffered(W_out),
+    # the kernels take int32 ids: a view for int32 tokens, a widened copy of the slice for uint16
+    ids = np.ascontiguousarray(tokens[a:b], dtype=np.int32)
+    train_chunk(settings, model.tables, ids, offsets[s_begin:s_end + 1] - a, W_in, unbuffered(W_out),
                 base_words, inv_total, tally, work)
     t = tally.totals
     return SliceStats(float(t[0]), int(t[1]), int(t[2]), float(t[3]),

@@ -186,7 +186,7 @@ class Trainer:
         chunk_words = [20_000] * threads
         diverged = threading.Event()
         offsets = self.corpus.offsets
-        readers = [TokenReader(self.corpus.tokens, MAX_CHUNK_WORDS + cfg.max_sentence) for _ in range(threads)]
+        readers = [TokenReader(self.corpus.tokens) for _ in range(threads)]
 
         def work(t: int, epoch: int, queue: ChunkQueue) -> None:
             while not self._stop.is_set() and not diverged.is_set():
@@ -265,7 +265,9 @@ class Trainer:
                 examples = int(sum(o[1] for o in outs))
                 words = int(sum(o[2] for o in outs))
                 finite = math.isfinite(loss_sum) if cfg.compute_loss else True
-                if diverged.is_set() or not finite or not np.isfinite(self.W_in).all():
+                # every row finite, without a (V, D) bool temporary: a float64 sum of float32 values
+                # cannot overflow, so it is finite exactly when every value is
+                if diverged.is_set() or not finite or not math.isfinite(float(self.W_in.sum(dtype=np.float64))):
                     good.restore()
                     error = (
                         f"training diverged in epoch {epoch + 1} (loss became {loss_sum:.3g}): "
