@@ -70,6 +70,19 @@ def test_single_long_line_streams_in_blocks(tmp_path):
     assert "".join(blocks).split() == words
 
 
+def test_a_token_longer_than_a_block_is_joined_once_and_endless_ones_are_refused(tmp_path, monkeypatch):
+    from core import corpus as corpus_mod
+
+    long_word = "x" * 5_500  # spans six 1,000-character blocks
+    (tmp_path / "t.txt").write_text(f"a {long_word} b\nc")
+    blocks = list(corpus_mod.iter_blocks(tmp_path / "t.txt", block_chars=1000))
+    assert "".join(blocks).split() == ["a", long_word, "b", "c"]
+    assert all(b[-1].isspace() for b in blocks[:-1])  # every block but the last ends on whitespace
+    monkeypatch.setattr(corpus_mod, "MAX_TOKEN_CHARS", 4_000)
+    with pytest.raises(CorpusError, match="no whitespace"):
+        list(corpus_mod.iter_blocks(tmp_path / "t.txt", block_chars=1000))
+
+
 def test_vocab_save_load_roundtrip(tmp_path):
     c = read_corpus_text("a a a b b c\n", min_count=1)
     c.vocab.save(tmp_path / "v.txt")

@@ -219,6 +219,16 @@ def test_divergence_is_detected_and_last_good_vectors_kept(corpus):
     assert np.array_equal(trainer.W_in, good[-1])  # restored from the on-disk checkpoint
 
 
+def test_the_checkpoint_is_written_before_each_epoch_but_not_after_the_last(corpus, monkeypatch):
+    import core.train.trainer as tr
+
+    saves = []
+    real = tr._Checkpoint.save
+    monkeypatch.setattr(tr._Checkpoint, "save", lambda self: (saves.append(1), real(self)))
+    Trainer(corpus, TrainConfig(size=16, epochs=3, threads=1, seed=1)).train()
+    assert len(saves) == 3  # the start, then after epochs 1 and 2
+
+
 def test_divergence_without_the_loss_is_seen_in_the_vectors(corpus):
     """With the loss off, only the vectors can say the run diverged (the check sums W_in in
     float64, which is finite exactly when every value is)."""

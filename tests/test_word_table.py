@@ -64,6 +64,29 @@ def test_growth_past_every_initial_capacity_keeps_ids():
     assert t.words() == list(truth)
 
 
+def test_counts_follow_every_encoded_token_through_growth_but_not_absorb():
+    rng = random.Random(5)
+    t, truth = WordTable(), {}
+    for _ in range(6):
+        words = [f"w{rng.randrange(60_000)}" for _ in range(20_000)]  # past the first 2^15 words
+        t.encode(" ".join(words).encode())
+        for w in words:
+            truth[w] = truth.get(w, 0) + 1
+    assert t.words() == list(truth) and t.counts().tolist() == list(truth.values())
+    other = WordTable()
+    other.encode(b"new w1 new")
+    t.absorb(other)
+    assert t.counts().shape == (len(t),) and t.counts()[-1] == 0  # absorbed words: counted by their own table
+
+
+def test_encode_returns_its_own_arrays():
+    """The ids come from a scratch buffer reused block to block; what encode returns is a copy."""
+    t = WordTable()
+    first, _ = t.encode(b"a b c")
+    t.encode(b"d e f")
+    assert first.tolist() == [0, 1, 2]
+
+
 def test_words_with_equal_hash_buckets_stay_apart():
     """A full-ish table: linear probing must compare the bytes, not just the slot."""
     t = WordTable()

@@ -276,7 +276,8 @@ class Trainer:
                     break
                 if words < n_words:  # stopped inside this epoch: vectors are consistent, epoch partial
                     break
-                good.save()
+                if epoch + 1 < cfg.epochs:  # a copy after the last epoch would protect nothing
+                    good.save()  # (~40 MB written a time for the 19M-word corpus)
                 mean_loss = loss_sum / examples if (cfg.compute_loss and examples) else float("nan")
                 ev = EpochEnd(
                     epoch=epoch, loss=mean_loss, examples=examples, words=words,
