@@ -215,8 +215,7 @@ def table_partition(docs: Iterable[str], lowercase: bool) -> tuple[list[str], np
     if batch:
         flush()
     prov = np.concatenate(ids) if ids else np.zeros(0, np.int32)
-    counts = np.bincount(prov, minlength=len(table)).astype(np.int64)
-    return table.words(), counts, prov, (np.concatenate(lengths) if lengths else np.zeros(0, np.int64))
+    return table.words(), table.counts(), prov, (np.concatenate(lengths) if lengths else np.zeros(0, np.int64))
 
 
 def encode_partition(words: list[str], prov: np.ndarray, lengths: np.ndarray, index: dict[str, int],
