@@ -140,21 +140,33 @@ def add_train(sub) -> None:
     p.set_defaults(func=cmd_train)
 
 
-def _return_large_blocks_to_the_os(trim: bool = False) -> None:
-    """glibc only: serve every allocation over 128 KiB by mmap, so numpy's large temporaries go
-    back to the OS when freed. By default glibc raises that threshold after the first such free
-    (up to 32 MiB), and the corpus reader's freed buffers then stay resident (~16 MB here).
-    `trim`: also hand back what the heap and the reader threads' arenas hold free (malloc_trim;
-    after reading: the reader's blocks stay under the threshold, corpus.BLOCK_CHARS)."""
+def _glibc():
+    """The C library when it is glibc (mallopt and malloc_trim exist), else None."""
     try:
         import ctypes
 
         libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+def _return_large_blocks_to_the_os() -> None:
+    """glibc only: serve every allocation over 128 KiB by mmap, so numpy's large temporaries go
+    back to the OS when freed. By default glibc raises that threshold after the first such free
+    (up to 32 MiB), and the corpus reader's freed buffers then stay resident (~16 MB here)."""
+    libc = _glibc()
+    if libc is not None:
         libc.mallopt(-3, 128 * 1024)  # -3: M_MMAP_THRESHOLD in malloc.h
-        if trim:
-            libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to tune
-        pass
+
+
+def _trim_heap() -> None:
+    """glibc only: hand back what the heap and the reader threads' arenas hold free (after
+    reading: the reader's blocks stay under the mmap threshold, corpus.BLOCK_CHARS, so they are
+    freed into the heap rather than unmapped)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def cmd_train(args) -> int:
@@ -202,7 +214,7 @@ def cmd_train(args) -> int:
         sys.stderr.write(f"warning: {corpus.stats.replaced:,} invalid UTF-8 sequences were replaced by U+FFFD\n")
     if args.save_vocab:
         corpus.vocab.save(args.save_vocab)
-    _return_large_blocks_to_the_os(trim=True)
+    _trim_heap()
     # subtle: imported only now, so the corpus is read before Numba's ~90 MB join the process
     from ..train.trainer import Trainer
     from ..vectors.vector_io import save
