@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +25,8 @@ from core import corpus
 from core.corpus import BLOCK_CHARS, CorpusError, iter_blocks, iter_sentences, read_corpus
 from core.vocab import Vocab
 from core.word_table import WordTable
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_ids_in_first_seen_order_and_tokens_per_line_segment():
@@ -95,6 +101,51 @@ def test_words_with_equal_hash_buckets_stay_apart():
     assert ids.tolist() == list(range(40_000)) * 2
 
 
+ALIKE = ["abcdefgh", "abcdefg", "abcdefgi", "abcdefghi", "abcdefghj", "abcdefghij", "abcdefgh" + "x" * 30,
+         "abcdefgh" + "x" * 29 + "y", "a", "a\x00", "a\x00\x00", "\x00", "abcdefg\x00", "abcdefg\x00h", "ab"]
+
+
+def check_alike_words_stay_apart() -> None:
+    """Words that share their key (a word's first 8 bytes: longer words with different tails, of
+    equal or different length), words that are a prefix of another, words differing only in the
+    8th byte and a NUL inside a word (the key is zero-padded) each keep their own id, in a table
+    and through absorb."""
+    words = ALIKE
+    t = WordTable()
+    ids, _ = t.encode(" ".join(words + words[::-1]).encode("utf-8"))
+    n = len(words)
+    assert ids.tolist() == list(range(n)) + list(range(n))[::-1]
+    assert t.words() == words and t.counts().tolist() == [2] * n
+    # the same words seen first by a second table (another byte range), then absorbed: same ids
+    first, second = WordTable(), WordTable()
+    first.encode(" ".join(words[:5]).encode())
+    second.encode(" ".join(words[3:][::-1]).encode())
+    remap = first.absorb(second)
+    assert first.words() == words[:5] + words[5:][::-1]
+    assert [first.words()[i] for i in remap] == words[3:][::-1]
+
+
+def test_words_alike_in_their_first_eight_bytes_or_their_length_stay_apart():
+    check_alike_words_stay_apart()
+
+
+def test_alike_words_stay_apart_when_every_word_hashes_the_same():
+    """The same words with the table hash made constant, so all of them share one probe chain and
+    only the key, length and tail comparisons tell them apart (the kernels run as Python:
+    NUMBA_DISABLE_JIT, where a module global can be replaced)."""
+    script = (
+        "import numpy as np\n"
+        "from core import word_table\n"
+        "word_table._mixed = lambda key, tail, size: np.uint64(12345)\n"
+        "from tests.test_word_table import check_alike_words_stay_apart\n"
+        "check_alike_words_stay_apart()\n"
+        "print('ok')\n"
+    )
+    env = {**os.environ, "NUMBA_DISABLE_JIT": "1"}
+    p = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr[-2000:]
+
+
 def reference(text: str, min_count: int, max_sentence: int, lowercase: bool):
     sents = list(iter_sentences(io.StringIO(text), lowercase, max_sentence))
     counts: dict[str, int] = {}
@@ -157,9 +208,9 @@ def test_the_table_grows_with_its_words_not_with_the_block():
     ids, _ = t.encode(block)
     assert ids[:12].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1] and len(t) == 10
     def size(table):
-        return table._slots.nbytes + table._hash.nbytes + table._starts.nbytes + table._pool.nbytes
+        return table._slots.nbytes + table._info.nbytes + table._starts.nbytes + table._pool.nbytes
 
-    assert size(t) == size(WordTable())  # ~1 MB
+    assert size(t) == size(WordTable())  # ~1.3 MB
 
 
 def test_a_token_longer_than_the_pool_grows_it_mid_block():
