@@ -195,7 +195,8 @@ def test_hot_rows_default_and_validation():
         assert TrainConfig(threads=2, architecture=arch, loss=Loss.HS, negative=0).resolved().hot_rows == 1024
     assert TrainConfig(threads=2, loss=Loss.SOFTMAX, negative=0, max_vocab=100).resolved().hot_rows == 0
     assert TrainConfig(threads=2, hot_rows=0).resolved().hot_rows == 0
-    assert TrainConfig(threads=2, shared_negatives=True).resolved().hot_rows == 0
+    assert TrainConfig(threads=2, shared_negatives=True).resolved().hot_rows == 4096  # since 2026-12-05
+    assert TrainConfig(threads=1, shared_negatives=True).resolved().hot_rows == 0
     assert TrainConfig(threads=2, shared_negatives=True, hot_rows=8).resolved().hot_rows == 8
     with pytest.raises(ConfigError, match="hot_rows"):
         TrainConfig(hot_rows=-1).resolved()

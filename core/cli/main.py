@@ -91,10 +91,10 @@ def add_train(sub) -> None:
                         "them in turn (default: config.DEFAULT_SHARED_POOL x --negative)")
     p.add_argument("--no-loss", action="store_true", help="do not compute the loss (a little faster)")
     p.add_argument("--hot-rows", type=int_arg(0), default=None,
-                   help="output rows each thread keeps its own copy of, the 256 most used merged every 256 "
+                   help="output rows each thread keeps its own copy of, the 256 most used merged every 1024 "
                         "positions (CBOW 512) and each further tier of twice as many half as often (default "
-                        "with 2+ threads and per-pair negatives: 4096 for NS/NCE, 1024 for HS; 0: every "
-                        "thread writes the shared matrix)")
+                        "with 2+ threads: 4096 for NS/NCE, 1024 for HS; 0: every thread writes the shared "
+                        "matrix)")
     p.add_argument("--keep-case", action="store_true", help="do not lowercase the corpus")
     p.add_argument("--save-vocab", default=None, help="also write 'word count' lines here")
     p.add_argument("--binary", action="store_true", help="write the binary word2vec format")
