@@ -442,9 +442,10 @@ def ours_available() -> tuple[bool, str]:
 
 def warmup_commands(specs: list[Spec], tiny: Path, workdir: Path, threads: int) -> list[list[str]]:
     """One untimed command per distinct option set of our specs: each spec's own command on the
-    tiny corpus, one epoch. So every compiled function a timed row needs is compiled (or loaded)
-    here, not inside that row: the Huffman tree's builder, for one, compiles only for `--loss hs`
-    (~3 s in a process that compiles nothing else: run e's and f's HS rows paid it)."""
+    warm-up corpus (write_warmup_corpus), one epoch. So every compiled function a timed row needs
+    is compiled (or loaded) here, not inside that row: the Huffman tree's builder, for one,
+    compiles only for `--loss hs` (~3 s in a process that compiles nothing else: run e's and f's
+    HS rows paid it)."""
     seen: set[tuple[str, ...]] = set()
     out = []
     for spec in specs:
@@ -458,13 +459,27 @@ def warmup_commands(specs: list[Spec], tiny: Path, workdir: Path, threads: int) 
     return out
 
 
+WARMUP_WORDS = 40_000  # distinct words: past a word table's first capacity (2^15), so it grows
+WARMUP_LINES = 34  # of all WARMUP_WORDS each: ~9 MB, two reader ranges (corpus_parts.MIN_RANGE_BYTES: 4 MB)
+
+
+def write_warmup_corpus(path: Path) -> None:
+    """The warm-up's corpus, big enough to take the reader's every path: read_corpus cuts it into
+    two byte ranges and merges their word tables, and a table outgrows its first size. A 200 KB
+    corpus took neither, so the first timed row compiled `word_table._absorb` and `_rehash` (runs
+    f, g and h: their first skip-gram round 8 MB more private memory, 0.137 against 0.129 GB)."""
+    line = " ".join(f"w{i}" for i in range(WARMUP_WORDS)) + "\n"
+    with open(path, "w") as f:
+        f.writelines([line] * WARMUP_LINES)
+
+
 def warm_up(workdir: Path, threads: int, specs: list[Spec]) -> float:
     """Compile (or load) our kernels once, untimed, for every option set the run times: a first
     run after installing or editing the kernels spends ~20 s in Numba's compiler, later runs load
     the machine code from the on-disk cache in well under a second. Returns the warm-up's wall time
     (reported in the JSON)."""
     tiny = workdir / "warmup.txt"
-    tiny.write_text(" ".join(f"w{i % 97} w{i % 13}" for i in range(20_000)))
+    write_warmup_corpus(tiny)
     t0 = time.perf_counter()
     codes = []
     for cmd in warmup_commands(specs, tiny, workdir, threads):

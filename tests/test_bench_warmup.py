@@ -10,7 +10,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_train import Spec, command, warmup_commands  # noqa: E402
+from bench_train import Spec, command, warmup_commands, write_warmup_corpus  # noqa: E402
+
+from core.corpus_parts import MIN_RANGE_BYTES, range_count  # noqa: E402
+from core.word_table import WordTable  # noqa: E402
 
 SPECS = [
     Spec("gensim", "gensim", "sg"),
@@ -53,3 +56,15 @@ def test_every_timed_option_set_is_warmed_up_once(tmp_path):
     assert len(cmds) == 4
     assert sum("hs" in c for c in warmed) == 1
     assert not any("_gensim_train.py" in " ".join(c) for c in cmds)
+
+
+def test_the_warm_up_corpus_takes_the_readers_every_path(tmp_path):
+    """Two reader ranges (their tables merged: `_absorb`) and more words than a table's first size
+    (its growth: `_rehash`): the 200 KB corpus before took neither, and the first timed row
+    compiled both (8 MB more private memory in that round)."""
+    path = tmp_path / "warmup.txt"
+    write_warmup_corpus(path)
+    size = path.stat().st_size
+    assert size >= 2 * MIN_RANGE_BYTES and range_count(size, threads=2) == 2
+    words = set(path.read_text().split())
+    assert len(words) > WordTable()._info.shape[0]
