@@ -466,8 +466,9 @@ WARMUP_LINES = 34  # of all WARMUP_WORDS each: ~9 MB, two reader ranges (corpus_
 def write_warmup_corpus(path: Path) -> None:
     """The warm-up's corpus, big enough to take the reader's every path: read_corpus cuts it into
     two byte ranges and merges their word tables, and a table outgrows its first size. A 200 KB
-    corpus took neither, so the first timed row compiled `word_table._absorb` and `_rehash` (runs
-    f, g and h: their first skip-gram round 8 MB more private memory, 0.137 against 0.129 GB)."""
+    corpus took neither, so the first timed row compiled `word_table._absorb` and `_rehash` (run
+    i, by their cache entries' times: its first skip-gram round 0.138 GB against 0.129; runs f, g
+    and h, with the same warm-up, 0.137)."""
     line = " ".join(f"w{i}" for i in range(WARMUP_WORDS)) + "\n"
     with open(path, "w") as f:
         f.writelines([line] * WARMUP_LINES)

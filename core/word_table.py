@@ -17,8 +17,8 @@ compare the rest of their bytes. The hash mixes the key, an FNV-1a hash of the b
 and the length (two multiply-xorshift rounds); open addressing with linear probing over a
 power-of-two table kept at most half full. Equal keys and lengths with different tails only cost
 time, never ids. (Until 2026-12-05 the hash was FNV-1a over every byte, a 4-cycle chain per byte,
-and every match compared byte by byte: ~1.1x the time, bench/README.md; most of the ~38 ns a
-token is the table's memory, not the hash: scanning and hashing alone take ~13 ns.)
+and every match compared byte by byte: ~1.1x the time, bench/README.md. Most of the ~38 ns a
+token is the lookup, not the hash: scanning and hashing alone take ~13 ns.)
 """
 
 from __future__ import annotations
