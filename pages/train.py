@@ -158,17 +158,20 @@ except ConfigError as e:
 loaded = session.current_corpus()
 running = bool(session.running_runs())
 with top:
-    for note in lowered:
-        st.warning(note, icon=":material/tune:")
-    if problem:
-        st.error(f"Cannot train with these parameters: {problem}")
-    if loaded is None:
-        st.info("No corpus yet: load one on **Home**, or open *Preset and parameters* below and use a preset.",
-                icon=":material/description:")
-    elif configs and any(c.loss.name == "SOFTMAX" for c in configs):
-        v = len(loaded.corpus.vocab)
-        st.caption(f"Full softmax scores all {v:,} words for every example: expect it to be about {v // 6:,} "
-                   "times slower than negative sampling.")
+    # subtle: the notes live in a container of their own, so Start keeps one delta path whether they show or
+    # not; else Streamlit keeps the old copy of the button on screen (a second, stale Start) until the re-run ends
+    with st.container():
+        for note in lowered:
+            st.warning(note, icon=":material/tune:")
+        if problem:
+            st.error(f"Cannot train with these parameters: {problem}")
+        if loaded is None:
+            st.info("No corpus yet: load one on **Home**, or open *Preset and parameters* below and use a preset.",
+                    icon=":material/description:")
+        elif configs and any(c.loss.name == "SOFTMAX" for c in configs):
+            v = len(loaded.corpus.vocab)
+            st.caption(f"Full softmax scores all {v:,} words for every example: expect it to be about "
+                       f"{v // 6:,} times slower than negative sampling.")
     s1, s2, s3 = st.columns([1.2, 1, 4], vertical_alignment="center")
     start = s1.button("Start training", type="primary", icon=":material/play_arrow:", key="train_start",
                       disabled=running or problem is not None or loaded is None)

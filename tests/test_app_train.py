@@ -211,3 +211,31 @@ def test_a_new_min_count_re_reads_the_vocabulary_before_training():
     assert len(run.trainer.vocab) == len(loaded.corpus.vocab)
     at.button(key="train_stop").click().run()
     assert not run.running
+
+
+def _path_of(block, key: str, path: tuple[int, ...] = ()) -> tuple[int, ...] | None:
+    """The delta path (child indices from the page's main block) of the widget with `key`."""
+    for i, child in getattr(block, "children", {}).items():
+        if getattr(child, "key", None) == key:
+            return (*path, i)
+        found = _path_of(child, key, (*path, i))
+        if found is not None:
+            return found
+    return None
+
+
+def test_start_keeps_its_place_whatever_notes_show_above_it():
+    """Regression (tests/test_load.py, a strict-mode failure: two "Start training" buttons, one
+    enabled): the notes above Start (no corpus yet, lowered parameters, an error) came and went
+    before its row, so Start moved to another delta path when a corpus was loaded, and Streamlit
+    kept the old copy on screen until the re-run ended. Start must sit at one path either way."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    without = _path_of(at.main, "train_start")
+    at = train_page()
+    with_corpus = _path_of(at.main, "train_start")
+    at.text_input(key="train_sample").set_value("often").run()  # not a number: the page says why it cannot train
+    assert at.error, "the page says why it cannot train"
+    with_error = _path_of(at.main, "train_start")
+    assert without is not None and without == with_corpus == with_error, (without, with_corpus, with_error)

@@ -17,6 +17,7 @@ import hashlib
 import importlib.util
 import re
 import shutil
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -80,7 +81,11 @@ def hosted_server(load_test, tmp_path: Path, **kwargs):
         yield base
     finally:
         proc.terminate()
-        proc.wait(15)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:  # a server busy training: never let this hide the test's own failure
+            proc.kill()
+            proc.wait(15)
 
 
 def test_editing_a_source_file_while_serving_keeps_run_ids_unique(load_test, tmp_path):
@@ -170,6 +175,13 @@ def test_training_again_and_again_never_blanks_the_tab(load_test, tmp_path):
     cannot be called on an ElementNode", and the whole tab goes blank. On this 2-core machine one
     of the three sessions died in every one of four runs (and one session alone died within ten
     trainings in two of three runs).
+
+    Also caught here: a run that finished while the Train page showed an earlier one (CI of
+    2026-12-05: runs #5 and #6 never showed "done" to their visitors; not reproduced in 20 runs here,
+    the likely cause, a stale `set=` taking the focus back, is tested in tests/test_focus.py), and
+    two Start buttons at once (seen twice in 20 runs here: the notes above Start
+    moved it to another delta path, tests/test_app_train.py). A run not seen done within 90 s is
+    listed with the text the page showed instead.
     """
     import asyncio
 
@@ -193,6 +205,7 @@ def test_training_again_and_again_never_blanks_the_tab(load_test, tmp_path):
                 return
             await page.get_by_role("button", name="Start training").click(timeout=60_000)
             deadline = time.monotonic() + 90
+            text = ""
             while time.monotonic() < deadline and not errors[name]:
                 text = " ".join(await page.locator(progress).all_inner_texts())
                 m = re.search(r"#(\d+) .*done:", text)
@@ -200,6 +213,8 @@ def test_training_again_and_again_never_blanks_the_tab(load_test, tmp_path):
                     done[name].append(int(m.group(1)))
                     break
                 await asyncio.sleep(0.1)
+            else:
+                done[name].append(f"not done after 90 s: {text!r}")
 
     async def drive(base: str) -> tuple[dict, dict]:
         errors: dict[str, list[str]] = {}
@@ -219,4 +234,4 @@ def test_training_again_and_again_never_blanks_the_tab(load_test, tmp_path):
     with hosted_server(load_test, tmp_path) as base:
         errors, done = asyncio.run(drive(base))
     assert not any(errors.values()), f"tabs went blank: {errors} (runs done per visitor: {done})"
-    assert all(len(ids) == 5 for ids in done.values()), done
+    assert all(len(ids) == 5 and all(isinstance(i, int) for i in ids) for ids in done.values()), done

@@ -26,9 +26,11 @@ from .vector_sets import VectorSet
 SETS_KEY = "loaded_vectors"  # session dict: set name -> VectorSet, oldest first
 FOCUS_KEY = session.FOCUS_KEY
 URL_KEY = "set"
-# subtle: the last `set=` this session read or wrote. Only a different value (a link opened or edited
-# by the visitor) moves the focus; our own stale value must not take it back from a run just started.
-URL_SEEN_KEY = "_focus_url_seen"
+# subtle: every `set=` this session has read or written. Only a value not among them (a link the
+# visitor opened) moves the focus. Our own values come back stale: after a run starts, a request the
+# browser sent before it applied the newer set= (a fragment's timer) still carries the old one, and
+# that fragment's st.rerun() at the end of the run would put the old run back on the Train page.
+URL_SEEN_KEY = "_focus_url_values"  # a new name: sessions alive across an update held a str under the old one
 HOSTED_KEEP = 3  # sets one hosted session keeps (the oldest is dropped first): each may be large
 
 
@@ -158,6 +160,10 @@ def load_named(wanted: str) -> str | None:
     return None
 
 
+def _url_seen() -> set[str]:
+    return st.session_state.setdefault(URL_SEEN_KEY, set())
+
+
 def from_url() -> str | None:
     """Apply `?set=`: a run or set of this session, else a name in
     the operator's folder (loaded now). Returns one line for the page when the link names nothing
@@ -166,9 +172,10 @@ def from_url() -> str | None:
     wanted = st.query_params.get(URL_KEY)
     if not wanted:
         return None
-    if wanted == st.session_state.get(URL_SEEN_KEY):
+    seen = _url_seen()
+    if wanted in seen:
         return None  # our own value from an earlier run: the focus may have moved on since (a new run)
-    st.session_state[URL_SEEN_KEY] = wanted
+    seen.add(wanted)
     problem = load_named(wanted)
     if problem is not None:
         del st.query_params[URL_KEY]
@@ -181,6 +188,7 @@ def to_url() -> None:
     """Write the token in focus to the URL (removed when nothing is in focus)."""
     found = current()
     if found is not None:
-        st.query_params[URL_KEY] = st.session_state[URL_SEEN_KEY] = found.token
+        st.query_params[URL_KEY] = found.token
+        _url_seen().add(found.token)
     elif URL_KEY in st.query_params:
         del st.query_params[URL_KEY]
