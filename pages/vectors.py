@@ -89,8 +89,7 @@ with st.expander("Load pre-trained vectors (word2vec .bin / .txt, .npz, prepared
         except (vector_sets.VectorSetError, ValueError, OSError) as e:
             st.error(f"Could not load the vectors: {e}")
         else:
-            focus.add_set(vset)
-            focus.to_url()
+            focus.add_set(vset)  # the URL's old set= is ours: the rerun's from_url skips it
             vecs = vset.vectors
             st.session_state[LOADED_NOTE_KEY] = (
                 f"Loaded {len(vecs):,} words x {vecs.dim} dimensions from {vset.name} ({vset.report.fmt}); it is "

@@ -179,9 +179,9 @@ def test_training_again_and_again_never_blanks_the_tab(load_test, tmp_path):
     Also caught here: a run that finished while the Train page showed an earlier one (CI of
     2026-12-05: runs #5 and #6 never showed "done" to their visitors; not reproduced in 20 runs here,
     the likely cause, a stale `set=` taking the focus back, is tested in tests/test_focus.py), and
-    two Start buttons at once (seen twice in 20 runs here: the notes above Start
-    moved it to another delta path, tests/test_app_train.py). A run not seen done within 90 s is
-    listed with the text the page showed instead.
+    two Start buttons at once (seen twice in 20 runs here: the notes above Start moved it to another
+    delta path, tests/test_app_train.py). A run not seen done within 90 s is listed with the text
+    the page showed instead.
     """
     import asyncio
 

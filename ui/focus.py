@@ -167,8 +167,10 @@ def _url_seen() -> set[str]:
 def from_url() -> str | None:
     """Apply `?set=`: a run or set of this session, else a name in
     the operator's folder (loaded now). Returns one line for the page when the link names nothing
-    here or the set cannot be loaded; None otherwise. A path is never read: names only, checked by
-    vector_sets.resolve_in_folder (so a hosted link cannot leave the folder)."""
+    here or the set cannot be loaded; None otherwise. A value this session has read or written
+    before is skipped (URL_SEEN_KEY), so callers that move the focus need not touch the URL. A path
+    is never read: names only, checked by vector_sets.resolve_in_folder (so a hosted link cannot
+    leave the folder)."""
     wanted = st.query_params.get(URL_KEY)
     if not wanted:
         return None

@@ -289,8 +289,7 @@ def set_kept(key: str, value: Any) -> None:
 
 # -- sidebar -------------------------------------------------------------------------------------------
 def _select_focus(by_label: dict[str, str]) -> None:
-    focus.choose(by_label[st.session_state["_w_sidebar_focus"]])
-    focus.to_url()  # subtle: else the URL's old set= would take the focus back on the rerun
+    focus.choose(by_label[st.session_state["_w_sidebar_focus"]])  # the URL's old set= is ours: from_url skips it
 
 
 def _toggle_large() -> None:
